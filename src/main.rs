@@ -1,1 +1,117 @@
-fn main() {}
+//! The `cancer-registry` command: run the service, apply migrations, mint tokens, print the
+//! OpenAPI document.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use cancer_registry::api::{self, AppState};
+use cancer_registry::auth::{keys::parse_ttl, Keys, Role};
+use cancer_registry::config::Config;
+use cancer_registry::db::{self, Backend, Db};
+
+#[derive(Parser)]
+#[command(
+    name = "cancer-registry",
+    version,
+    about = "Cancer registry abstraction service"
+)]
+struct Cli {
+    /// Database: postgres://... or the path of a SQLite file (default ./cancer-registry.db).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrations are applied at start).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CANCER_REGISTRY_BIND")]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print a signed access token for the configured key.
+    Token {
+        /// The user (token subject).
+        #[arg(long)]
+        sub: String,
+        /// A role: registrar, reviewer, manager, researcher, auditor (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// A reporting facility id (repeatable); `*` (managers only) or none means all.
+        #[arg(long = "facility")]
+        facilities: Vec<String>,
+        /// Lifetime, e.g. 8h, 30m, 2d.
+        #[arg(long, default_value = "8h")]
+        ttl: String,
+    },
+    /// Print the OpenAPI document (what `openapi/openapi.json` holds).
+    Openapi,
+}
+
+fn main() -> anyhow::Result<()> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { bind } => serve(Config::from_env(cli.database_url, bind)?),
+        Command::Migrate => {
+            let config = Config::from_env(cli.database_url, None)?;
+            db::migrate(&Backend::from_url(&config.database_url)?)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            sub,
+            roles,
+            facilities,
+            ttl,
+        } => {
+            let config = Config::from_env(cli.database_url, None)?;
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r).with_context(|| format!("unknown role {r:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let ttl = parse_ttl(&ttl).with_context(|| format!("invalid --ttl {ttl:?}"))?;
+            if facilities.is_empty() && !roles.contains(&Role::Manager) {
+                bail!("name at least one --facility: only a manager may see every facility");
+            }
+            let keys = Keys::load(&config.jwt)?;
+            let facilities = (!facilities.is_empty()).then_some(facilities);
+            println!("{}", keys.sign(&sub, &roles, facilities, ttl)?);
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", api::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let keys = Arc::new(Keys::load(&config.jwt)?);
+    let db =
+        Db::open(&config.database_url, &config.pool).with_context(|| "cannot open the database")?;
+    let state = actix_web::web::Data::new(AppState {
+        db,
+        keys,
+        max_body_bytes: config.max_body_bytes,
+    });
+    log::info!(
+        "listening on http://{} (API document at /docs/)",
+        config.bind
+    );
+    actix_web::HttpServer::new(move || api::app(state.clone()))
+        .bind(&config.bind)
+        .with_context(|| format!("cannot listen on {}", config.bind))?
+        .client_request_timeout(std::time::Duration::from_secs(30))
+        .shutdown_timeout(30)
+        .run()
+        .await?;
+    Ok(())
+}

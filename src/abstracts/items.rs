@@ -1,0 +1,182 @@
+//! Item maps of an abstract: validation against the v26 dictionary at a level, and merging a
+//! change set (a value sets an item, `null` removes it).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::naaccr::value::{self, Rule};
+use crate::naaccr::{Dictionary, Items, Level};
+
+/// One failing item, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemError {
+    /// NAACCR XML id of the item (or the request field).
+    pub item: String,
+    /// NAACCR item number, when the item is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// Stable rule slug: `unknown-item`, `wrong-level`, `too-long`, `too-short`, `data-type`,
+    /// `date`, `invalid-code`, `blank`, `invalid-character`, `required`, ...
+    pub rule: String,
+    pub message: String,
+}
+
+impl ItemError {
+    /// An error about a named item or field.
+    pub fn new(item: &str, number: Option<u32>, rule: &str, message: impl Into<String>) -> Self {
+        ItemError {
+            item: item.to_string(),
+            number,
+            rule: rule.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A changed item, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemChange {
+    pub item: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// Checks one item at a level of the v26 dictionary.
+pub fn check_item(level: Level, id: &str, value: &str) -> Result<(), ItemError> {
+    let dict = Dictionary::v260();
+    let Some(def) = dict.item(id) else {
+        let hint = match id {
+            "sex" => " (NAACCR v26 replaced Sex [220] with sexAssignedAtBirth [225])",
+            _ => "",
+        };
+        return Err(ItemError::new(
+            id,
+            None,
+            Rule::UnknownItem.slug(),
+            format!("{id:?} is not a NAACCR v26 data item{hint}"),
+        ));
+    };
+    if def.level != level {
+        return Err(ItemError::new(
+            id,
+            Some(def.number),
+            Rule::WrongLevel.slug(),
+            format!(
+                "{} [{}] is a {} item, not a {} item",
+                def.name,
+                def.number,
+                def.level.xml_element(),
+                level.xml_element()
+            ),
+        ));
+    }
+    value::validate(def, value)
+        .map_err(|e| ItemError::new(id, Some(def.number), e.rule.slug(), e.message))
+}
+
+/// Checks every item of a map; all failures are returned, not just the first.
+pub fn check_items(level: Level, items: &Items) -> Vec<ItemError> {
+    items
+        .iter()
+        .filter_map(|(id, v)| check_item(level, id, v).err())
+        .collect()
+}
+
+/// Applies a change set to `items` after checking every set value; returns what changed.
+pub fn apply_changes(
+    level: Level,
+    items: &mut Items,
+    changes: &BTreeMap<String, Option<String>>,
+) -> Result<Vec<ItemChange>, Vec<ItemError>> {
+    let errors: Vec<ItemError> = changes
+        .iter()
+        .filter_map(|(id, v)| match v {
+            Some(v) => check_item(level, id, v).err(),
+            None => check_item(level, id, "x").err().filter(|e| {
+                e.rule == Rule::UnknownItem.slug() || e.rule == Rule::WrongLevel.slug()
+            }),
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut changed = Vec::new();
+    for (id, new) in changes {
+        let old = match new {
+            Some(v) => items.insert(id.clone(), v.clone()),
+            None => items.remove(id),
+        };
+        if old.as_ref() != new.as_ref() {
+            changed.push(ItemChange {
+                item: id.clone(),
+                old,
+                new: new.clone(),
+            });
+        }
+    }
+    Ok(changed)
+}
+
+/// Items as stored JSON.
+pub(crate) fn to_json(items: &Items) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Items from stored JSON (a corrupt document reads as empty rather than failing the request;
+/// writes always store valid JSON).
+pub(crate) fn from_json(s: &str) -> Items {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_each_rule() {
+        let rule = |level, id, v| check_item(level, id, v).map_err(|e| e.rule);
+        assert_eq!(rule(Level::Tumor, "primarySite", "C504"), Ok(()));
+        assert_eq!(rule(Level::Tumor, "nope", "1"), Err("unknown-item".into()));
+        assert_eq!(
+            rule(Level::Patient, "primarySite", "C504"),
+            Err("wrong-level".into())
+        );
+        assert_eq!(
+            rule(Level::Tumor, "primarySite", "C5044"),
+            Err("too-long".into())
+        );
+        assert_eq!(
+            rule(Level::Tumor, "laterality", "X"),
+            Err("data-type".into())
+        );
+        assert_eq!(
+            rule(Level::Tumor, "laterality", "7"),
+            Err("invalid-code".into())
+        );
+        assert_eq!(
+            rule(Level::Tumor, "dateOfDiagnosis", "20230230"),
+            Err("date".into())
+        );
+        assert_eq!(rule(Level::Patient, "sex", "1"), Err("unknown-item".into()));
+    }
+
+    #[test]
+    fn applies_changes_and_removals() {
+        let mut items = Items::new();
+        items.insert("primarySite".into(), "C504".into());
+        items.insert("laterality".into(), "1".into());
+        let changes = BTreeMap::from([
+            ("primarySite".to_string(), Some("C509".to_string())),
+            ("laterality".to_string(), None),
+        ]);
+        let changed = apply_changes(Level::Tumor, &mut items, &changes).unwrap();
+        assert_eq!(changed.len(), 2);
+        assert_eq!(items.get("primarySite").map(String::as_str), Some("C509"));
+        assert!(!items.contains_key("laterality"));
+        let bad = BTreeMap::from([("laterality".to_string(), Some("8".to_string()))]);
+        assert!(apply_changes(Level::Tumor, &mut items, &bad).is_err());
+        assert!(!items.contains_key("laterality"));
+    }
+}

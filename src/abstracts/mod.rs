@@ -1,0 +1,61 @@
+//! Abstracts: patients and their tumors as NAACCR v26 items, checked against the dictionary on
+//! every write, with optimistic concurrency (`version`), facility scope and the abstracting
+//! workflow (draft, review, complete). Knows nothing of HTTP.
+
+pub mod items;
+pub mod patients;
+pub mod tumors;
+
+use crate::db::DbError;
+
+pub use items::{ItemChange, ItemError};
+
+/// Errors of the abstracts domain.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{entity} {id} was not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("{} item(s) are invalid", .0.len())]
+    Invalid(Vec<ItemError>),
+    #[error("the {entity} has changed since it was read: its current version is {current}")]
+    StaleVersion { entity: &'static str, current: i64 },
+    #[error("this change needs an If-Match header with the current ETag")]
+    PreconditionRequired,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Error {
+        Error::Db(DbError::Query(e))
+    }
+}
+
+/// A page of results and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Checks an `If-Match` version against the stored one: absent is 428, different is 412.
+pub(crate) fn check_version(
+    entity: &'static str,
+    expected: Option<i64>,
+    current: i64,
+) -> Result<(), Error> {
+    match expected {
+        None => Err(Error::PreconditionRequired),
+        Some(v) if v != current => Err(Error::StaleVersion { entity, current }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Clamps a requested page size.
+pub(crate) fn page_limit(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(50).clamp(1, 500)
+}

@@ -1,0 +1,271 @@
+//! Patients: patient-level NAACCR items (identity, demographics, follow-up), scoped to the
+//! facility that created them and to the facilities of their tumors.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::items::{self, ItemChange, ItemError};
+use super::{check_version, page_limit, Error, Page};
+use crate::auth::FacilityScope;
+use crate::db::schema::{patients, tumors};
+use crate::db::DbConn;
+use crate::naaccr::{Items, Level};
+
+const ENTITY: &str = "patient";
+
+/// A patient as the domain sees it.
+#[derive(Debug, Clone)]
+pub struct Patient {
+    pub id: String,
+    /// The reporting facility that created the record.
+    pub facility_id: String,
+    pub version: i64,
+    pub items: Items,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = patients)]
+struct PatientRow {
+    id: String,
+    facility_id: String,
+    patient_id_number: Option<String>,
+    items: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<PatientRow> for Patient {
+    fn from(r: PatientRow) -> Patient {
+        Patient {
+            id: r.id,
+            facility_id: r.facility_id,
+            version: r.version,
+            items: items::from_json(&r.items),
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+/// Resolves the facility a new record belongs to: the one named, else the caller's only one.
+pub(crate) fn resolve_facility(
+    scope: &FacilityScope,
+    named: Option<String>,
+    field: &str,
+) -> Result<String, Error> {
+    let facility = match named.or_else(|| scope.single().map(str::to_string)) {
+        Some(f) => f,
+        None => {
+            return Err(Error::Invalid(vec![ItemError::new(
+                field,
+                None,
+                "required",
+                "name the reporting facility: your token covers more than one (or all) facilities",
+            )]))
+        }
+    };
+    if facility.trim().is_empty() || facility.chars().count() > 10 {
+        return Err(Error::Invalid(vec![ItemError::new(
+            field,
+            None,
+            "too-long",
+            "a reporting facility id has 1 to 10 characters",
+        )]));
+    }
+    if !scope.allows(&facility) {
+        return Err(Error::Forbidden(format!(
+            "your token does not cover facility {facility}"
+        )));
+    }
+    Ok(facility)
+}
+
+/// Creates a patient for a facility in the caller's scope after checking every item.
+pub fn create(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    facility: Option<String>,
+    items: Items,
+) -> Result<Patient, Error> {
+    let facility = resolve_facility(scope, facility, "facilityId")?;
+    let errors = items::check_items(Level::Patient, &items);
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let now = Utc::now().naive_utc();
+    let row = PatientRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        facility_id: facility,
+        patient_id_number: items.get("patientIdNumber").cloned(),
+        items: items::to_json(&items),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(patients::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.into())
+}
+
+/// Whether the scope sees the patient: it created it, or sees one of its tumors.
+fn visible(conn: &mut DbConn, scope: &FacilityScope, row: &PatientRow) -> Result<bool, Error> {
+    let FacilityScope::Only(list) = scope else {
+        return Ok(true);
+    };
+    if list.contains(&row.facility_id) {
+        return Ok(true);
+    }
+    let count: i64 = tumors::table
+        .filter(tumors::patient_id.eq(&row.id))
+        .filter(tumors::facility_id.eq_any(list))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+fn find_row(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<PatientRow, Error> {
+    let row = patients::table
+        .find(id)
+        .select(PatientRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) if visible(conn, scope, &row)? => Ok(row),
+        // Out of scope reads as absent: the caller learns nothing about other facilities.
+        _ => Err(Error::NotFound {
+            entity: ENTITY,
+            id: id.to_string(),
+        }),
+    }
+}
+
+/// Reads a patient the scope may see.
+pub fn get(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Patient, Error> {
+    find_row(conn, scope, id).map(Patient::from)
+}
+
+/// Filters of the patient list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub patient_id_number: Option<String>,
+    pub facility: Option<String>,
+}
+
+/// Lists patients the scope may see, in id order, after the cursor.
+pub fn list(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<Patient>, Error> {
+    let limit = page_limit(limit);
+    let mut query = patients::table.into_boxed();
+    if let FacilityScope::Only(list) = scope {
+        let with_tumor_in_scope = tumors::table
+            .filter(tumors::patient_id.eq(patients::id))
+            .filter(tumors::facility_id.eq_any(list.clone()));
+        query = query.filter(
+            patients::facility_id
+                .eq_any(list.clone())
+                .or(diesel::dsl::exists(with_tumor_in_scope)),
+        );
+    }
+    if let Some(n) = &filter.patient_id_number {
+        query = query.filter(patients::patient_id_number.eq(n.clone()));
+    }
+    if let Some(f) = &filter.facility {
+        query = query.filter(patients::facility_id.eq(f.clone()));
+    }
+    if let Some(c) = after {
+        query = query.filter(patients::id.gt(c.to_string()));
+    }
+    let mut rows: Vec<PatientRow> = query
+        .order(patients::id.asc())
+        .limit(limit + 1)
+        .select(PatientRow::as_select())
+        .load(conn)?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Page {
+        data: rows.into_iter().map(Patient::from).collect(),
+        next,
+    })
+}
+
+/// Merges item changes into a patient at the expected version.
+pub fn update(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    expected: Option<i64>,
+    changes: &BTreeMap<String, Option<String>>,
+) -> Result<(Patient, Vec<ItemChange>), Error> {
+    let row = find_row(conn, scope, id)?;
+    check_version(ENTITY, expected, row.version)?;
+    let mut patient = Patient::from(row);
+    let changed = items::apply_changes(Level::Patient, &mut patient.items, changes)
+        .map_err(Error::Invalid)?;
+    if changed.is_empty() {
+        return Ok((patient, changed));
+    }
+    let now = Utc::now().naive_utc();
+    // The version in the WHERE clause makes the check and the write one atomic step, even if
+    // another writer got in between the read above and this statement.
+    let updated = diesel::update(
+        patients::table
+            .filter(patients::id.eq(id))
+            .filter(patients::version.eq(patient.version)),
+    )
+    .set((
+        patients::items.eq(items::to_json(&patient.items)),
+        patients::patient_id_number.eq(patient.items.get("patientIdNumber").cloned()),
+        patients::version.eq(patient.version + 1),
+        patients::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(Error::StaleVersion {
+            entity: ENTITY,
+            current: patient.version + 1,
+        });
+    }
+    patient.version += 1;
+    patient.updated_at = now.and_utc();
+    Ok((patient, changed))
+}
+
+/// Deletes a patient who has no tumors left (delete those first: an abstract is never removed
+/// as a side effect).
+pub fn delete(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<Patient, Error> {
+    let row = find_row(conn, scope, id)?;
+    if let Some(v) = expected {
+        check_version(ENTITY, Some(v), row.version)?;
+    }
+    let tumor_count: i64 = tumors::table
+        .filter(tumors::patient_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if tumor_count > 0 {
+        return Err(Error::Conflict(format!(
+            "the patient still has {tumor_count} tumor(s); delete them first"
+        )));
+    }
+    diesel::delete(patients::table.filter(patients::id.eq(id))).execute(conn)?;
+    Ok(row.into())
+}

@@ -1,0 +1,413 @@
+//! Tumors: the abstract proper. Tumor-level NAACCR items, indexed columns derived from them,
+//! facility scope from Reporting Facility [540], and the workflow draft -> review -> complete.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::items::{self, ItemChange, ItemError};
+use super::patients::{self, resolve_facility};
+use super::{check_version, page_limit, Error, Page};
+use crate::auth::{Caller, FacilityScope, REVIEWERS};
+use crate::db::schema::tumors;
+use crate::db::DbConn;
+use crate::naaccr::{Items, Level};
+
+const ENTITY: &str = "tumor";
+/// The item that says which facility reported the tumor, and so who may see it.
+pub const FACILITY_ITEM: &str = "reportingFacility";
+
+/// Where an abstract is in its workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Review,
+    Complete,
+}
+
+impl Status {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Review => "review",
+            Status::Complete => "complete",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "draft" => Some(Status::Draft),
+            "review" => Some(Status::Review),
+            "complete" => Some(Status::Complete),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A tumor abstract as the domain sees it.
+#[derive(Debug, Clone)]
+pub struct Tumor {
+    pub id: String,
+    pub patient_id: String,
+    pub facility_id: String,
+    pub status: Status,
+    pub version: i64,
+    pub items: Items,
+    pub source_file: Option<String>,
+    pub source_line: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = tumors)]
+struct TumorRow {
+    id: String,
+    patient_id: String,
+    facility_id: String,
+    primary_site: Option<String>,
+    histology: Option<String>,
+    behavior: Option<String>,
+    dx_year: Option<i32>,
+    schema_id: Option<String>,
+    status: String,
+    items: String,
+    version: i64,
+    source_file: Option<String>,
+    source_line: Option<i64>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<TumorRow> for Tumor {
+    fn from(r: TumorRow) -> Tumor {
+        Tumor {
+            id: r.id,
+            patient_id: r.patient_id,
+            facility_id: r.facility_id,
+            status: Status::parse(&r.status).unwrap_or(Status::Draft),
+            version: r.version,
+            items: items::from_json(&r.items),
+            source_file: r.source_file,
+            source_line: r.source_line,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+/// The searched columns, derived from the items so they can never disagree with them.
+struct Indexed {
+    primary_site: Option<String>,
+    histology: Option<String>,
+    behavior: Option<String>,
+    dx_year: Option<i32>,
+    schema_id: Option<String>,
+}
+
+fn indexed(items: &Items) -> Indexed {
+    Indexed {
+        primary_site: items.get("primarySite").cloned(),
+        histology: items.get("histologicTypeIcdO3").cloned(),
+        behavior: items.get("behaviorCodeIcdO3").cloned(),
+        dx_year: items
+            .get("dateOfDiagnosis")
+            .and_then(|d| d.get(0..4))
+            .and_then(|y| y.parse().ok()),
+        schema_id: items.get("schemaId").cloned(),
+    }
+}
+
+/// Where an imported tumor came from.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    pub file: Option<String>,
+    pub line: Option<i64>,
+}
+
+/// Abstracts a new tumor for a patient the scope sees. Its facility is Reporting Facility
+/// [540] when given, else the caller's only facility (and the item is then filled in).
+pub fn create(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    patient_id: &str,
+    mut items: Items,
+    source: Source,
+) -> Result<Tumor, Error> {
+    patients::get(conn, scope, patient_id)?;
+    let named = items.get(FACILITY_ITEM).cloned();
+    let facility = resolve_facility(scope, named, FACILITY_ITEM)?;
+    items.insert(FACILITY_ITEM.to_string(), facility.clone());
+    let errors = items::check_items(Level::Tumor, &items);
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let ix = indexed(&items);
+    let now = Utc::now().naive_utc();
+    let row = TumorRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        patient_id: patient_id.to_string(),
+        facility_id: facility,
+        primary_site: ix.primary_site,
+        histology: ix.histology,
+        behavior: ix.behavior,
+        dx_year: ix.dx_year,
+        schema_id: ix.schema_id,
+        status: Status::Draft.as_str().to_string(),
+        items: items::to_json(&items),
+        version: 1,
+        source_file: source.file,
+        source_line: source.line,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(tumors::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.into())
+}
+
+fn find_row(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<TumorRow, Error> {
+    let row = tumors::table
+        .find(id)
+        .select(TumorRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) if scope.allows(&row.facility_id) => Ok(row),
+        // Another facility's tumor reads as absent, so its existence is not revealed.
+        _ => Err(Error::NotFound {
+            entity: ENTITY,
+            id: id.to_string(),
+        }),
+    }
+}
+
+/// Reads a tumor the scope may see.
+pub fn get(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Tumor, Error> {
+    find_row(conn, scope, id).map(Tumor::from)
+}
+
+/// Filters of the tumor list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub patient_id: Option<String>,
+    pub primary_site: Option<String>,
+    pub histology: Option<String>,
+    pub dx_year: Option<i32>,
+    pub dx_year_from: Option<i32>,
+    pub dx_year_to: Option<i32>,
+    pub facility: Option<String>,
+    pub status: Option<Status>,
+    pub schema_id: Option<String>,
+}
+
+/// Lists tumors the scope may see, in id order, after the cursor.
+pub fn list(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<Tumor>, Error> {
+    let limit = page_limit(limit);
+    let mut query = tumors::table.into_boxed();
+    if let FacilityScope::Only(list) = scope {
+        query = query.filter(tumors::facility_id.eq_any(list.clone()));
+    }
+    if let Some(v) = &filter.patient_id {
+        query = query.filter(tumors::patient_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.primary_site {
+        query = query.filter(tumors::primary_site.eq(v.clone()));
+    }
+    if let Some(v) = &filter.histology {
+        query = query.filter(tumors::histology.eq(v.clone()));
+    }
+    if let Some(v) = filter.dx_year {
+        query = query.filter(tumors::dx_year.eq(v));
+    }
+    if let Some(v) = filter.dx_year_from {
+        query = query.filter(tumors::dx_year.ge(v));
+    }
+    if let Some(v) = filter.dx_year_to {
+        query = query.filter(tumors::dx_year.le(v));
+    }
+    if let Some(v) = &filter.facility {
+        query = query.filter(tumors::facility_id.eq(v.clone()));
+    }
+    if let Some(v) = filter.status {
+        query = query.filter(tumors::status.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.schema_id {
+        query = query.filter(tumors::schema_id.eq(v.clone()));
+    }
+    if let Some(c) = after {
+        query = query.filter(tumors::id.gt(c.to_string()));
+    }
+    let mut rows: Vec<TumorRow> = query
+        .order(tumors::id.asc())
+        .limit(limit + 1)
+        .select(TumorRow::as_select())
+        .load(conn)?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Page {
+        data: rows.into_iter().map(Tumor::from).collect(),
+        next,
+    })
+}
+
+/// Writes new items and status at `tumor.version`, bumping the version; stale if another
+/// writer got there first.
+fn store(conn: &mut DbConn, tumor: &mut Tumor) -> Result<(), Error> {
+    let ix = indexed(&tumor.items);
+    let now = Utc::now().naive_utc();
+    let updated = diesel::update(
+        tumors::table
+            .filter(tumors::id.eq(&tumor.id))
+            .filter(tumors::version.eq(tumor.version)),
+    )
+    .set((
+        tumors::items.eq(items::to_json(&tumor.items)),
+        tumors::facility_id.eq(&tumor.facility_id),
+        tumors::primary_site.eq(ix.primary_site),
+        tumors::histology.eq(ix.histology),
+        tumors::behavior.eq(ix.behavior),
+        tumors::dx_year.eq(ix.dx_year),
+        tumors::schema_id.eq(ix.schema_id),
+        tumors::status.eq(tumor.status.as_str()),
+        tumors::version.eq(tumor.version + 1),
+        tumors::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(Error::StaleVersion {
+            entity: ENTITY,
+            current: tumor.version + 1,
+        });
+    }
+    tumor.version += 1;
+    tumor.updated_at = now.and_utc();
+    Ok(())
+}
+
+/// Merges item changes into a tumor at the expected version. Moving it to another facility
+/// needs that facility in scope too; Reporting Facility [540] cannot be removed.
+pub fn update(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    expected: Option<i64>,
+    changes: &BTreeMap<String, Option<String>>,
+) -> Result<(Tumor, Vec<ItemChange>), Error> {
+    let row = find_row(conn, scope, id)?;
+    check_version(ENTITY, expected, row.version)?;
+    let mut tumor = Tumor::from(row);
+    match changes.get(FACILITY_ITEM) {
+        Some(None) => {
+            return Err(Error::Invalid(vec![ItemError::new(
+                FACILITY_ITEM,
+                Some(540),
+                "required",
+                "Reporting Facility [540] decides who may see the tumor and cannot be removed",
+            )]))
+        }
+        Some(Some(f)) if !scope.allows(f) => {
+            return Err(Error::Forbidden(format!(
+                "your token does not cover facility {f}"
+            )))
+        }
+        _ => {}
+    }
+    let changed =
+        items::apply_changes(Level::Tumor, &mut tumor.items, changes).map_err(Error::Invalid)?;
+    if changed.is_empty() {
+        return Ok((tumor, changed));
+    }
+    if let Some(f) = tumor.items.get(FACILITY_ITEM) {
+        tumor.facility_id = f.clone();
+    }
+    store(conn, &mut tumor)?;
+    Ok((tumor, changed))
+}
+
+/// Deletes a tumor.
+pub fn delete(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<Tumor, Error> {
+    let row = find_row(conn, scope, id)?;
+    if let Some(v) = expected {
+        check_version(ENTITY, Some(v), row.version)?;
+    }
+    diesel::delete(tumors::table.filter(tumors::id.eq(id))).execute(conn)?;
+    Ok(row.into())
+}
+
+/// Moves a tumor through the workflow. Forward: draft -> review (any abstractor), review ->
+/// complete (reviewers and managers). Back (review -> draft, complete -> review or draft)
+/// needs a reason, and reopening a complete abstract needs a reviewer.
+pub fn set_status(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    expected: Option<i64>,
+    to: Status,
+    reason: Option<&str>,
+) -> Result<(Tumor, Status), Error> {
+    let row = find_row(conn, &caller.facilities, id)?;
+    if let Some(v) = expected {
+        check_version(ENTITY, Some(v), row.version)?;
+    }
+    let mut tumor = Tumor::from(row);
+    let from = tumor.status;
+    let forward = matches!(
+        (from, to),
+        (Status::Draft, Status::Review) | (Status::Review, Status::Complete)
+    );
+    let back = matches!(
+        (from, to),
+        (Status::Review, Status::Draft) | (Status::Complete, Status::Review | Status::Draft)
+    );
+    if !forward && !back {
+        return Err(Error::Conflict(format!(
+            "a tumor in status {from} cannot move to {to}: the workflow is draft -> review -> complete, and back with a reason"
+        )));
+    }
+    if (to == Status::Complete || from == Status::Complete) && !caller.has_any(REVIEWERS) {
+        return Err(Error::Forbidden(
+            "only a reviewer or a manager may complete an abstract or reopen a complete one"
+                .to_string(),
+        ));
+    }
+    if back && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(Error::Invalid(vec![ItemError::new(
+            "reason",
+            None,
+            "required",
+            format!("moving a tumor back from {from} to {to} needs a reason"),
+        )]));
+    }
+    tumor.status = to;
+    store(conn, &mut tumor)?;
+    Ok((tumor, from))
+}

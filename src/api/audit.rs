@@ -1,0 +1,101 @@
+//! `/api/v1/audit`: the audit trail, for auditors.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ProblemDetails};
+use super::extract::actor;
+use super::AppState;
+use crate::audit::{self, Action, Event, Record};
+use crate::auth::{Caller, AUDITORS};
+
+/// Filters and paging of the audit trail.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Token subject of the user.
+    pub actor: Option<String>,
+    /// `patient`, `tumor`, `audit`, ...
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<Action>,
+    /// From this instant (inclusive), RFC 3339.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant, RFC 3339.
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// The `next` cursor of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of audit records, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub data: Vec<Record>,
+    pub next: Option<String>,
+}
+
+/// Read the audit trail.
+///
+/// Who read or changed which data, when, with old and new values of changed items and the
+/// request id. Append-only: no operation changes or deletes it.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["auditor"]))
+)]
+#[get("/audit")]
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(AUDITORS)?;
+    let q = query.into_inner();
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let actor = actor(&req, &caller);
+    let (data, more) = state
+        .db
+        .write(move |conn| {
+            let filter = audit::Filter {
+                actor: q.actor,
+                entity: q.entity,
+                entity_id: q.entity_id,
+                action: q.action.map(|a| a.as_str().to_string()),
+                from: q.from.map(|t| t.naive_utc()),
+                to: q.to.map(|t| t.naive_utc()),
+            };
+            let page = audit::list(conn, &filter, q.cursor.as_deref(), limit)?;
+            // The trail holds old and new values of identifiable items: reading it is recorded too.
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Read,
+                    entity: "audit",
+                    entity_id: None,
+                    details: json!({ "count": page.0.len() }),
+                },
+            )?;
+            Ok::<_, ApiError>(page)
+        })
+        .await?;
+    let next = if more {
+        data.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(AuditPage { data, next }))
+}

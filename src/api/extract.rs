@@ -1,0 +1,101 @@
+//! Request extractors: the authenticated [`Caller`], the request id, and `If-Match`.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+
+use super::error::ApiError;
+use super::AppState;
+use crate::audit::Actor;
+use crate::auth::{AuthError, Caller};
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let unauthenticated = |m: &str| ApiError::Auth(AuthError::Unauthenticated(m.to_string()));
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| unauthenticated("authentication is not configured"))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthenticated("send a bearer token in the Authorization header"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| unauthenticated("the Authorization header is not valid text"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+    Ok(state.keys.verify(token)?)
+}
+
+/// The id of the request (from a well-formed `X-Request-Id`, or generated), also sent back
+/// in the response and written to the audit trail.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Accepts a client's request id only when it is short and plain, so nothing odd reaches logs.
+pub(crate) fn request_id_from(req: &actix_web::dev::ServiceRequest) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The audit actor of a request.
+pub fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
+    let id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    Actor::new(caller, id)
+}
+
+/// The version an `If-Match` header names, `None` when absent. `*` is refused: it would let a
+/// client overwrite a version it never read.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("If-Match is not valid text".into()))?
+        .trim();
+    if text == "*" {
+        return Err(ApiError::BadRequest(
+            "If-Match: * is not accepted; send the ETag of the version you read".into(),
+        ));
+    }
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    let version = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "If-Match {text:?} is not an ETag of this service (it looks like \"3\")"
+            ))
+        })?;
+    Ok(Some(version))
+}
+
+/// The ETag of a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}

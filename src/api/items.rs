@@ -1,0 +1,200 @@
+//! How item maps appear in the contract: named schemas listing the NAACCR core items of each
+//! level (id, number, name, length, pattern, codes) while accepting every other v26 item; and
+//! the conversion of request item maps into domain values with per-item errors.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+
+use super::error::ApiError;
+use crate::abstracts::items::check_items;
+use crate::abstracts::ItemError;
+use crate::naaccr::{codes, DataType, Dictionary, ItemDef, Items, Level};
+
+/// Item values as a request sends them (checked one by one, so a number where a string
+/// belongs is reported on its item).
+pub type RawItems = BTreeMap<String, serde_json::Value>;
+
+/// Item values that must all be strings. When some are not, the others are checked at `level`
+/// too, so the answer lists every failing item at once.
+pub fn into_items(raw: RawItems, level: Level) -> Result<Items, ApiError> {
+    let mut items = Items::new();
+    let mut errors = Vec::new();
+    for (id, value) in raw {
+        match value {
+            serde_json::Value::String(s) => {
+                items.insert(id, s);
+            }
+            other => errors.push(not_a_string(&id, &other, false)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        errors.extend(check_items(level, &items));
+        errors.sort_by(|a, b| a.item.cmp(&b.item));
+        Err(ApiError::Invalid(errors))
+    }
+}
+
+/// A change set: a string sets an item, `null` removes it.
+pub fn into_changes(raw: RawItems) -> Result<BTreeMap<String, Option<String>>, ApiError> {
+    let mut changes = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (id, value) in raw {
+        match value {
+            serde_json::Value::String(s) => {
+                changes.insert(id, Some(s));
+            }
+            serde_json::Value::Null => {
+                changes.insert(id, None);
+            }
+            other => errors.push(not_a_string(&id, &other, true)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}
+
+fn not_a_string(id: &str, value: &serde_json::Value, null_ok: bool) -> ItemError {
+    let number = Dictionary::v260().item(id).map(|d| d.number);
+    let kind = match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+        serde_json::Value::String(_) => "a string",
+    };
+    let expected = if null_ok {
+        "a string (or null to remove the item)"
+    } else {
+        "a string (codes keep their leading zeros, e.g. \"01\")"
+    };
+    ItemError::new(
+        id,
+        number,
+        "data-type",
+        format!("the value is {kind}; NAACCR values are {expected}"),
+    )
+}
+
+/// The regular expression a value of this item must match, where its type gives one.
+pub fn pattern(def: &ItemDef) -> Option<String> {
+    let n = def.length;
+    match def.data_type {
+        DataType::Digits => Some(format!("^[0-9]{{{n}}}$")),
+        DataType::Alpha => Some(format!("^[A-Z]{{{n}}}$")),
+        DataType::Mixed => Some(format!("^[A-Z0-9]{{{n}}}$")),
+        DataType::Numeric => Some("^[0-9]+(\\.[0-9]+)?$".to_string()),
+        DataType::Date => {
+            Some("^(18|19|20)[0-9]{2}((0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])?)?$".to_string())
+        }
+        DataType::DateTime | DataType::Text => None,
+    }
+}
+
+fn item_schema(def: &ItemDef, nullable: bool) -> Schema {
+    let ty = if nullable {
+        utoipa::openapi::schema::SchemaType::Array(vec![Type::String, Type::Null])
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
+    };
+    let mut b = ObjectBuilder::new()
+        .schema_type(ty)
+        .description(Some(format!(
+            "{} [{}]: {}, {} up to {} characters",
+            def.name,
+            def.number,
+            def.level.xml_element(),
+            def.data_type.as_str(),
+            def.length
+        )))
+        .max_length(Some(def.length as usize))
+        .pattern(pattern(def));
+    if def.data_type.requires_full_length() {
+        b = b.min_length(Some(def.length as usize));
+    }
+    if let Some(list) = codes::codes(&def.id) {
+        let mut values: Vec<serde_json::Value> = list
+            .iter()
+            .map(|(c, _)| serde_json::Value::from(*c))
+            .collect();
+        if nullable {
+            values.push(serde_json::Value::Null);
+        }
+        b = b.enum_values(Some(values));
+    }
+    Schema::Object(b.build())
+}
+
+fn level_schema(level: Level, nullable: bool) -> Schema {
+    let dict = Dictionary::v260();
+    let mut b = ObjectBuilder::new().schema_type(Type::Object).description(Some(format!(
+        "{} data items keyed by NAACCR XML id (dictionary v26). The NAACCR core items are listed; \
+         every other {} item of the v26 dictionary is accepted too (see GET /api/v1/dictionary/items).{}",
+        level.xml_element(),
+        level.xml_element(),
+        if nullable { " A null value removes the item." } else { "" }
+    )));
+    for def in dict
+        .items()
+        .iter()
+        .filter(|d| d.level == level && d.core_group.is_some())
+    {
+        b = b.property(def.id.clone(), item_schema(def, nullable));
+    }
+    let extra = ObjectBuilder::new().schema_type(if nullable {
+        utoipa::openapi::schema::SchemaType::Array(vec![Type::String, Type::Null])
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
+    });
+    b = b.additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(Schema::Object(
+        extra.build(),
+    )))));
+    Schema::Object(b.build())
+}
+
+macro_rules! item_map_schema {
+    ($name:ident, $level:expr, $nullable:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                RefOr::T(level_schema($level, $nullable))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+item_map_schema!(
+    PatientItems,
+    Level::Patient,
+    false,
+    "Patient-level item values."
+);
+item_map_schema!(TumorItems, Level::Tumor, false, "Tumor-level item values.");
+item_map_schema!(
+    PatientItemChanges,
+    Level::Patient,
+    true,
+    "Patient item changes (null removes)."
+);
+item_map_schema!(
+    TumorItemChanges,
+    Level::Tumor,
+    true,
+    "Tumor item changes (null removes)."
+);

@@ -1,0 +1,193 @@
+//! The HTTP API: the one route table (used by the server, the tests and the `openapi`
+//! command), the OpenAPI document, and thin handlers over the domain modules.
+
+pub mod audit;
+pub mod dictionary;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod items;
+pub mod patients;
+pub mod tumors;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, App, HttpMessage, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Keys;
+use crate::db::Db;
+use error::ApiError;
+use extract::RequestId;
+
+/// What handlers share.
+pub struct AppState {
+    pub db: Db,
+    pub keys: Arc<Keys>,
+    pub max_body_bytes: usize,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cancer-registry",
+        description = "Cancer registry abstraction service: patients and tumors as NAACCR v26 data items, \
+            workflow and audit trail. Every operation but health and this document needs a bearer JWT; \
+            the roles each operation accepts are listed in its security requirement.",
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "patients", description = "Patient records (patient-level NAACCR items)"),
+        (name = "tumors", description = "Tumor abstracts (tumor-level NAACCR items) and their workflow"),
+        (name = "dictionary", description = "The NAACCR data dictionary"),
+        (name = "audit", description = "The audit trail"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT with claims sub, roles, facilities, exp, iss and aud; \
+                         `cancer-registry token` mints one.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every operation of the API.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::live).service(health::ready).service(
+        scope::scope("/api/v1")
+            .service(patients::create_patient)
+            .service(patients::list_patients)
+            .service(patients::get_patient)
+            .service(patients::update_patient)
+            .service(patients::delete_patient)
+            .service(patients::create_tumor)
+            .service(patients::list_patient_tumors)
+            .service(tumors::list_tumors)
+            .service(tumors::get_tumor)
+            .service(tumors::update_tumor)
+            .service(tumors::delete_tumor)
+            .service(tumors::set_tumor_status)
+            .service(dictionary::list_dictionary_items)
+            .service(audit::list_audit),
+    );
+}
+
+/// The OpenAPI document of the route table.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_string();
+    api
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut text = openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The application: routes, shared state, limits, request ids and the API document.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.max_body_bytes;
+    let (app, api) =
+        App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(state)
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limit)
+                    .error_handler(move |err, _| json_error(err, limit).into()),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ApiError::BadRequest(format!("invalid query parameters: {err}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|err, _| {
+                ApiError::BadRequest(format!("invalid path: {err}")).into()
+            }))
+            .configure(routes)
+            .split_for_parts();
+    let mut api = api;
+    api.info.version = env!("CARGO_PKG_VERSION").to_string();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(not_found))
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            let id = extract::request_id_from(&req);
+            req.extensions_mut().insert(RequestId(id.clone()));
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                let headers = res.headers_mut();
+                if let Ok(v) = HeaderValue::from_str(&id) {
+                    headers.insert(header::HeaderName::from_static("x-request-id"), v);
+                }
+                headers.insert(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                );
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                Ok(res)
+            }
+        })
+        .wrap(actix_web::middleware::Logger::new(
+            "%a \"%r\" %s %b %Dms request-id=%{x-request-id}o",
+        ))
+}
+
+fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> ApiError {
+    use actix_web::error::JsonPayloadError as J;
+    match err {
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::PayloadTooLarge(limit),
+        J::ContentType => {
+            ApiError::BadRequest("send the body as JSON (Content-Type: application/json)".into())
+        }
+        J::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON body: {e}")),
+        other => ApiError::BadRequest(format!("unreadable body: {other}")),
+    }
+}
+
+/// A 404 problem for paths no route matches.
+async fn not_found() -> HttpResponse {
+    use actix_web::ResponseError;
+    ApiError::NotFound("no such resource; the API is described at /openapi.json".into())
+        .error_response()
+}

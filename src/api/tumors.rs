@@ -1,0 +1,389 @@
+//! `/api/v1/tumors`: tumor abstracts, their corrections and their workflow.
+
+use actix_web::http::header;
+use actix_web::{delete, get, patch, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ProblemDetails};
+use super::extract::{actor, etag, if_match};
+use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
+use super::AppState;
+use crate::abstracts::tumors::{self, Status, Tumor};
+use crate::abstracts::Page;
+use crate::audit::{self, Action, Event};
+use crate::auth::{Caller, ABSTRACTORS};
+use crate::naaccr::Items;
+
+/// A tumor abstract.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TumorResponse {
+    pub id: String,
+    pub patient_id: String,
+    /// Reporting Facility [540].
+    pub facility_id: String,
+    pub status: Status,
+    /// Increases on every change; the ETag is this number in quotes.
+    pub version: i64,
+    #[schema(value_type = TumorItems)]
+    pub items: Items,
+    /// The NAACCR XML file an imported tumor came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_file: Option<String>,
+    /// The line of the tumor in that file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_line: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Tumor> for TumorResponse {
+    fn from(t: Tumor) -> Self {
+        TumorResponse {
+            id: t.id,
+            patient_id: t.patient_id,
+            facility_id: t.facility_id,
+            status: t.status,
+            version: t.version,
+            items: t.items,
+            source_file: t.source_file,
+            source_line: t.source_line,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A page of tumors.
+#[derive(Serialize, ToSchema)]
+pub struct TumorPage {
+    pub data: Vec<TumorResponse>,
+    /// Cursor of the next page (pass as `cursor`), absent on the last page.
+    pub next: Option<String>,
+}
+
+impl From<Page<Tumor>> for TumorPage {
+    fn from(p: Page<Tumor>) -> Self {
+        TumorPage {
+            data: p.data.into_iter().map(TumorResponse::from).collect(),
+            next: p.next,
+        }
+    }
+}
+
+/// Filters and paging of the tumor list.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TumorQuery {
+    /// Primary Site [400], e.g. `C504`.
+    pub primary_site: Option<String>,
+    /// Histologic Type ICD-O-3 [522], e.g. `8500`.
+    pub histology: Option<String>,
+    /// Year of Date of Diagnosis [390].
+    pub dx_year: Option<i32>,
+    /// Earliest diagnosis year (inclusive).
+    pub dx_year_from: Option<i32>,
+    /// Latest diagnosis year (inclusive).
+    pub dx_year_to: Option<i32>,
+    /// Reporting Facility [540].
+    pub facility: Option<String>,
+    /// Workflow status.
+    pub status: Option<Status>,
+    /// Schema ID [3800].
+    pub schema_id: Option<String>,
+    /// Only this patient's tumors.
+    pub patient_id: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// The `next` cursor of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Item changes: a value sets an item, `null` removes it; other items stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTumor {
+    #[schema(value_type = TumorItemChanges)]
+    pub items: RawItems,
+}
+
+/// A move in the workflow.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub status: Status,
+    /// Required when moving back (review -> draft, complete -> review or draft).
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+fn respond(mut builder: actix_web::HttpResponseBuilder, t: Tumor) -> HttpResponse {
+    builder
+        .insert_header((header::ETAG, etag(t.version)))
+        .json(TumorResponse::from(t))
+}
+
+/// List tumors.
+///
+/// Tumors of the caller's facilities, filtered by the indexed items, in a stable order with
+/// keyset pagination.
+#[utoipa::path(
+    tag = "tumors",
+    params(TumorQuery),
+    responses(
+        (status = 200, body = TumorPage),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/tumors")]
+pub async fn list_tumors(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<TumorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let q = query.into_inner();
+    let actor = actor(&req, &caller);
+    let page = state
+        .db
+        .write(move |conn| {
+            let filter = tumors::Filter {
+                patient_id: q.patient_id,
+                primary_site: q.primary_site,
+                histology: q.histology,
+                dx_year: q.dx_year,
+                dx_year_from: q.dx_year_from,
+                dx_year_to: q.dx_year_to,
+                facility: q.facility,
+                status: q.status,
+                schema_id: q.schema_id,
+            };
+            let page = tumors::list(
+                conn,
+                &caller.facilities,
+                &filter,
+                q.cursor.as_deref(),
+                q.limit,
+            )?;
+            let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Read,
+                    entity: "tumor",
+                    entity_id: None,
+                    details: json!({ "ids": ids }),
+                },
+            )?;
+            Ok::<_, ApiError>(page)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TumorPage::from(page)))
+}
+
+/// Read a tumor.
+#[utoipa::path(
+    tag = "tumors",
+    params(("id" = String, Path, description = "Tumor id")),
+    responses(
+        (status = 200, body = TumorResponse, headers(("ETag" = String))),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/tumors/{id}")]
+pub async fn get_tumor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let tumor = state
+        .db
+        .write(move |conn| {
+            let t = tumors::get(conn, &caller.facilities, &id)?;
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Read,
+                    entity: "tumor",
+                    entity_id: Some(t.id.clone()),
+                    details: json!({}),
+                },
+            )?;
+            Ok::<_, ApiError>(t)
+        })
+        .await?;
+    Ok(respond(HttpResponse::Ok(), tumor))
+}
+
+/// Correct a tumor's items.
+///
+/// Merges the given items (null removes one). Requires `If-Match` with the current ETag: 412
+/// when another change came first, 428 when absent.
+#[utoipa::path(
+    tag = "tumors",
+    params(
+        ("id" = String, Path, description = "Tumor id"),
+        ("If-Match" = String, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = UpdateTumor,
+    responses(
+        (status = 200, body = TumorResponse, headers(("ETag" = String))),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[patch("/tumors/{id}")]
+pub async fn update_tumor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<UpdateTumor>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let expected = if_match(&req)?;
+    let changes = into_changes(body.into_inner().items)?;
+    let id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let tumor = state
+        .db
+        .write(move |conn| {
+            let (t, changed) = tumors::update(conn, &caller.facilities, &id, expected, &changes)?;
+            if !changed.is_empty() {
+                audit::record(
+                    conn,
+                    &actor,
+                    Event {
+                        action: Action::Update,
+                        entity: "tumor",
+                        entity_id: Some(t.id.clone()),
+                        details: json!({ "changes": changed, "version": t.version }),
+                    },
+                )?;
+            }
+            Ok::<_, ApiError>(t)
+        })
+        .await?;
+    Ok(respond(HttpResponse::Ok(), tumor))
+}
+
+/// Delete a tumor.
+///
+/// `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "tumors",
+    params(("id" = String, Path, description = "Tumor id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[delete("/tumors/{id}")]
+pub async fn delete_tumor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let expected = if_match(&req)?;
+    let id = id.into_inner();
+    let actor = actor(&req, &caller);
+    state
+        .db
+        .write(move |conn| {
+            let t = tumors::delete(conn, &caller.facilities, &id, expected)?;
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Delete,
+                    entity: "tumor",
+                    entity_id: Some(t.id.clone()),
+                    details: json!({ "patientId": t.patient_id, "items": t.items }),
+                },
+            )?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Move a tumor through the workflow.
+///
+/// draft -> review (registrar, reviewer, manager); review -> complete (reviewer, manager);
+/// back (review -> draft, complete -> review or draft) with a `reason`, and reopening a
+/// complete abstract needs a reviewer or manager. `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "tumors",
+    params(("id" = String, Path, description = "Tumor id")),
+    request_body = StatusChange,
+    responses(
+        (status = 200, body = TumorResponse, headers(("ETag" = String))),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[put("/tumors/{id}/status")]
+pub async fn set_tumor_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<StatusChange>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let expected = if_match(&req)?;
+    let change = body.into_inner();
+    let id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let tumor = state
+        .db
+        .write(move |conn| {
+            let (t, from) = tumors::set_status(
+                conn,
+                &caller,
+                &id,
+                expected,
+                change.status,
+                change.reason.as_deref(),
+            )?;
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Update,
+                    entity: "tumor",
+                    entity_id: Some(t.id.clone()),
+                    details: json!({
+                        "status": { "old": from, "new": t.status },
+                        "reason": change.reason,
+                        "version": t.version,
+                    }),
+                },
+            )?;
+            Ok::<_, ApiError>(t)
+        })
+        .await?;
+    Ok(respond(HttpResponse::Ok(), tumor))
+}

@@ -1,0 +1,215 @@
+//! Authentication and authorization: JWT verification and signing, roles, facility scope, and
+//! the [`Caller`] every request acts as. Knows nothing of HTTP (the extractor is in `api`).
+
+pub mod keys;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use keys::{KeyConfig, Keys};
+
+/// What a user may do. A token carries one or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Abstracts patients and tumors of their facilities, runs staging and edits, records
+    /// follow-up, builds submissions.
+    Registrar,
+    /// A registrar who may also complete abstracts and override edits.
+    Reviewer,
+    /// Administers the registry: all facilities, research approvals, reports.
+    Manager,
+    /// Sees only approved research extracts and suppressed tables.
+    Researcher,
+    /// Reads the audit trail only.
+    Auditor,
+}
+
+impl Role {
+    /// Parses a role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "registrar" => Some(Role::Registrar),
+            "reviewer" => Some(Role::Reviewer),
+            "manager" => Some(Role::Manager),
+            "researcher" => Some(Role::Researcher),
+            "auditor" => Some(Role::Auditor),
+            _ => None,
+        }
+    }
+
+    /// The claim spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Registrar => "registrar",
+            Role::Reviewer => "reviewer",
+            Role::Manager => "manager",
+            Role::Researcher => "researcher",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Role sets used by the operations: who may abstract (read and write patients and tumors).
+pub const ABSTRACTORS: &[Role] = &[Role::Registrar, Role::Reviewer, Role::Manager];
+/// Who may move an abstract to `complete` and override edits.
+pub const REVIEWERS: &[Role] = &[Role::Reviewer, Role::Manager];
+/// Who may read the audit trail.
+pub const AUDITORS: &[Role] = &[Role::Auditor];
+/// Who may read the data dictionary and other non-identifying reference data.
+pub const ANY_ROLE: &[Role] = &[
+    Role::Registrar,
+    Role::Reviewer,
+    Role::Manager,
+    Role::Researcher,
+    Role::Auditor,
+];
+
+/// Which reporting facilities a caller may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FacilityScope {
+    /// Central-registry staff: every facility.
+    All,
+    /// Only these reporting facility ids (Reporting Facility [540]).
+    Only(Vec<String>),
+}
+
+impl FacilityScope {
+    /// Whether a facility is in scope.
+    pub fn allows(&self, facility: &str) -> bool {
+        match self {
+            FacilityScope::All => true,
+            FacilityScope::Only(list) => list.iter().any(|f| f == facility),
+        }
+    }
+
+    /// The one facility a write defaults to when the caller names none.
+    pub fn single(&self) -> Option<&str> {
+        match self {
+            FacilityScope::Only(list) if list.len() == 1 => Some(&list[0]),
+            _ => None,
+        }
+    }
+}
+
+/// The authenticated user a request acts for.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's subject.
+    pub sub: String,
+    pub roles: Vec<Role>,
+    pub facilities: FacilityScope,
+}
+
+impl Caller {
+    /// Whether the caller holds any of `roles`.
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        self.roles.iter().any(|r| roles.contains(r))
+    }
+
+    /// Checks the caller holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AuthError> {
+        if self.has_any(roles) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden(format!(
+                "this operation needs one of the roles {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    }
+
+    /// The role names, comma separated, for the audit trail.
+    pub fn roles_label(&self) -> String {
+        self.roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// The claims of our tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub roles: Vec<String>,
+    /// Reporting facility ids; absent or `["*"]` means every facility (managers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facilities: Option<Vec<String>>,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    pub iat: u64,
+    pub iss: String,
+    pub aud: String,
+}
+
+/// Why a request is not authenticated or not allowed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No usable credentials: 401.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but not allowed: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Key material could not be loaded or used.
+    #[error("{0}")]
+    Keys(String),
+}
+
+impl Claims {
+    /// Turns verified claims into a caller, refusing incoherent tokens: unknown roles, no role,
+    /// and an all-facility scope for anyone but a manager.
+    pub fn into_caller(self) -> Result<Caller, AuthError> {
+        let mut roles = Vec::with_capacity(self.roles.len());
+        for name in &self.roles {
+            let role = Role::parse(name).ok_or_else(|| {
+                AuthError::Unauthenticated(format!("the token names an unknown role {name:?}"))
+            })?;
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        if roles.is_empty() {
+            return Err(AuthError::Unauthenticated(
+                "the token carries no role".to_string(),
+            ));
+        }
+        if self.sub.trim().is_empty() {
+            return Err(AuthError::Unauthenticated(
+                "the token has an empty subject".to_string(),
+            ));
+        }
+        let facilities = match self.facilities {
+            None => FacilityScope::All,
+            Some(list) if list.iter().any(|f| f == "*") => FacilityScope::All,
+            Some(list) => FacilityScope::Only(list),
+        };
+        // Scope "all" is for central-registry managers only; for anyone else a token without
+        // facilities sees nothing rather than everything.
+        let facilities = match facilities {
+            FacilityScope::All if !roles.contains(&Role::Manager) => {
+                FacilityScope::Only(Vec::new())
+            }
+            other => other,
+        };
+        Ok(Caller {
+            sub: self.sub,
+            roles,
+            facilities,
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! Settings, from the environment (and a few command-line flags that override it).
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` (`--database-url`) | `cancer-registry.db` in the working folder | `postgres://...` for PostgreSQL, or the path of a SQLite file (`sqlite://PATH` also accepted) |
+//! | `CANCER_REGISTRY_BIND` (`--bind`) | `127.0.0.1:8080` | address the server listens on |
+//! | `CANCER_REGISTRY_POOL_SIZE` | 8 (SQLite, at most 8) / 16 (PostgreSQL) | database connections |
+//! | `CANCER_REGISTRY_POOL_TIMEOUT_SECS` | 10 | wait for a free connection before answering 503 |
+//! | `CANCER_REGISTRY_JWT_ALGORITHM` | `HS256` | `HS256`, `RS256` or `ES256` |
+//! | `CANCER_REGISTRY_JWT_SECRET` | (generated) | HS256 secret, at least 32 characters |
+//! | `CANCER_REGISTRY_JWT_SECRET_FILE` | `<database file>.jwt-secret`, or `cancer-registry.jwt-secret` for PostgreSQL | where the generated HS256 secret is kept (mode 0600) |
+//! | `CANCER_REGISTRY_JWT_PUBLIC_KEY` | none | PEM public key file for RS256/ES256 |
+//! | `CANCER_REGISTRY_JWT_PRIVATE_KEY` | none | PEM private key file, only for `cancer-registry token` with RS256/ES256 |
+//! | `CANCER_REGISTRY_JWT_ISSUER` | `cancer-registry` | required `iss` claim |
+//! | `CANCER_REGISTRY_JWT_AUDIENCE` | `cancer-registry` | required `aud` claim |
+//! | `CANCER_REGISTRY_MAX_BODY_BYTES` | 2097152 | largest JSON request body |
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+use crate::auth::KeyConfig;
+use crate::db::{Backend, PoolOptions};
+
+/// The default SQLite file, created in the working folder on first start.
+pub const DEFAULT_DATABASE: &str = "cancer-registry.db";
+/// The default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// A setting that could not be used, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+/// Every setting the service uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: String,
+    pub pool: PoolOptions,
+    pub jwt: KeyConfig,
+    pub max_body_bytes: usize,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, ConfigError> {
+    var(name)
+        .map(|v| {
+            v.trim().parse().map_err(|_| ConfigError {
+                variable: name,
+                message: format!("{v:?} is not a valid value"),
+            })
+        })
+        .transpose()
+}
+
+impl Config {
+    /// Reads the environment; `database_url` and `bind` come from the command line (which
+    /// itself falls back to `DATABASE_URL` and `CANCER_REGISTRY_BIND`).
+    pub fn from_env(
+        database_url: Option<String>,
+        bind: Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let database_url = database_url.unwrap_or_else(|| DEFAULT_DATABASE.to_string());
+        let backend = Backend::from_url(&database_url).map_err(|e| ConfigError {
+            variable: "DATABASE_URL",
+            message: e.to_string(),
+        })?;
+        let algorithm = match var("CANCER_REGISTRY_JWT_ALGORITHM").as_deref() {
+            None | Some("HS256") => Algorithm::HS256,
+            Some("RS256") => Algorithm::RS256,
+            Some("ES256") => Algorithm::ES256,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "CANCER_REGISTRY_JWT_ALGORITHM",
+                    message: format!("{other:?}: use HS256, RS256 or ES256"),
+                })
+            }
+        };
+        let secret_file = var("CANCER_REGISTRY_JWT_SECRET_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| match &backend {
+                Backend::Sqlite(path) => {
+                    let mut p = path.clone().into_os_string();
+                    p.push(".jwt-secret");
+                    PathBuf::from(p)
+                }
+                Backend::Postgres(_) => PathBuf::from("cancer-registry.jwt-secret"),
+            });
+        let default_pool = if backend.is_sqlite() { 8 } else { 16 };
+        Ok(Config {
+            database_url,
+            bind: bind.unwrap_or_else(|| DEFAULT_BIND.to_string()),
+            pool: PoolOptions {
+                max_size: parse_var("CANCER_REGISTRY_POOL_SIZE")?.unwrap_or(default_pool),
+                connection_timeout: Duration::from_secs(
+                    parse_var("CANCER_REGISTRY_POOL_TIMEOUT_SECS")?.unwrap_or(10),
+                ),
+            },
+            jwt: KeyConfig {
+                algorithm,
+                secret: var("CANCER_REGISTRY_JWT_SECRET"),
+                secret_file,
+                public_key_pem: var("CANCER_REGISTRY_JWT_PUBLIC_KEY").map(PathBuf::from),
+                private_key_pem: var("CANCER_REGISTRY_JWT_PRIVATE_KEY").map(PathBuf::from),
+                issuer: var("CANCER_REGISTRY_JWT_ISSUER")
+                    .unwrap_or_else(|| "cancer-registry".to_string()),
+                audience: var("CANCER_REGISTRY_JWT_AUDIENCE")
+                    .unwrap_or_else(|| "cancer-registry".to_string()),
+            },
+            max_body_bytes: parse_var("CANCER_REGISTRY_MAX_BODY_BYTES")?.unwrap_or(2 * 1024 * 1024),
+        })
+    }
+}

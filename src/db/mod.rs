@@ -1,0 +1,291 @@
+//! The database: one connection type over SQLite or PostgreSQL (chosen from the URL at run time),
+//! an r2d2 pool, embedded migrations, and the two helpers handlers use to reach it off the async
+//! executor (`Db::read`, `Db::write`).
+
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Queries are written once against this type.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Errors of the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid database URL: {0}")]
+    Url(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("the database worker was cancelled")]
+    Cancelled,
+}
+
+/// Which backend a URL selects, with what to hand the driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl Backend {
+    /// `postgres://` / `postgresql://` select PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
+    /// bare path select a SQLite file. Not `Connection::establish` on the enum: SQLite would
+    /// accept any string, including a mistyped PostgreSQL URL.
+    pub fn from_url(url: &str) -> Result<Backend, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path == ":memory:" || path.contains("://") {
+            return Err(DbError::Url(format!(
+                "{url:?}: use postgres://... or the path of a SQLite file (in-memory SQLite cannot be shared by a pool)"
+            )));
+        }
+        Ok(Backend::Sqlite(PathBuf::from(path)))
+    }
+
+    /// Whether this is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Backend::Sqlite(_))
+    }
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        match self {
+            Backend::Postgres(url) => Ok(DbConn::Postgres(PgConnection::establish(url)?)),
+            Backend::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // Busy timeout first: the other pragmas may already need the lock.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// r2d2 manager building the right variant from the parsed URL.
+pub struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        self.backend.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
+        diesel::sql_query("SELECT 1").execute(conn)?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+/// The pool and the backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Applies pending migrations on one dedicated connection, then opens the pool.
+    pub fn open(url: &str, options: &PoolOptions) -> Result<Db, DbError> {
+        let backend = Backend::from_url(url)?;
+        migrate(&backend)?;
+        let max_size = if backend.is_sqlite() {
+            options.max_size.clamp(1, 8)
+        } else {
+            options.max_size.max(1)
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(options.connection_timeout)
+            .build(Manager {
+                backend: backend.clone(),
+            })?;
+        Ok(Db { pool, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Runs `f` on a pooled connection on actix's blocking pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// Runs `f` in one write transaction on the blocking pool: `BEGIN IMMEDIATE` on SQLite so a
+    /// read-then-write never has to upgrade its lock (which would fail at once with "database
+    /// is locked" instead of waiting), a normal transaction on PostgreSQL. Any error rolls
+    /// everything back.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            transaction(&mut conn, f)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// A pooled connection for blocking callers (CLI commands, tests).
+    pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, DbError> {
+        Ok(self.pool.get()?)
+    }
+}
+
+/// Runs `f` in a write transaction on `conn` (see [`Db::write`]).
+pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConn::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    // diesel's `immediate_transaction` takes a closure over the SQLite connection itself, but
+    // our queries need the enum; so open the transaction on the inner connection's manager (which
+    // keeps nested transactions as savepoints) and finish it the same way.
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(inner) = conn else {
+        unreachable_backend()
+    };
+    match result {
+        Ok(value) => {
+            <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(
+                inner,
+            )?;
+            Ok(value)
+        }
+        Err(e) => {
+            <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(
+                inner,
+            )?;
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_backend() -> ! {
+    // A closure cannot swap the variant of the connection it was lent.
+    panic!("connection changed backend inside a transaction")
+}
+
+/// Applies every pending migration of the backend's embedded set. On SQLite, WAL is switched on
+/// here (it is stored in the file, and switching needs a lock, so not per pooled connection),
+/// foreign keys are off while migrating (table rebuilds must not cascade) and checked after.
+pub fn migrate(backend: &Backend) -> Result<(), DbError> {
+    let mut conn = backend.connect()?;
+    let migrations = match &mut conn {
+        DbConn::Sqlite(c) => {
+            c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = OFF;")?;
+            SQLITE_MIGRATIONS
+        }
+        DbConn::Postgres(_) => POSTGRES_MIGRATIONS,
+    };
+    conn.run_pending_migrations(migrations)
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    if let DbConn::Sqlite(c) = &mut conn {
+        let violations = diesel::sql_query("SELECT COUNT(*) AS n FROM pragma_foreign_key_check")
+            .get_result::<Count>(c)?
+            .n;
+        if violations > 0 {
+            return Err(DbError::Migration(format!(
+                "{violations} foreign key violations after migrating"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn migrations_for(backend: &Backend) -> EmbeddedMigrations {
+    if backend.is_sqlite() {
+        SQLITE_MIGRATIONS
+    } else {
+        POSTGRES_MIGRATIONS
+    }
+}
+
+/// Reverts every applied migration (tests use it to prove each migration reverts).
+pub fn revert_all(backend: &Backend) -> Result<usize, DbError> {
+    let mut conn = backend.connect()?;
+    if let DbConn::Sqlite(c) = &mut conn {
+        c.batch_execute("PRAGMA foreign_keys = OFF;")?;
+    }
+    let mut reverted = 0;
+    while !conn
+        .applied_migrations()
+        .map_err(|e| DbError::Migration(e.to_string()))?
+        .is_empty()
+    {
+        conn.revert_last_migration(migrations_for(backend))
+            .map_err(|e| DbError::Migration(e.to_string()))?;
+        reverted += 1;
+    }
+    Ok(reverted)
+}

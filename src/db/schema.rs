@@ -1,0 +1,50 @@
+//! Diesel table definitions, hand-kept in the subset both backends share (see `migrations/`).
+
+diesel::table! {
+    patients (id) {
+        id -> Text,
+        facility_id -> Text,
+        patient_id_number -> Nullable<Text>,
+        items -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tumors (id) {
+        id -> Text,
+        patient_id -> Text,
+        facility_id -> Text,
+        primary_site -> Nullable<Text>,
+        histology -> Nullable<Text>,
+        behavior -> Nullable<Text>,
+        dx_year -> Nullable<Integer>,
+        schema_id -> Nullable<Text>,
+        status -> Text,
+        items -> Text,
+        version -> BigInt,
+        source_file -> Nullable<Text>,
+        source_line -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        roles -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(tumors -> patients (patient_id));
+diesel::allow_tables_to_appear_in_same_query!(patients, tumors, audit_log);

@@ -1,0 +1,124 @@
+//! The audit trail: reads, changes and deletes leave records naming the user, readable only by
+//! the auditor.
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::support::*;
+use cancer_registry::auth::Role;
+
+async fn reads_and_changes_are_audited(app: TestApp) {
+    let t = app.registrar();
+    let p = app.patient(&t, patient_items()).await;
+    assert_eq!(app.audit_count("create", "patient", Some(&p)).await, 1);
+    let tumor = app.tumor(&t, &p, tumor_items()).await;
+    let tid = tumor["id"].as_str().unwrap();
+    assert_eq!(app.audit_count("create", "tumor", Some(tid)).await, 1);
+
+    app.get(&format!("/api/v1/patients/{p}"), &t).await;
+    app.get(&format!("/api/v1/tumors/{tid}"), &t).await;
+    assert_eq!(app.audit_count("read", "patient", Some(&p)).await, 1);
+    assert_eq!(app.audit_count("read", "tumor", Some(tid)).await, 1);
+    // A failed read of someone else's record is not a read of identifiable data.
+    let b = app.token(Role::Registrar, Some(&[FACILITY_B]));
+    app.get(&format!("/api/v1/tumors/{tid}"), &b).await;
+    assert_eq!(app.audit_count("read", "tumor", Some(tid)).await, 1);
+
+    app.get("/api/v1/tumors", &t).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/tumors/{tid}"),
+            &t,
+            "\"1\"",
+            json!({ "items": { "laterality": "2" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A rejected change leaves no update record.
+    app.patch(
+        &format!("/api/v1/tumors/{tid}"),
+        &t,
+        "\"2\"",
+        json!({ "items": { "laterality": "8" } }),
+    )
+    .await;
+
+    let auditor = app.token(Role::Auditor, None);
+    let r = app
+        .get(
+            &format!("/api/v1/audit?entity=tumor&entityId={tid}&action=update"),
+            &auditor,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rows = r.body["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["actor"], "registrar-user");
+    assert_eq!(rows[0]["roles"], json!(["registrar"]));
+    assert_eq!(
+        rows[0]["details"]["changes"],
+        json!([{ "item": "laterality", "old": "1", "new": "2" }])
+    );
+    assert!(rows[0]["requestId"].as_str().is_some_and(|s| !s.is_empty()));
+
+    // The list read records the ids it returned.
+    let r = app
+        .get("/api/v1/audit?entity=tumor&action=read", &auditor)
+        .await;
+    let list_read = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["entityId"].is_null())
+        .expect("a list read record");
+    assert_eq!(list_read["details"]["ids"], json!([tid]));
+
+    let r = app
+        .get("/api/v1/audit?actor=registrar-user&limit=2", &auditor)
+        .await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
+    assert!(r.body["next"].is_string());
+    let r = app
+        .get(
+            "/api/v1/audit?from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z",
+            &auditor,
+        )
+        .await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 0);
+
+    // Deletes are audited with what was removed.
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tumors/{tid}"),
+            Some(&t),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.audit_count("delete", "tumor", Some(tid)).await, 1);
+
+    // Reading the trail is itself recorded.
+    assert!(app.audit_count("read", "audit", None).await >= 4);
+
+    // A request id sent by the client is kept.
+    app.call(
+        Method::GET,
+        &format!("/api/v1/patients/{p}"),
+        Some(&t),
+        None,
+        &[("X-Request-Id", "abc-123")],
+    )
+    .await;
+    let r = app
+        .get("/api/v1/audit?entity=patient&action=read", &auditor)
+        .await;
+    assert!(r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|row| row["requestId"] == "abc-123"));
+}
+both_backends!(reads_and_changes_are_audited, reads_and_changes_are_audited);

@@ -1,0 +1,13 @@
+//! The integration suite: the real actix app over a fresh database, on SQLite always and on
+//! PostgreSQL when `TEST_DATABASE_URL` is set (required under `CI=true`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod audit;
+mod auth;
+mod dictionary;
+mod migrations;
+mod openapi;
+mod patients;
+mod tumors;
