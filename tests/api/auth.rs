@@ -383,3 +383,105 @@ async fn facility_isolation(app: TestApp) {
     );
 }
 both_backends!(facility_isolation, facility_isolation);
+
+async fn body_size_is_limited(app: TestApp) {
+    let t = app.registrar();
+    let big = "X".repeat(100 * 1024);
+    let r = app
+        .post(
+            "/api/v1/patients",
+            &t,
+            json!({ "items": { "nameLast": big } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.body["type"], "/problems/payload-too-large");
+}
+both_backends!(body_size_is_limited, body_size_is_limited);
+
+/// An external identity provider's ES256 key: its tokens are accepted, and an HS256 token
+/// "signed" with the public key as a secret (the algorithm-confusion attack) is not.
+#[test]
+fn es256_public_key_and_algorithm_confusion() {
+    use cancer_registry::auth::{KeyConfig, Keys};
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    let public = dir.path().join("public.pem");
+    let status = std::process::Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
+        .arg(&key)
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "openssl is needed in CI"
+        );
+        eprintln!("SKIP: openssl is not available to make an EC key");
+        return;
+    }
+    let pkcs8 = dir.path().join("key8.pem");
+    for args in [
+        vec![
+            "pkcs8",
+            "-topk8",
+            "-nocrypt",
+            "-in",
+            key.to_str().unwrap(),
+            "-out",
+            pkcs8.to_str().unwrap(),
+        ],
+        vec![
+            "ec",
+            "-in",
+            key.to_str().unwrap(),
+            "-pubout",
+            "-out",
+            public.to_str().unwrap(),
+        ],
+    ] {
+        assert!(std::process::Command::new("openssl")
+            .args(&args)
+            .status()
+            .unwrap()
+            .success());
+    }
+    let config = KeyConfig {
+        algorithm: Algorithm::ES256,
+        secret: None,
+        secret_file: dir.path().join("unused"),
+        public_key_pem: Some(public.clone()),
+        private_key_pem: Some(pkcs8),
+        issuer: "cancer-registry".into(),
+        audience: "cancer-registry".into(),
+    };
+    let keys = Keys::load(&config).unwrap();
+    let token = keys
+        .sign(
+            "idp-user",
+            &[Role::Reviewer],
+            Some(vec![FACILITY_A.into()]),
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap();
+    let caller = keys.verify(&token).unwrap();
+    assert_eq!(caller.sub, "idp-user");
+    let verify_only = Keys::load(&KeyConfig {
+        private_key_pem: None,
+        ..config
+    })
+    .unwrap();
+    assert!(verify_only.verify(&token).is_ok());
+    let public_bytes = std::fs::read_to_string(&public).unwrap();
+    let confused = sign(Algorithm::HS256, &claims(), &public_bytes);
+    assert!(verify_only.verify(&confused).is_err());
+    assert!(verify_only
+        .verify(&sign(Algorithm::HS256, &claims(), SECRET))
+        .is_err());
+}
