@@ -8,4 +8,5 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod followup;
 pub mod naaccr;

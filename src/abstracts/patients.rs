@@ -37,6 +37,9 @@ struct PatientRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    date_of_birth: Option<String>,
+    vital_status: Option<String>,
+    date_of_last_contact: Option<String>,
 }
 
 impl From<PatientRow> for Patient {
@@ -106,6 +109,9 @@ pub fn create(
         version: 1,
         created_at: now,
         updated_at: now,
+        date_of_birth: items.get("dateOfBirth").cloned(),
+        vital_status: items.get("vitalStatus").cloned(),
+        date_of_last_contact: items.get("dateOfLastContact").cloned(),
     };
     diesel::insert_into(patients::table)
         .values(&row)
@@ -219,17 +225,27 @@ pub fn update(
     if changed.is_empty() {
         return Ok((patient, changed));
     }
+    store(conn, &mut patient)?;
+    Ok((patient, changed))
+}
+
+/// Writes a patient's items at `patient.version`, bumping the version; stale if another writer
+/// got there first. The version in the WHERE clause makes the check and the write one atomic
+/// step, even if another writer got in between the caller's read and this statement.
+pub(crate) fn store(conn: &mut DbConn, patient: &mut Patient) -> Result<(), Error> {
     let now = Utc::now().naive_utc();
-    // The version in the WHERE clause makes the check and the write one atomic step, even if
-    // another writer got in between the read above and this statement.
+    let items = &patient.items;
     let updated = diesel::update(
         patients::table
-            .filter(patients::id.eq(id))
+            .filter(patients::id.eq(&patient.id))
             .filter(patients::version.eq(patient.version)),
     )
     .set((
-        patients::items.eq(items::to_json(&patient.items)),
-        patients::patient_id_number.eq(patient.items.get("patientIdNumber").cloned()),
+        patients::items.eq(items::to_json(items)),
+        patients::patient_id_number.eq(items.get("patientIdNumber").cloned()),
+        patients::date_of_birth.eq(items.get("dateOfBirth").cloned()),
+        patients::vital_status.eq(items.get("vitalStatus").cloned()),
+        patients::date_of_last_contact.eq(items.get("dateOfLastContact").cloned()),
         patients::version.eq(patient.version + 1),
         patients::updated_at.eq(now),
     ))
@@ -242,7 +258,7 @@ pub fn update(
     }
     patient.version += 1;
     patient.updated_at = now.and_utc();
-    Ok((patient, changed))
+    Ok(())
 }
 
 /// Deletes a patient who has no tumors left (delete those first: an abstract is never removed
@@ -268,4 +284,35 @@ pub fn delete(
     }
     diesel::delete(patients::table.filter(patients::id.eq(id))).execute(conn)?;
     Ok(row.into())
+}
+
+/// These patients, without a scope check: for callers that found the ids through tumors in
+/// their scope.
+pub(crate) fn many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Patient>, Error> {
+    let rows: Vec<PatientRow> = patients::table
+        .filter(patients::id.eq_any(ids.to_vec()))
+        .order(patients::id.asc())
+        .select(PatientRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Patient::from).collect())
+}
+
+/// Patients the scope sees with this date of birth (death clearance candidates).
+pub(crate) fn born_on(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    date_of_birth: &str,
+) -> Result<Vec<Patient>, Error> {
+    let rows: Vec<PatientRow> = patients::table
+        .filter(patients::date_of_birth.eq(date_of_birth))
+        .order(patients::id.asc())
+        .select(PatientRow::as_select())
+        .load(conn)?;
+    let mut out = Vec::new();
+    for row in rows {
+        if visible(conn, scope, &row)? {
+            out.push(row.into());
+        }
+    }
+    Ok(out)
 }

@@ -276,7 +276,7 @@ pub fn list(
 
 /// Writes new items and status at `tumor.version`, bumping the version; stale if another
 /// writer got there first.
-fn store(conn: &mut DbConn, tumor: &mut Tumor) -> Result<(), Error> {
+pub(crate) fn store(conn: &mut DbConn, tumor: &mut Tumor) -> Result<(), Error> {
     let ix = indexed(&tumor.items);
     let now = Utc::now().naive_utc();
     let updated = diesel::update(
@@ -410,4 +410,47 @@ pub fn set_status(
     tumor.status = to;
     store(conn, &mut tumor)?;
     Ok((tumor, from))
+}
+
+/// Ids of patients with at least one tumor in scope, in order, after a cursor: the walk that
+/// follow-up reports page through.
+pub fn patient_ids(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, Error> {
+    let mut query = tumors::table
+        .select(tumors::patient_id)
+        .distinct()
+        .into_boxed();
+    if let FacilityScope::Only(list) = scope {
+        query = query.filter(tumors::facility_id.eq_any(list.clone()));
+    }
+    if let Some(a) = after {
+        query = query.filter(tumors::patient_id.gt(a.to_string()));
+    }
+    Ok(query
+        .order(tumors::patient_id.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// The tumors in scope of these patients.
+pub fn for_patients(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    patient_ids: &[String],
+) -> Result<Vec<Tumor>, Error> {
+    let mut query = tumors::table
+        .filter(tumors::patient_id.eq_any(patient_ids.to_vec()))
+        .into_boxed();
+    if let FacilityScope::Only(list) = scope {
+        query = query.filter(tumors::facility_id.eq_any(list.clone()));
+    }
+    let rows: Vec<TumorRow> = query
+        .order((tumors::patient_id.asc(), tumors::id.asc()))
+        .select(TumorRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Tumor::from).collect())
 }

@@ -30,6 +30,8 @@ pub enum ApiError {
     #[error(transparent)]
     Abstracts(#[from] abstracts::Error),
     #[error(transparent)]
+    Followup(#[from] crate::followup::Error),
+    #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
     Db(#[from] DbError),
@@ -56,9 +58,10 @@ impl From<diesel::result::Error> for ApiError {
 
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        use crate::followup::Error as F;
         use abstracts::Error as A;
         match self {
-            ApiError::Abstracts(e) => match e {
+            ApiError::Followup(F::Abstracts(e)) | ApiError::Abstracts(e) => match e {
                 A::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
                 A::Invalid(_) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -79,6 +82,12 @@ impl ApiError {
                 A::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
                 A::Db(e) => db_parts(e),
             },
+            ApiError::Followup(F::Invalid(_)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-items",
+                "Invalid data items",
+            ),
+            ApiError::Followup(F::Conflict(_)) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ApiError::Auth(AuthError::Unauthenticated(_)) => (
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -115,28 +124,31 @@ impl ApiError {
 
     fn detail(&self) -> String {
         match self {
-            ApiError::Abstracts(abstracts::Error::Db(_)) | ApiError::Db(_) => {
-                match self.parts().0 {
-                    StatusCode::SERVICE_UNAVAILABLE => {
-                        "the database is busy; retry in a moment".to_string()
-                    }
-                    StatusCode::CONFLICT => {
-                        "the change conflicts with stored data (a unique or reference constraint)"
-                            .to_string()
-                    }
-                    _ => "an internal error occurred; it has been logged".to_string(),
+            ApiError::Abstracts(abstracts::Error::Db(_))
+            | ApiError::Followup(crate::followup::Error::Abstracts(abstracts::Error::Db(_)))
+            | ApiError::Db(_) => match self.parts().0 {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    "the database is busy; retry in a moment".to_string()
                 }
-            }
+                StatusCode::CONFLICT => {
+                    "the change conflicts with stored data (a unique or reference constraint)"
+                        .to_string()
+                }
+                _ => "an internal error occurred; it has been logged".to_string(),
+            },
             ApiError::Auth(AuthError::Keys(_)) => {
                 "an internal error occurred; it has been logged".to_string()
             }
-            ApiError::Abstracts(abstracts::Error::Invalid(errors)) | ApiError::Invalid(errors) => {
-                errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.item, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            }
+            ApiError::Abstracts(abstracts::Error::Invalid(errors))
+            | ApiError::Followup(crate::followup::Error::Abstracts(abstracts::Error::Invalid(
+                errors,
+            )))
+            | ApiError::Followup(crate::followup::Error::Invalid(errors))
+            | ApiError::Invalid(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.item, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
             other => other.to_string(),
         }
     }
@@ -145,7 +157,10 @@ impl ApiError {
     pub fn problem(&self) -> ProblemDetails {
         let (status, kind, title) = self.parts();
         let errors = match self {
-            ApiError::Abstracts(abstracts::Error::Invalid(e)) | ApiError::Invalid(e) => e.clone(),
+            ApiError::Abstracts(abstracts::Error::Invalid(e))
+            | ApiError::Followup(crate::followup::Error::Abstracts(abstracts::Error::Invalid(e)))
+            | ApiError::Followup(crate::followup::Error::Invalid(e))
+            | ApiError::Invalid(e) => e.clone(),
             _ => Vec::new(),
         };
         ProblemDetails {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod dictionary;
 pub mod error;
 pub mod extract;
+pub mod followup;
 pub mod health;
 pub mod items;
 pub mod patients;
@@ -46,6 +47,8 @@ pub struct AppState {
     tags(
         (name = "patients", description = "Patient records (patient-level NAACCR items)"),
         (name = "tumors", description = "Tumor abstracts (tumor-level NAACCR items) and their workflow"),
+        (name = "followup", description = "Follow-up: contacts, recurrence, due lists, letters, death clearance"),
+        (name = "reports", description = "Registry reports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
         (name = "audit", description = "The audit trail"),
         (name = "health", description = "Liveness and readiness"),
@@ -90,6 +93,13 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(tumors::update_tumor)
             .service(tumors::delete_tumor)
             .service(tumors::set_tumor_status)
+            .service(followup::create_contact)
+            .service(followup::list_contacts)
+            .service(followup::set_recurrence)
+            .service(followup::list_due)
+            .service(followup::letters)
+            .service(followup::clear_deaths)
+            .service(followup::followup_rates)
             .service(dictionary::list_dictionary_items)
             .service(audit::list_audit),
     );

@@ -9,6 +9,9 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        date_of_birth -> Nullable<Text>,
+        vital_status -> Nullable<Text>,
+        date_of_last_contact -> Nullable<Text>,
     }
 }
 
@@ -46,5 +49,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    patient_contacts (id) {
+        id -> Text,
+        patient_id -> Text,
+        contact_date -> Text,
+        vital_status -> Text,
+        details -> Text,
+        applied -> Bool,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
-diesel::allow_tables_to_appear_in_same_query!(patients, tumors, audit_log);
+diesel::joinable!(patient_contacts -> patients (patient_id));
+diesel::allow_tables_to_appear_in_same_query!(patients, tumors, audit_log, patient_contacts);

@@ -200,6 +200,77 @@ const SUMMARY_STAGE_2018: &[Code] = &[
     ("8", "Benign, borderline"),
     ("9", "Unknown if extension or metastasis"),
 ];
+const RECURRENCE_TYPE: &[Code] = &[
+    (
+        "00",
+        "Disease-free since diagnosis or treatment; no recurrence",
+    ),
+    ("04", "In situ recurrence of an invasive tumor"),
+    ("06", "In situ recurrence of an in situ tumor"),
+    ("10", "Local recurrence, no further details"),
+    (
+        "13",
+        "Local recurrence of an in situ tumor, no further details",
+    ),
+    (
+        "14",
+        "Local recurrence of an invasive tumor, no further details",
+    ),
+    ("15", "Trocar recurrence"),
+    (
+        "16",
+        "Local recurrence of an in situ tumor and trocar recurrence",
+    ),
+    (
+        "17",
+        "Local recurrence of an invasive tumor and trocar recurrence",
+    ),
+    ("20", "Regional recurrence, NOS"),
+    (
+        "21",
+        "Regional recurrence in adjacent tissue or organ(s) only",
+    ),
+    ("22", "Regional recurrence in regional lymph nodes only"),
+    (
+        "25",
+        "Regional recurrence in adjacent tissue and regional lymph nodes",
+    ),
+    ("26", "Regional recurrence of an in situ tumor, NOS"),
+    ("27", "Regional recurrence of an invasive tumor, NOS"),
+    (
+        "30",
+        "Both regional recurrence and local, trocar or in situ recurrence",
+    ),
+    (
+        "36",
+        "Both regional and local recurrence of an in situ tumor",
+    ),
+    ("40", "Distant recurrence, NOS"),
+    ("46", "Distant recurrence of an in situ tumor"),
+    ("51", "Distant recurrence to the peritoneum"),
+    ("52", "Distant recurrence to the lung"),
+    ("53", "Distant recurrence to the pleura"),
+    ("54", "Distant recurrence to the liver"),
+    ("55", "Distant recurrence to bone"),
+    ("56", "Distant recurrence to the central nervous system"),
+    ("57", "Distant recurrence to the skin"),
+    ("58", "Distant recurrence to lymph nodes"),
+    (
+        "59",
+        "Distant systemic recurrence (leukemia, lymphoma, myeloma)",
+    ),
+    ("60", "Distant recurrence to more than one site"),
+    (
+        "62",
+        "Distant recurrence of an invasive tumor in a single distant site",
+    ),
+    ("70", "Never disease-free since diagnosis"),
+    ("88", "Disease-free, but unknown whether it recurred"),
+    (
+        "99",
+        "Unknown whether ever disease-free or whether it recurred",
+    ),
+];
 const RECORD_TYPE: &[Code] = &[
     ("A", "Full case abstract"),
     ("M", "Modified record"),
@@ -226,6 +297,7 @@ pub fn codes(item_id: &str) -> Option<&'static [Code]> {
         "typeOfReportingSource" => TYPE_OF_REPORTING_SOURCE,
         "summaryStage2018" | "derivedSummaryStage2018" => SUMMARY_STAGE_2018,
         "recordType" => RECORD_TYPE,
+        "recurrenceType1st" => RECURRENCE_TYPE,
         _ => return None,
     })
 }

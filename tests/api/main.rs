@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod auth;
 mod dictionary;
+mod followup;
 mod migrations;
 mod openapi;
 mod patients;

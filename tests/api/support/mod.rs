@@ -225,11 +225,30 @@ impl TestApp {
         token: &str,
         body: &'static str,
     ) -> Resp {
+        self.call_bytes(
+            method,
+            path,
+            token,
+            "application/json",
+            body.as_bytes().to_vec(),
+        )
+        .await
+    }
+
+    /// A request with a raw body of a content type.
+    pub async fn call_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
         let req = test::TestRequest::default()
             .method(method)
             .uri(path)
             .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
-            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header::CONTENT_TYPE, content_type.to_string()))
             .set_payload(body);
         let res = self.service.call(req.to_request()).await.unwrap();
         let status = res.status();

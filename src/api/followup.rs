@@ -1,0 +1,517 @@
+//! Follow-up: contacts, first recurrence, due lists, letters, death clearance and rates.
+
+use actix_web::http::header;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ProblemDetails};
+use super::extract::{actor, etag, if_match};
+use super::tumors::TumorResponse;
+use super::AppState;
+use crate::abstracts::ItemError;
+use crate::audit::{self, Action, Actor, Event};
+use crate::auth::{Caller, ABSTRACTORS};
+use crate::db::DbConn;
+use crate::followup::contacts::{self, Contact, NewContact, Outcome};
+use crate::followup::deaths::{self, Clearance, DeathRecord};
+use crate::followup::due::{self, DueEntry, Rates};
+use crate::naaccr::PartialDate;
+
+fn today() -> PartialDate {
+    let s = Utc::now().format("%Y%m%d").to_string();
+    PartialDate::parse(&s).unwrap_or(PartialDate {
+        year: 2099,
+        month: Some(12),
+        day: Some(31),
+    })
+}
+
+/// Parses `YYYY-MM-DD` (or `CCYYMMDD`) into a full date.
+fn full_date(field: &str, value: Option<&str>) -> Result<PartialDate, ApiError> {
+    let Some(v) = value else { return Ok(today()) };
+    let compact: String = v.chars().filter(|c| *c != '-').collect();
+    match PartialDate::parse(&compact) {
+        Ok(d) if d.day.is_some() => Ok(d),
+        Ok(_) => Err(bad(field, "a full date is required: YYYY-MM-DD")),
+        Err(e) => Err(bad(field, &e.to_string())),
+    }
+}
+
+fn bad(field: &str, message: &str) -> ApiError {
+    ApiError::Invalid(vec![ItemError::new(field, None, "date", message)])
+}
+
+/// Audit events for what a contact changed.
+fn change_events(patient_id: &str, outcome: &Outcome) -> Vec<Event> {
+    let mut events = Vec::new();
+    if !outcome.patient_changes.is_empty() {
+        events.push(Event {
+            action: Action::Update,
+            entity: "patient",
+            entity_id: Some(patient_id.to_string()),
+            details: json!({ "changes": outcome.patient_changes, "contact": outcome.contact.id }),
+        });
+    }
+    for (tumor, changes) in &outcome.tumor_changes {
+        events.push(Event {
+            action: Action::Update,
+            entity: "tumor",
+            entity_id: Some(tumor.clone()),
+            details: json!({ "changes": changes, "contact": outcome.contact.id }),
+        });
+    }
+    events
+}
+
+/// Contacts of a patient.
+#[derive(Serialize, ToSchema)]
+pub struct ContactList {
+    /// Newest first.
+    pub data: Vec<Contact>,
+}
+
+/// Record a follow-up contact.
+///
+/// Kept in the history; it updates Date of Last Contact [1750], Vital Status [1760], Cause of
+/// Death [1910], Place of Death [1942/1944], and per tumor Cancer Status [1770], Date of Last
+/// Cancer Status [1772], Follow-Up Source [1790] and Next Follow-Up Source [1800] only when it
+/// is not older than what is stored (`applied` says whether it did). A later contact alive for
+/// a patient recorded dead is refused (409).
+#[utoipa::path(
+    tag = "followup",
+    params(("id" = String, Path, description = "Patient id")),
+    request_body = NewContact,
+    responses(
+        (status = 201, body = Contact),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[post("/patients/{id}/contacts")]
+pub async fn create_contact(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<NewContact>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let patient_id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let contact = state
+        .db
+        .write(move |conn| {
+            let outcome = contacts::record(
+                conn,
+                &caller.facilities,
+                &patient_id,
+                body.into_inner(),
+                &caller.sub,
+                &today(),
+            )?;
+            let mut events = vec![Event {
+                action: Action::Create,
+                entity: "contact",
+                entity_id: Some(outcome.contact.id.clone()),
+                details: json!({ "patientId": patient_id, "applied": outcome.contact.applied }),
+            }];
+            events.extend(change_events(&patient_id, &outcome));
+            audit::record_all(conn, &actor, events)?;
+            Ok::<_, ApiError>(outcome.contact)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(contact))
+}
+
+/// Read a patient's contact history.
+#[utoipa::path(
+    tag = "followup",
+    params(("id" = String, Path, description = "Patient id")),
+    responses(
+        (status = 200, body = ContactList),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/patients/{id}/contacts")]
+pub async fn list_contacts(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let patient_id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let data = state
+        .db
+        .write(move |conn| {
+            let list = contacts::history(conn, &caller.facilities, &patient_id)?;
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Read,
+                    entity: "contact",
+                    entity_id: None,
+                    details: json!({ "patientId": patient_id, "count": list.len() }),
+                },
+            )?;
+            Ok::<_, ApiError>(list)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ContactList { data }))
+}
+
+/// First recurrence of a tumor.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recurrence {
+    /// Type of First Recurrence [1880], e.g. `10` local, `40` distant, `00` disease-free.
+    #[serde(rename = "type")]
+    #[schema(pattern = "^[0-9]{2}$")]
+    pub kind: String,
+    /// Date of First Recurrence [1860] (CCYYMMDD, CCYYMM or CCYY); required for a
+    /// recurrence, absent for 00, 70, 88 and 99; not before the diagnosis.
+    pub date: Option<String>,
+}
+
+/// Set the first recurrence of a tumor.
+#[utoipa::path(
+    tag = "followup",
+    params(("id" = String, Path, description = "Tumor id")),
+    request_body = Recurrence,
+    responses(
+        (status = 200, body = TumorResponse, headers(("ETag" = String))),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[put("/tumors/{id}/recurrence")]
+pub async fn set_recurrence(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<Recurrence>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let expected = if_match(&req)?;
+    let tumor_id = id.into_inner();
+    let body = body.into_inner();
+    let actor = actor(&req, &caller);
+    let tumor = state
+        .db
+        .write(move |conn| {
+            let (t, changed) = contacts::set_recurrence(
+                conn,
+                &caller.facilities,
+                &tumor_id,
+                expected,
+                &body.kind,
+                body.date.as_deref(),
+            )?;
+            if !changed.is_empty() {
+                audit::record(
+                    conn,
+                    &actor,
+                    Event {
+                        action: Action::Update,
+                        entity: "tumor",
+                        entity_id: Some(t.id.clone()),
+                        details: json!({ "changes": changed, "version": t.version }),
+                    },
+                )?;
+            }
+            Ok::<_, ApiError>(t)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(tumor.version)))
+        .json(TumorResponse::from(tumor)))
+}
+
+/// The as-of date and due threshold.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DueQuery {
+    /// YYYY-MM-DD (default today).
+    #[param(pattern = "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$")]
+    pub as_of: Option<String>,
+    /// Months since the last contact that make a patient due (default 12).
+    #[param(minimum = 1, maximum = 120)]
+    pub due_months: Option<i32>,
+}
+
+/// The due list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DueList {
+    pub as_of: String,
+    pub due_months: i32,
+    /// Most overdue first.
+    pub data: Vec<DueEntry>,
+}
+
+fn due_months(q: &DueQuery) -> Result<i32, ApiError> {
+    let m = q.due_months.unwrap_or(12);
+    if (1..=120).contains(&m) {
+        Ok(m)
+    } else {
+        Err(ApiError::Invalid(vec![ItemError::new(
+            "dueMonths",
+            None,
+            "range",
+            "1 to 120 months",
+        )]))
+    }
+}
+
+fn read_patients(
+    conn: &mut DbConn,
+    actor: &Actor,
+    ids: &[String],
+    what: &str,
+) -> Result<(), ApiError> {
+    audit::record(
+        conn,
+        actor,
+        Event {
+            action: Action::Read,
+            entity: "patient",
+            entity_id: None,
+            details: json!({ "ids": ids, "via": what }),
+        },
+    )?;
+    Ok(())
+}
+
+/// List patients due for follow-up.
+///
+/// Living patients of the caller's facilities with an eligible analytic case (CoC exclusions
+/// apply: non-analytic, foreign residents, benign or borderline, in situ cervix, basal and
+/// squamous skin, over 100 years old, diagnosed before 2005) whose last contact is `dueMonths`
+/// or more before `asOf`; `delinquent` from 15 months.
+#[utoipa::path(
+    tag = "followup",
+    params(DueQuery),
+    responses(
+        (status = 200, body = DueList),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/followup/due")]
+pub async fn list_due(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<DueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let q = query.into_inner();
+    let as_of = full_date("asOf", q.as_of.as_deref())?;
+    let months = due_months(&q)?;
+    let actor = actor(&req, &caller);
+    let data = state
+        .db
+        .write(move |conn| {
+            let list = due::due_list(conn, &caller.facilities, &as_of, months)?;
+            let ids: Vec<String> = list.iter().map(|d| d.patient_id.clone()).collect();
+            read_patients(conn, &actor, &ids, "followup-due")?;
+            Ok::<_, ApiError>(list)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(DueList {
+        as_of: as_of.to_string(),
+        due_months: months,
+        data,
+    }))
+}
+
+/// Mail-merge data for the due patients.
+///
+/// CSV (one row per due patient: name, current address, last contact); a read of
+/// identifiable data, audited.
+#[utoipa::path(
+    tag = "followup",
+    params(DueQuery),
+    responses(
+        (status = 200, content_type = "text/csv", body = String),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/followup/letters")]
+pub async fn letters(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<DueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let q = query.into_inner();
+    let as_of = full_date("asOf", q.as_of.as_deref())?;
+    let months = due_months(&q)?;
+    let actor = actor(&req, &caller);
+    let csv = state
+        .db
+        .write(move |conn| {
+            let (csv, ids) = due::letters(conn, &caller.facilities, &as_of, months)?;
+            read_patients(conn, &actor, &ids, "followup-letters")?;
+            Ok::<_, ApiError>(csv)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"followup-letters.csv\"",
+        ))
+        .body(csv))
+}
+
+/// A batch of death records.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeathRecords {
+    pub records: Vec<DeathRecord>,
+}
+
+/// Clear deaths against state death records.
+///
+/// JSON `{"records": [...]}` or CSV (`text/csv`, header row with the same field names). Exact
+/// matches (SSN and date of birth) are applied as deaths; name and date of birth matches are
+/// returned as `possible` for review and nothing is applied; the rest as `unmatched`.
+#[utoipa::path(
+    tag = "followup",
+    request_body(content(
+        (DeathRecords = "application/json"),
+        (String = "text/csv"),
+    )),
+    responses(
+        (status = 200, body = Clearance),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[post("/followup/death-records")]
+pub async fn clear_deaths(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    if body.len() > state.max_body_bytes * 4 {
+        return Err(ApiError::PayloadTooLarge(state.max_body_bytes * 4));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))?;
+    let records = if content_type.starts_with("text/csv") {
+        deaths::parse_csv(text)?
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_str::<DeathRecords>(text)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?
+            .records
+    } else {
+        return Err(ApiError::BadRequest(
+            "send application/json or text/csv".into(),
+        ));
+    };
+    let actor = actor(&req, &caller);
+    let result = state
+        .db
+        .write(move |conn| {
+            let clearance =
+                deaths::clear(conn, &caller.facilities, &records, &caller.sub, &today())?;
+            let mut events: Vec<Event> = clearance
+                .applied
+                .iter()
+                .flat_map(|o| change_events(&o.contact.patient_id, o))
+                .collect();
+            let linked: Vec<&String> = clearance
+                .matched
+                .iter()
+                .chain(&clearance.possible)
+                .flat_map(|l| &l.patient_ids)
+                .collect();
+            events.push(Event {
+                action: Action::Read,
+                entity: "patient",
+                entity_id: None,
+                details: json!({ "ids": linked, "via": "death-clearance" }),
+            });
+            audit::record_all(conn, &actor, events)?;
+            Ok::<_, ApiError>(clearance)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// The dates of the rates.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RatesQuery {
+    /// YYYY-MM-DD (default today).
+    #[param(pattern = "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$")]
+    pub as_of: Option<String>,
+    /// The registry's reference date, YYYY-MM-DD (default 2005-01-01).
+    #[param(pattern = "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$")]
+    pub reference_date: Option<String>,
+}
+
+/// CoC follow-up rates.
+///
+/// For eligible analytic cases diagnosed since the reference date (standard 80%) and in the
+/// five calendar years before the year of `asOf` (standard 90%): eligible cases, cases with
+/// current follow-up (patient dead, or contacted within 15 months of `asOf`), the rate and
+/// whether the standard is met; overall and by facility.
+#[utoipa::path(
+    tag = "reports",
+    params(RatesQuery),
+    responses(
+        (status = 200, body = Rates),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/reports/followup-rates")]
+pub async fn followup_rates(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<RatesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let q = query.into_inner();
+    let as_of = full_date("asOf", q.as_of.as_deref())?;
+    let reference = full_date(
+        "referenceDate",
+        Some(q.reference_date.as_deref().unwrap_or("2005-01-01")),
+    )?;
+    let rates = state
+        .db
+        .read(move |conn| {
+            due::rates(conn, &caller.facilities, &as_of, &reference).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rates))
+}
