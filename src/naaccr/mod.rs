@@ -2,11 +2,14 @@
 //! validation, partial dates and code lists. Pure: no database, no HTTP.
 
 pub mod codes;
+pub mod convert;
 pub mod date;
 pub mod dictionary;
+pub mod dictionary_xml;
 mod icdo3;
 mod items;
 pub mod value;
+pub mod xml;
 
 pub use date::PartialDate;
 pub use dictionary::{DataType, Dictionary, ItemDef, Level, RecordType};

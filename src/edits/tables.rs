@@ -1,0 +1,640 @@
+//! The large published reference lists the edits need, loaded once at start from a data
+//! directory: the SEER site/histology validation lists, the ICD-O-3 histology/behavior list, the
+//! EOD 2018 schema selection and schema code tables, and the site-specific surgery tables.
+//!
+//! Lookups are precomputed into integer-keyed sets so that running an edit never allocates.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+
+use super::record::{parse_site, ALL_FIELDS, F};
+use super::Error;
+use crate::naaccr::Dictionary;
+
+/// Environment variable naming the reference directory.
+pub const REFERENCE_ENV: &str = "CANCER_REGISTRY_REFERENCE";
+/// Reference directory used when the variable is not set (relative to the working directory).
+pub const DEFAULT_REFERENCE_DIR: &str = "../shared/reference";
+
+const SITE_TYPE_2022: &str = "seer-site-histology-validation/sitetype.icdo3.d20220429.expanded.tsv";
+const SITE_TYPE_2015: &str = "seer-site-histology-validation/sitetype.icdo3.d20150918.expanded.tsv";
+const HIST_BEH: &str = "icdo3/histologicTypeIcdO3_preferredTermsOnly.csv";
+const SCHEMA_SELECTION: &str = "written/eod_public_3.3_schema_selection.tsv";
+const SCHEMA_CODES: &str = "written/eod_public_3.3_schema_item_codes.tsv";
+/// Surgery table editions and the first diagnosis year each applies to.
+const SURGERY: &[(u16, &str)] = &[
+    (2018, "surgery/site-specific-surgery-tables-2018.xml"),
+    (2021, "surgery/site-specific-surgery-tables-2021.xml"),
+    (2022, "surgery/site-specific-surgery-tables-2022.xml"),
+    (2023, "surgery/site-specific-surgery-tables-2023.xml"),
+    (2024, "surgery/site-specific-surgery-tables-2024.xml"),
+];
+
+/// Items of the schema code table that other edits check on their own; everything else in that
+/// table is treated as a site-specific data item.
+const NOT_SSDI: &[u16] = &[
+    225, 230, 500, 523, 764, 772, 774, 776, 820, 830, 1068, 3843, 3844, 3845, 3926, 3927,
+];
+
+/// Most SSDI dense indices a record bitset can hold.
+pub const MAX_SSDI: usize = 256;
+
+/// A small multiplicative hash for short ASCII keys (item ids): the default SipHash costs more
+/// than the rest of a lookup.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Where an item of a record goes: a named field of the view, or a site-specific data item
+/// (dense index into [`ReferenceTables::ssdi_items`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Field(F),
+    Ssdi(u16),
+}
+
+/// A set of codes: exact values plus ranges as published (`01-89`, `0.1-99.9`).
+#[derive(Debug, Clone, Default)]
+pub struct CodeSet {
+    exact: Vec<Box<str>>,
+    ranges: Vec<(Box<str>, Box<str>)>,
+}
+
+impl CodeSet {
+    fn add(&mut self, code: &str) {
+        match code.split_once('-') {
+            Some((lo, hi)) if !lo.is_empty() && !hi.is_empty() => {
+                self.ranges.push((lo.trim().into(), hi.trim().into()))
+            }
+            _ => self.exact.push(code.into()),
+        }
+    }
+
+    fn finish(&mut self) {
+        self.exact.sort_unstable();
+        self.exact.dedup();
+    }
+
+    pub fn contains(&self, v: &str) -> bool {
+        self.exact.binary_search_by(|c| (**c).cmp(v)).is_ok()
+            || self.ranges.iter().any(|(lo, hi)| in_range(lo, hi, v))
+    }
+}
+
+/// Same-width digit ranges compare as strings; decimal ranges need the value written with the
+/// same number of decimals.
+fn in_range(lo: &str, hi: &str, v: &str) -> bool {
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if !numeric(v) || v.bytes().filter(|b| *b == b'.').count() > 1 {
+        return false;
+    }
+    let decimals = |s: &str| s.split_once('.').map(|(_, d)| d.len());
+    if lo.contains('.') {
+        if decimals(v) != decimals(lo) {
+            return false;
+        }
+        match (v.parse::<f64>(), lo.parse::<f64>(), hi.parse::<f64>()) {
+            (Ok(x), Ok(l), Ok(h)) => l <= x && x <= h,
+            _ => false,
+        }
+    } else {
+        v.len() == lo.len() && !v.contains('.') && lo <= v && v <= hi
+    }
+}
+
+/// A column of the schema selection table.
+#[derive(Debug, Clone)]
+enum Spec {
+    /// Blank column: the table does not look at this input.
+    Unused,
+    /// `*`: any value, blank included.
+    Any,
+    /// Listed values or numeric ranges; `blank` when the list has an empty element.
+    List {
+        ranges: Vec<(u32, u32)>,
+        blank: bool,
+    },
+}
+
+impl Spec {
+    fn parse(s: &str) -> Spec {
+        let s = s.trim();
+        if s.is_empty() {
+            return Spec::Unused;
+        }
+        if s == "*" {
+            return Spec::Any;
+        }
+        let mut ranges = Vec::new();
+        let mut blank = false;
+        for part in s.split(',').map(str::trim) {
+            if part.is_empty() {
+                blank = true;
+                continue;
+            }
+            let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+            if let (Ok(lo), Ok(hi)) = (lo.trim().parse(), hi.trim().parse()) {
+                ranges.push((lo, hi));
+            }
+        }
+        Spec::List { ranges, blank }
+    }
+
+    fn matches(&self, v: &str) -> bool {
+        match self {
+            Spec::Unused | Spec::Any => true,
+            Spec::List { ranges, blank } => {
+                if v.is_empty() {
+                    return *blank;
+                }
+                let Ok(n) = v.parse::<u32>() else {
+                    return false;
+                };
+                v.bytes().all(|b| b.is_ascii_digit())
+                    && ranges.iter().any(|(lo, hi)| *lo <= n && n <= *hi)
+            }
+        }
+    }
+
+    fn is_list(&self) -> bool {
+        matches!(self, Spec::List { .. })
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SelectionRow {
+    schema: usize,
+    hists: Vec<(u16, u16)>,
+    disc1: Spec,
+    disc2: Spec,
+    year: Spec,
+    behavior: Spec,
+}
+
+/// Inputs of the EOD schema selection.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaInputs<'a> {
+    pub site: u16,
+    pub hist: u16,
+    pub year: &'a str,
+    pub behavior: &'a str,
+    pub disc1: &'a str,
+    pub disc2: &'a str,
+}
+
+/// One EOD schema: its id and the codes of its inputs.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub id: String,
+    pub key: String,
+    /// (NAACCR item number, valid codes), sorted by item number.
+    items: Vec<(u16, CodeSet)>,
+    /// Items SEER requires for the schema (XML id), with the diagnosis years (inclusive).
+    pub seer_required: Vec<(String, u16, u16)>,
+    /// The same, resolved to record slots.
+    pub(crate) required_slots: Vec<(Slot, u16, u16, String)>,
+}
+
+impl Schema {
+    /// Valid codes of an item in this schema; `None` when the schema does not use the item.
+    pub fn codes(&self, item: u16) -> Option<&CodeSet> {
+        self.items
+            .binary_search_by_key(&item, |(n, _)| *n)
+            .ok()
+            .and_then(|i| self.items.get(i))
+            .map(|(_, c)| c)
+    }
+
+    pub fn uses(&self, item: u16) -> bool {
+        self.codes(item).is_some()
+    }
+}
+
+/// Surgery codes of one site-specific table.
+#[derive(Debug, Clone)]
+struct SurgeryTable {
+    sites: Vec<(u16, u16)>,
+    codes: Vec<Box<str>>,
+}
+
+/// The reference lists, loaded once and shared by every run.
+#[derive(Debug, Clone)]
+pub struct ReferenceTables {
+    site_type_2022: HashSet<u32>,
+    site_type_2015: HashSet<u32>,
+    /// hist * 10 + behavior as listed in ICD-O-3.
+    hist_beh: HashSet<u32>,
+    /// Per histology, a bit per behavior listed.
+    hist_behaviors: HashMap<u16, u8>,
+    schemas: Vec<Schema>,
+    schema_index: HashMap<String, usize>,
+    /// Selection rows indexed by site number (0..=809).
+    selection: Vec<Vec<SelectionRow>>,
+    /// Site-specific data items: (XML id, item number), sorted by XML id.
+    ssdi: Vec<(String, u16)>,
+    /// Item id -> record slot, for every field the edits read and every SSDI.
+    slots: FxMap<Box<str>, Slot>,
+    /// Surgery editions: first year, tables.
+    surgery: Vec<(u16, Vec<SurgeryTable>)>,
+}
+
+fn read(dir: &Path, rel: &str) -> Result<String, Error> {
+    let path = dir.join(rel);
+    std::fs::read_to_string(&path).map_err(|source| Error::Io { path, source })
+}
+
+fn parse_err(rel: &str, line: usize, reason: impl Into<String>) -> Error {
+    Error::Parse {
+        path: PathBuf::from(rel),
+        line,
+        reason: reason.into(),
+    }
+}
+
+fn site_ranges(s: &str) -> Vec<(u16, u16)> {
+    s.split(',')
+        .filter_map(|p| {
+            let p = p.trim();
+            let (lo, hi) = p.split_once('-').unwrap_or((p, p));
+            Some((parse_site(lo.trim())?, parse_site(hi.trim())?))
+        })
+        .collect()
+}
+
+fn num_ranges(s: &str) -> Vec<(u16, u16)> {
+    s.split(',')
+        .filter_map(|p| {
+            let p = p.trim();
+            let (lo, hi) = p.split_once('-').unwrap_or((p, p));
+            Some((lo.trim().parse().ok()?, hi.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+fn site_type_key(site: u16, hist: u16, beh: u8) -> u32 {
+    u32::from(site) * 100_000 + u32::from(hist) * 10 + u32::from(beh)
+}
+
+fn load_site_type(dir: &Path, rel: &str) -> Result<HashSet<u32>, Error> {
+    let text = read(dir, rel)?;
+    let mut set = HashSet::with_capacity(60_000);
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let mut cols = line.split('\t');
+        let (Some(site), Some(hist), Some(beh)) = (cols.next(), cols.next(), cols.next()) else {
+            continue;
+        };
+        match (parse_site(site), hist.parse(), beh.parse()) {
+            (Some(s), Ok(h), Ok(b)) => set.insert(site_type_key(s, h, b)),
+            _ => return Err(parse_err(rel, n + 1, format!("bad row {line:?}"))),
+        };
+    }
+    if set.is_empty() {
+        return Err(parse_err(rel, 0, "no rows"));
+    }
+    Ok(set)
+}
+
+/// The lines of a SEER-maintained surgery XML: table site inclusions and `<code>` values.
+fn load_surgery(dir: &Path, rel: &str) -> Result<Vec<SurgeryTable>, Error> {
+    let text = read(dir, rel)?;
+    let mut tables: Vec<SurgeryTable> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("<site-inclusion>") {
+            let sites = site_ranges(rest.trim_end_matches("</site-inclusion>"));
+            tables.push(SurgeryTable {
+                sites,
+                codes: Vec::new(),
+            });
+        } else if let Some(rest) = line.strip_prefix("<code>") {
+            let code = rest.trim_end_matches("</code>").trim();
+            if let (Some(t), false) = (tables.last_mut(), code.is_empty()) {
+                t.codes.push(code.into());
+            }
+        }
+    }
+    if tables.is_empty() {
+        return Err(parse_err(rel, 0, "no <site-inclusion> found"));
+    }
+    Ok(tables)
+}
+
+impl ReferenceTables {
+    /// The directory named by `CANCER_REGISTRY_REFERENCE`, else [`DEFAULT_REFERENCE_DIR`].
+    pub fn default_dir() -> PathBuf {
+        std::env::var_os(REFERENCE_ENV)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_REFERENCE_DIR))
+    }
+
+    /// Loads every list; fails with the missing or malformed file named.
+    pub fn load(dir: impl AsRef<Path>) -> Result<ReferenceTables, Error> {
+        let dir = dir.as_ref();
+        if !dir.is_dir() {
+            return Err(Error::MissingDir(dir.to_path_buf()));
+        }
+        let site_type_2022 = load_site_type(dir, SITE_TYPE_2022)?;
+        let site_type_2015 = load_site_type(dir, SITE_TYPE_2015)?;
+
+        let mut hist_beh = HashSet::new();
+        let mut hist_behaviors: HashMap<u16, u8> = HashMap::new();
+        for (n, line) in read(dir, HIST_BEH)?.lines().enumerate() {
+            let code = line.split(',').next().unwrap_or("");
+            let Some((h, b)) = code.split_once('/') else {
+                return Err(parse_err(HIST_BEH, n + 1, format!("bad code {code:?}")));
+            };
+            let (Ok(h), Ok(b)) = (h.parse::<u16>(), b.parse::<u8>()) else {
+                return Err(parse_err(HIST_BEH, n + 1, format!("bad code {code:?}")));
+            };
+            hist_beh.insert(u32::from(h) * 10 + u32::from(b));
+            *hist_behaviors.entry(h).or_default() |= 1u8.checked_shl(u32::from(b)).unwrap_or(0);
+        }
+
+        let mut schemas: Vec<Schema> = Vec::new();
+        let mut schema_index: HashMap<String, usize> = HashMap::new();
+        let mut selection: Vec<Vec<SelectionRow>> = vec![Vec::new(); 810];
+        for (n, line) in read(dir, SCHEMA_SELECTION)?.lines().enumerate().skip(1) {
+            let c: Vec<&str> = line.split('\t').collect();
+            let [id, key, _name, sites, hists, d1, d2, year, beh] = c[..] else {
+                return Err(parse_err(SCHEMA_SELECTION, n + 1, "expected 9 columns"));
+            };
+            let schema = *schema_index.entry(id.to_string()).or_insert_with(|| {
+                schemas.push(Schema {
+                    id: id.to_string(),
+                    key: key.to_string(),
+                    items: Vec::new(),
+                    seer_required: Vec::new(),
+                    required_slots: Vec::new(),
+                });
+                schemas.len() - 1
+            });
+            let row = SelectionRow {
+                schema,
+                hists: num_ranges(hists),
+                disc1: Spec::parse(d1),
+                disc2: Spec::parse(d2),
+                year: Spec::parse(year),
+                behavior: Spec::parse(beh),
+            };
+            for (lo, hi) in site_ranges(sites) {
+                for s in lo..=hi.min(809) {
+                    if let Some(v) = selection.get_mut(usize::from(s)) {
+                        v.push(row.clone());
+                    }
+                }
+            }
+        }
+
+        let mut items: Vec<HashMap<u16, CodeSet>> = vec![HashMap::new(); schemas.len()];
+        let mut ssdi_numbers: HashSet<u16> = HashSet::new();
+        for (n, line) in read(dir, SCHEMA_CODES)?.lines().enumerate().skip(1) {
+            let c: Vec<&str> = line.split('\t').collect();
+            if c.len() < 10 {
+                return Err(parse_err(SCHEMA_CODES, n + 1, "expected 10 columns"));
+            }
+            let Some(&schema) = schema_index.get(c[0]) else {
+                return Err(parse_err(
+                    SCHEMA_CODES,
+                    n + 1,
+                    format!("unknown schema {}", c[0]),
+                ));
+            };
+            let Ok(item) = c[2].parse::<u16>() else {
+                return Err(parse_err(SCHEMA_CODES, n + 1, "bad item number"));
+            };
+            if let Some(set) = items.get_mut(schema) {
+                set.entry(item).or_default().add(c[5].trim());
+            }
+            if !NOT_SSDI.contains(&item) {
+                ssdi_numbers.insert(item);
+            }
+            if let (Some(s), Some(def)) = (
+                schemas.get_mut(schema),
+                Dictionary::v260().by_number(u32::from(item)),
+            ) {
+                // post-therapy grades are coded only after neoadjuvant therapy
+                let optional = matches!(item, 1068 | 3845);
+                for flag in c[9].split(';').filter(|_| !optional) {
+                    if let Some((from, to)) = seer_required_years(flag) {
+                        if !s.seer_required.iter().any(|r| r.0 == def.id) {
+                            s.seer_required.push((def.id.clone(), from, to));
+                        }
+                    }
+                }
+            }
+        }
+        for (schema, map) in schemas.iter_mut().zip(items) {
+            let mut v: Vec<(u16, CodeSet)> = map.into_iter().collect();
+            v.iter_mut().for_each(|(_, c)| c.finish());
+            v.sort_unstable_by_key(|(n, _)| *n);
+            schema.items = v;
+        }
+        let dict = Dictionary::v260();
+        let mut ssdi: Vec<(String, u16)> = ssdi_numbers
+            .into_iter()
+            .filter_map(|n| Some((dict.by_number(u32::from(n))?.id.clone(), n)))
+            .collect();
+        ssdi.sort_unstable();
+        if ssdi.len() > MAX_SSDI {
+            return Err(parse_err(
+                SCHEMA_CODES,
+                0,
+                "more site-specific items than supported",
+            ));
+        }
+        let mut slots: FxMap<Box<str>, Slot> = FxMap::default();
+        for (i, (id, _)) in ssdi.iter().enumerate() {
+            slots.insert(id.as_str().into(), Slot::Ssdi(i as u16));
+        }
+        // a field the edits read by name wins over the SSDI slot
+        for f in ALL_FIELDS {
+            slots.insert(f.id().into(), Slot::Field(*f));
+        }
+        for schema in &mut schemas {
+            schema.required_slots = schema
+                .seer_required
+                .iter()
+                .filter_map(|(id, from, to)| {
+                    Some((*slots.get(id.as_str())?, *from, *to, id.clone()))
+                })
+                .collect();
+        }
+
+        let mut surgery = Vec::new();
+        for (year, rel) in SURGERY {
+            surgery.push((*year, load_surgery(dir, rel)?));
+        }
+
+        Ok(ReferenceTables {
+            site_type_2022,
+            site_type_2015,
+            hist_beh,
+            hist_behaviors,
+            schemas,
+            schema_index,
+            selection,
+            ssdi,
+            slots,
+            surgery,
+        })
+    }
+
+    /// Whether (site, histology, behavior) is on the SEER Site/Histology Validation List in
+    /// force for the diagnosis year (the 2022 list from 2022, the 2015 list before).
+    pub fn site_type_valid(&self, year: u16, site: u16, hist: u16, beh: u8) -> bool {
+        let set = if year >= 2022 {
+            &self.site_type_2022
+        } else {
+            &self.site_type_2015
+        };
+        set.contains(&site_type_key(site, hist, beh))
+    }
+
+    /// Whether ICD-O-3 lists the histology with that behavior.
+    pub fn hist_beh_listed(&self, hist: u16, beh: u8) -> bool {
+        self.hist_beh
+            .contains(&(u32::from(hist) * 10 + u32::from(beh)))
+    }
+
+    /// Behaviors ICD-O-3 lists for a histology, one bit each; 0 when unknown.
+    pub fn behaviors_of(&self, hist: u16) -> u8 {
+        self.hist_behaviors.get(&hist).copied().unwrap_or(0)
+    }
+
+    pub fn schema_by_id(&self, id: &str) -> Option<usize> {
+        self.schema_index.get(id).copied()
+    }
+
+    pub fn schema(&self, index: usize) -> Option<&Schema> {
+        self.schemas.get(index)
+    }
+
+    pub fn schemas(&self) -> &[Schema] {
+        &self.schemas
+    }
+
+    /// Site-specific data items (XML id, number), sorted by XML id.
+    pub fn ssdi_items(&self) -> &[(String, u16)] {
+        &self.ssdi
+    }
+
+    /// The record slot of an item id.
+    #[inline]
+    pub fn slot(&self, id: &str) -> Option<Slot> {
+        self.slots.get(id).copied()
+    }
+
+    /// Schemas whose selection rows match the inputs, ignoring the discriminators named false.
+    /// Calls `f(schema, row_uses_disc1_list, row_uses_disc2_list)` for each matching row.
+    pub fn select_schema(
+        &self,
+        inp: &SchemaInputs<'_>,
+        use_disc1: bool,
+        use_disc2: bool,
+        mut f: impl FnMut(usize, bool, bool),
+    ) {
+        let Some(rows) = self.selection.get(usize::from(inp.site)) else {
+            return;
+        };
+        for row in rows {
+            if row
+                .hists
+                .iter()
+                .any(|(lo, hi)| *lo <= inp.hist && inp.hist <= *hi)
+                && row.year.matches(inp.year)
+                && row.behavior.matches(inp.behavior)
+                && (!use_disc1 || row.disc1.matches(inp.disc1))
+                && (!use_disc2 || row.disc2.matches(inp.disc2))
+            {
+                f(row.schema, row.disc1.is_list(), row.disc2.is_list());
+            }
+        }
+    }
+
+    /// Surgery codes valid for the site in the surgery edition of the diagnosis year; `None`
+    /// when no edition covers the year or no table covers the site.
+    pub fn surgery_codes(&self, year: u16, site: u16) -> Option<&[Box<str>]> {
+        let (_, tables) = self.surgery.iter().rev().find(|(from, _)| *from <= year)?;
+        tables
+            .iter()
+            .find(|t| t.sites.iter().any(|(lo, hi)| *lo <= site && site <= *hi))
+            .map(|t| t.codes.as_slice())
+    }
+}
+
+/// `SEER_REQUIRED`, `SEER_REQUIRED:2021-`, `SEER_REQUIRED:2018-2023` -> years (inclusive).
+fn seer_required_years(flag: &str) -> Option<(u16, u16)> {
+    let flag = flag.trim();
+    if flag == "SEER_REQUIRED" {
+        return Some((2018, 9999));
+    }
+    let years = flag.strip_prefix("SEER_REQUIRED:")?;
+    let (from, to) = years.split_once('-')?;
+    Some((from.parse().ok()?, to.parse().unwrap_or(9999)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_sets_match_exact_codes_and_ranges() {
+        let mut c = CodeSet::default();
+        for code in ["00", "01-89", "95", "0.1-99.9", "XX.8"] {
+            c.add(code);
+        }
+        c.finish();
+        assert!(c.contains("00") && c.contains("45") && c.contains("89") && c.contains("95"));
+        assert!(!c.contains("90") && !c.contains("5") && !c.contains("045"));
+        assert!(c.contains("12.5") && c.contains("XX.8"));
+        assert!(!c.contains("12.55") && !c.contains("100.0") && !c.contains("1.2.3"));
+        assert!(!c.contains("") && !c.contains("-1"));
+    }
+
+    #[test]
+    fn selection_specs() {
+        assert!(Spec::parse("").matches("anything"));
+        assert!(Spec::parse("*").matches(""));
+        let years = Spec::parse("2023-9998, 9999,");
+        assert!(years.matches("2024") && years.matches("") && !years.matches("2022"));
+        let d = Spec::parse("1,5,6,9");
+        assert!(d.matches("5") && !d.matches("4") && !d.matches("") && !d.matches("x"));
+    }
+
+    #[test]
+    fn seer_required_flags() {
+        assert_eq!(seer_required_years("SEER_REQUIRED"), Some((2018, 9999)));
+        assert_eq!(
+            seer_required_years("SEER_REQUIRED:2021-"),
+            Some((2021, 9999))
+        );
+        assert_eq!(
+            seer_required_years("SEER_REQUIRED:2018-2023"),
+            Some((2018, 2023))
+        );
+        assert_eq!(
+            seer_required_years("SEER_REQUIRED_WHEN_COC_ANALYTIC:2024-"),
+            None
+        );
+    }
+}

@@ -1,0 +1,350 @@
+//! Streaming NAACCR XML writer (specification 1.8) for v26 exports, or v25 ones for recipients
+//! still on NAACCR 25.
+//!
+//! The dictionary's `recordTypes` are applied as a privacy filter: an item is written only when
+//! the target dictionary lists it for the chosen record type (no names or addresses in `I`, no
+//! text in `C` or `I`). Items go in dictionary order; values are written as stored and
+//! XML-escaped, except that characters XML 1.0 cannot carry (C0 controls other than tab, LF and
+//! CR) are removed and counted, since no reader could accept them.
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::super::convert::item_to_v250;
+use super::super::dictionary::{Dictionary, Level, RecordType};
+use super::super::Items;
+use super::reader::Patient;
+use super::{IdMap, NAACCR_NS};
+
+/// The base dictionary of the export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportVersion {
+    #[default]
+    V260,
+    /// Items are converted back (`sexAssignedAtBirth` -> `sex`); v26-only items are dropped.
+    V250,
+}
+
+/// Export settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterOptions {
+    pub version: ExportVersion,
+    pub record_type: RecordType,
+    /// `timeGenerated`; the current UTC time when `None`.
+    pub time_generated: Option<String>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> WriterOptions {
+        WriterOptions {
+            version: ExportVersion::V260,
+            record_type: RecordType::A,
+            time_generated: None,
+        }
+    }
+}
+
+/// What the writer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    pub patients: u64,
+    pub tumors: u64,
+    pub items: u64,
+    /// Items not written: unknown to the target dictionary, not allowed in the record type,
+    /// or stored at another level.
+    pub items_filtered: u64,
+    /// Control characters removed from values.
+    pub characters_removed: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    position: u32,
+    level: Level,
+}
+
+/// The streaming writer: [`NaaccrXmlWriter::new`] writes the root and its items, then
+/// [`NaaccrXmlWriter::write_patient`] once per patient, then [`NaaccrXmlWriter::finish`].
+pub struct NaaccrXmlWriter<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    dict: &'static Dictionary,
+    v250: bool,
+    slots: IdMap<Slot>,
+    stats: WriteStats,
+}
+
+const FLUSH_AT: usize = 64 * 1024;
+const INDENT: &[u8] = b"            ";
+
+impl<W: Write> NaaccrXmlWriter<W> {
+    /// Writes the XML declaration, the `NaaccrData` start tag and the root items.
+    pub fn new(
+        out: W,
+        options: &WriterOptions,
+        root_items: &Items,
+    ) -> std::io::Result<NaaccrXmlWriter<W>> {
+        let dict = match options.version {
+            ExportVersion::V260 => Dictionary::v260(),
+            ExportVersion::V250 => Dictionary::v250(),
+        };
+        let rt = options.record_type;
+        let mut slots = IdMap::default();
+        for (i, d) in dict.items().iter().enumerate() {
+            if d.record_types.contains(rt) {
+                slots.insert(
+                    d.id.clone().into_boxed_str(),
+                    Slot {
+                        position: i as u32,
+                        level: d.level,
+                    },
+                );
+            }
+        }
+        let mut w = NaaccrXmlWriter {
+            out,
+            buf: Vec::with_capacity(FLUSH_AT + 8192),
+            dict,
+            v250: options.version == ExportVersion::V250,
+            slots,
+            stats: WriteStats::default(),
+        };
+        let time = options.time_generated.clone().unwrap_or_else(now_utc);
+        w.buf.extend_from_slice(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<NaaccrData baseDictionaryUri=\"",
+        );
+        escape_into(&mut w.buf, &w.dict.uri, true);
+        w.buf.extend_from_slice(b"\"\n            recordType=\"");
+        w.buf.extend_from_slice(rt.as_str().as_bytes());
+        w.buf.extend_from_slice(
+            b"\"\n            specificationVersion=\"1.8\"\n            timeGenerated=\"",
+        );
+        escape_into(&mut w.buf, &time, true);
+        w.buf.extend_from_slice(b"\"\n            xmlns=\"");
+        w.buf.extend_from_slice(NAACCR_NS.as_bytes());
+        w.buf.extend_from_slice(b"\">\n");
+        w.write_items(root_items, Level::Root, 1);
+        w.flush_if_full()?;
+        Ok(w)
+    }
+
+    /// Writes one patient and its tumors.
+    pub fn write_patient(&mut self, patient: &Patient) -> std::io::Result<()> {
+        self.buf.extend_from_slice(b"    <Patient>\n");
+        self.write_items(&patient.items, Level::Patient, 2);
+        for t in &patient.tumors {
+            self.buf.extend_from_slice(b"        <Tumor>\n");
+            self.write_items(&t.items, Level::Tumor, 3);
+            self.buf.extend_from_slice(b"        </Tumor>\n");
+            self.stats.tumors += 1;
+        }
+        self.buf.extend_from_slice(b"    </Patient>\n");
+        self.stats.patients += 1;
+        self.flush_if_full()
+    }
+
+    /// Closes the root element and flushes; returns the output and the statistics.
+    pub fn finish(mut self) -> std::io::Result<(W, WriteStats)> {
+        self.buf.extend_from_slice(b"</NaaccrData>\n");
+        self.flush_buf()?;
+        self.out.flush()?;
+        Ok((self.out, self.stats))
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> WriteStats {
+        self.stats
+    }
+
+    fn write_items(&mut self, items: &Items, level: Level, depth: usize) {
+        let mut order: Vec<(u32, &'static str, &str)> = Vec::with_capacity(items.len());
+        for (id, value) in items {
+            if value.is_empty() {
+                continue;
+            }
+            let (id, value): (&str, &str) = if self.v250 {
+                match item_to_v250(id, value) {
+                    Some(x) => x,
+                    None => {
+                        self.stats.items_filtered += 1;
+                        continue;
+                    }
+                }
+            } else {
+                (id.as_str(), value.as_str())
+            };
+            match self.slots.get(id) {
+                Some(s) if s.level == level => {
+                    let def_id: &'static str = &self.dict.items()[s.position as usize].id;
+                    order.push((s.position, def_id, value));
+                }
+                _ => self.stats.items_filtered += 1,
+            }
+        }
+        order.sort_unstable_by_key(|o| o.0);
+        let indent = &INDENT[..4 * depth.min(3)];
+        for &(_, id, value) in &order {
+            self.buf.extend_from_slice(indent);
+            self.buf.extend_from_slice(b"<Item naaccrId=\"");
+            self.buf.extend_from_slice(id.as_bytes());
+            self.buf.extend_from_slice(b"\">");
+            self.stats.characters_removed += escape_into(&mut self.buf, value, false);
+            self.buf.extend_from_slice(b"</Item>\n");
+        }
+        self.stats.items += order.len() as u64;
+    }
+
+    fn flush_if_full(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> std::io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.stats.bytes += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// Appends `s` escaped for XML text (or an attribute value); returns the number of characters
+/// dropped because XML 1.0 cannot represent them.
+fn escape_into(out: &mut Vec<u8>, s: &str, attribute: bool) -> u64 {
+    // One table lookup per byte: markup characters, C0 controls but tab and LF, and the lead
+    // byte of U+F000..U+FFFF (which holds the non-characters U+FFFE/U+FFFF).
+    static SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 0x20 {
+            t[i] = i != 0x09 && i != 0x0A;
+            i += 1;
+        }
+        t[b'&' as usize] = true;
+        t[b'<' as usize] = true;
+        t[b'>' as usize] = true;
+        t[b'"' as usize] = true;
+        t[0xEF] = true;
+        t
+    };
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| SPECIAL[usize::from(b)]) {
+        out.extend_from_slice(bytes);
+        return 0;
+    }
+    let mut removed = 0;
+    for c in s.chars() {
+        match c {
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '"' if attribute => out.extend_from_slice(b"&quot;"),
+            // A raw CR would be normalised away by the reader: a reference keeps the value exact.
+            '\r' => out.extend_from_slice(b"&#13;"),
+            '\n' if attribute => out.extend_from_slice(b"&#10;"),
+            '\t' if attribute => out.extend_from_slice(b"&#9;"),
+            c if (c as u32) < 0x20 && c != '\t' && c != '\n' => removed += 1,
+            '\u{FFFE}' | '\u{FFFF}' => removed += 1,
+            c => {
+                let mut b = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+        }
+    }
+    removed
+}
+
+/// Current UTC time as `YYYY-MM-DDThh:mm:ssZ` (civil date from the Unix day count).
+fn now_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::dictionary_xml::DictionarySet;
+    use super::super::reader::{read_all, ReaderOptions, Tumor};
+    use super::*;
+
+    fn sample() -> Patient {
+        let mut p = Patient::default();
+        p.items.insert("patientIdNumber".into(), "00000001".into());
+        p.items.insert("nameLast".into(), "O'Brien & <Sons>".into());
+        p.items.insert("sexAssignedAtBirth".into(), "2".into());
+        let mut t = Tumor::default();
+        t.items.insert("primarySite".into(), "C504".into());
+        t.items
+            .insert("textRemarks".into(), "line1\r\nline2\u{7}".into());
+        p.tumors.push(t);
+        p
+    }
+
+    fn write(options: &WriterOptions) -> (String, WriteStats) {
+        let mut w = NaaccrXmlWriter::new(Vec::new(), options, &Items::new()).unwrap();
+        w.write_patient(&sample()).unwrap();
+        let (out, stats) = w.finish().unwrap();
+        (String::from_utf8(out).unwrap(), stats)
+    }
+
+    #[test]
+    fn filters_by_record_type_and_round_trips() {
+        let (xml, stats) = write(&WriterOptions::default());
+        assert_eq!(stats.characters_removed, 1);
+        let mut got = Vec::new();
+        let r = read_all(
+            xml.as_bytes(),
+            &DictionarySet::builtin(),
+            ReaderOptions::default(),
+            |p| got.push(p.clone()),
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(got[0].items["nameLast"], "O'Brien & <Sons>");
+        assert_eq!(got[0].tumors[0].items["textRemarks"], "line1\r\nline2");
+        let (xml, stats) = write(&WriterOptions {
+            record_type: RecordType::I,
+            ..WriterOptions::default()
+        });
+        assert!(!xml.contains("nameLast") && !xml.contains("textRemarks"));
+        assert_eq!(stats.items_filtered, 2);
+    }
+
+    #[test]
+    fn v250_export_converts_sex() {
+        let (xml, _) = write(&WriterOptions {
+            version: ExportVersion::V250,
+            ..WriterOptions::default()
+        });
+        assert!(xml.contains("<Item naaccrId=\"sex\">2</Item>"));
+        assert!(xml.contains("naaccr-dictionary-250.xml"));
+        assert!(!xml.contains("sexAssignedAtBirth"));
+    }
+
+    #[test]
+    fn time_format() {
+        let t = now_utc();
+        assert_eq!(t.len(), 20);
+        assert!(t.ends_with('Z'));
+    }
+}
