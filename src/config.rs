@@ -14,6 +14,7 @@
 //! | `CANCER_REGISTRY_JWT_ISSUER` | `cancer-registry` | required `iss` claim |
 //! | `CANCER_REGISTRY_JWT_AUDIENCE` | `cancer-registry` | required `aud` claim |
 //! | `CANCER_REGISTRY_MAX_BODY_BYTES` | 2097152 | largest JSON request body |
+//! | `CANCER_REGISTRY_REFERENCE` | `../shared/reference` | folder of the edits' reference tables (site/histology lists, ...) |
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +45,8 @@ pub struct Config {
     pub pool: PoolOptions,
     pub jwt: KeyConfig,
     pub max_body_bytes: usize,
+    /// Folder of the edits' reference tables.
+    pub reference_dir: PathBuf,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -116,6 +119,7 @@ impl Config {
                     .unwrap_or_else(|| "cancer-registry".to_string()),
             },
             max_body_bytes: parse_var("CANCER_REGISTRY_MAX_BODY_BYTES")?.unwrap_or(2 * 1024 * 1024),
+            reference_dir: crate::edits::ReferenceTables::default_dir(),
         })
     }
 }

@@ -10,6 +10,9 @@ use cancer_registry::api::{self, AppState};
 use cancer_registry::auth::{keys::parse_ttl, Keys, Role};
 use cancer_registry::config::Config;
 use cancer_registry::db::{self, Backend, Db};
+use cancer_registry::edits::{self, ReferenceTables};
+use cancer_registry::naaccr::dictionary_xml::DictionarySet;
+use cancer_registry::naaccr::xml::open_path;
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +55,18 @@ enum Command {
     },
     /// Print the OpenAPI document (what `openapi/openapi.json` holds).
     Openapi,
+    /// Run the edit catalog over a NAACCR XML file (.xml or .xml.gz) and print a summary;
+    /// exits 1 when an error-level edit fails.
+    Edits {
+        /// The NAACCR XML file.
+        file: std::path::PathBuf,
+        /// Also print one JSON line per failure.
+        #[arg(long)]
+        details: bool,
+        /// Folder of the reference tables (default: CANCER_REGISTRY_REFERENCE or ../shared/reference).
+        #[arg(long)]
+        reference: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -89,6 +104,27 @@ fn main() -> anyhow::Result<()> {
             print!("{}", api::openapi_json());
             Ok(())
         }
+        Command::Edits {
+            file,
+            details,
+            reference,
+        } => {
+            let tables =
+                ReferenceTables::load(reference.unwrap_or_else(ReferenceTables::default_dir))?;
+            let dictionaries = DictionarySet::from_env()?;
+            let input =
+                open_path(&file).with_context(|| format!("cannot open {}", file.display()))?;
+            let stdout = std::io::stdout();
+            match edits::cli::summarize_xml(input, &dictionaries, &tables, details, stdout.lock()) {
+                // Exit 1 means "error-level edits fail"; an unreadable file is 2.
+                Ok(summary) if summary.has_errors() => std::process::exit(1),
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    std::process::exit(2)
+                }
+            }
+        }
     }
 }
 
@@ -97,10 +133,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let keys = Arc::new(Keys::load(&config.jwt)?);
     let db =
         Db::open(&config.database_url, &config.pool).with_context(|| "cannot open the database")?;
+    let edit_tables = match ReferenceTables::load(&config.reference_dir) {
+        Ok(t) => Ok(Arc::new(t)),
+        Err(e) => {
+            log::warn!(
+                "edits are not available: {e}; abstracts are stored with edit status not-run"
+            );
+            Err(e.to_string())
+        }
+    };
     let state = actix_web::web::Data::new(AppState {
         db,
         keys,
         max_body_bytes: config.max_body_bytes,
+        edit_tables,
     });
     log::info!(
         "listening on http://{} (API document at /docs/)",

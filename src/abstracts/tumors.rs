@@ -69,6 +69,8 @@ pub struct Tumor {
     pub source_line: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Outcome of the last edit run (`pass`, `warnings`, `errors`, `not-run`), kept by `edits`.
+    pub edit_status: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -89,6 +91,7 @@ struct TumorRow {
     source_line: Option<i64>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    edit_status: Option<String>,
 }
 
 impl From<TumorRow> for Tumor {
@@ -104,6 +107,7 @@ impl From<TumorRow> for Tumor {
             source_line: r.source_line,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
+            edit_status: r.edit_status,
         }
     }
 }
@@ -172,6 +176,7 @@ pub fn create(
         source_line: source.line,
         created_at: now,
         updated_at: now,
+        edit_status: None,
     };
     diesel::insert_into(tumors::table)
         .values(&row)
@@ -212,6 +217,8 @@ pub struct Filter {
     pub facility: Option<String>,
     pub status: Option<Status>,
     pub schema_id: Option<String>,
+    /// `pass`, `warnings`, `errors` or `not-run`.
+    pub edit_status: Option<String>,
 }
 
 /// Lists tumors the scope may see, in id order, after the cursor.
@@ -253,6 +260,9 @@ pub fn list(
     }
     if let Some(v) = &filter.schema_id {
         query = query.filter(tumors::schema_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.edit_status {
+        query = query.filter(tumors::edit_status.eq(v.clone()));
     }
     if let Some(c) = after {
         query = query.filter(tumors::id.gt(c.to_string()));

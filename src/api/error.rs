@@ -45,6 +45,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     NotFound(String),
+    /// Error-level edits fail: the abstract cannot be completed.
+    #[error("error-level edits fail; clear or override them first")]
+    EditsFailed(Vec<ItemError>),
     /// A dependency (the database, installed reference data) is not available.
     #[error("{0}")]
     Unavailable(String),
@@ -114,6 +117,7 @@ impl ApiError {
                 "Payload too large",
             ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::EditsFailed(_) => (StatusCode::CONFLICT, "edits-failed", "Edits fail"),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -160,7 +164,8 @@ impl ApiError {
             ApiError::Abstracts(abstracts::Error::Invalid(e))
             | ApiError::Followup(crate::followup::Error::Abstracts(abstracts::Error::Invalid(e)))
             | ApiError::Followup(crate::followup::Error::Invalid(e))
-            | ApiError::Invalid(e) => e.clone(),
+            | ApiError::Invalid(e)
+            | ApiError::EditsFailed(e) => e.clone(),
             _ => Vec::new(),
         };
         ProblemDetails {

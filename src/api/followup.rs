@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use super::edits::refresh;
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match};
 use super::tumors::TumorResponse;
@@ -102,6 +103,7 @@ pub async fn create_contact(
     caller.require(ABSTRACTORS)?;
     let patient_id = id.into_inner();
     let actor = actor(&req, &caller);
+    let tables = state.tables();
     let contact = state
         .db
         .write(move |conn| {
@@ -121,6 +123,9 @@ pub async fn create_contact(
             }];
             events.extend(change_events(&patient_id, &outcome));
             audit::record_all(conn, &actor, events)?;
+            if outcome.contact.applied {
+                refresh(conn, &tables, &patient_id)?;
+            }
             Ok::<_, ApiError>(outcome.contact)
         })
         .await?;
@@ -206,6 +211,7 @@ pub async fn set_recurrence(
     let tumor_id = id.into_inner();
     let body = body.into_inner();
     let actor = actor(&req, &caller);
+    let tables = state.tables();
     let tumor = state
         .db
         .write(move |conn| {
@@ -229,12 +235,14 @@ pub async fn set_recurrence(
                     },
                 )?;
             }
-            Ok::<_, ApiError>(t)
+            let mut edits = refresh(conn, &tables, &t.patient_id)?;
+            let e = edits.remove(&t.id);
+            Ok::<_, ApiError>((t, e))
         })
         .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(tumor.version)))
-        .json(TumorResponse::from(tumor)))
+        .insert_header((header::ETAG, etag(tumor.0.version)))
+        .json(TumorResponse::with_edits(tumor.0, tumor.1)))
 }
 
 /// The as-of date and due threshold.
@@ -436,6 +444,7 @@ pub async fn clear_deaths(
         ));
     };
     let actor = actor(&req, &caller);
+    let tables = state.tables();
     let result = state
         .db
         .write(move |conn| {
@@ -459,6 +468,9 @@ pub async fn clear_deaths(
                 details: json!({ "ids": linked, "via": "death-clearance" }),
             });
             audit::record_all(conn, &actor, events)?;
+            for o in &clearance.applied {
+                refresh(conn, &tables, &o.contact.patient_id)?;
+            }
             Ok::<_, ApiError>(clearance)
         })
         .await?;

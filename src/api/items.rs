@@ -39,6 +39,17 @@ pub fn into_items(raw: RawItems, level: Level) -> Result<Items, ApiError> {
     }
 }
 
+/// Item values that must all be strings and valid at `level` (what a write would accept).
+pub fn checked_items(raw: RawItems, level: Level) -> Result<Items, ApiError> {
+    let items = into_items(raw, level)?;
+    let errors = check_items(level, &items);
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}
+
 /// A change set: a string sets an item, `null` removes it.
 pub fn into_changes(raw: RawItems) -> Result<BTreeMap<String, Option<String>>, ApiError> {
     let mut changes = BTreeMap::new();

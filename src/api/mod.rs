@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod dictionary;
+pub mod edits;
 pub mod error;
 pub mod extract;
 pub mod followup;
@@ -25,6 +26,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Keys;
 use crate::db::Db;
+use crate::edits::ReferenceTables;
 use error::ApiError;
 use extract::RequestId;
 
@@ -33,6 +35,24 @@ pub struct AppState {
     pub db: Db,
     pub keys: Arc<Keys>,
     pub max_body_bytes: usize,
+    /// The edits' reference tables, or why they could not be loaded.
+    pub edit_tables: Result<Arc<ReferenceTables>, String>,
+}
+
+impl AppState {
+    /// The edits' tables, when installed (writes then store `not-run` without them).
+    pub fn tables(&self) -> Option<Arc<ReferenceTables>> {
+        self.edit_tables.as_ref().ok().cloned()
+    }
+
+    /// The tables, or 503 saying what is missing.
+    pub fn require_tables(&self) -> Result<Arc<ReferenceTables>, ApiError> {
+        self.edit_tables.clone().map_err(|why| {
+            ApiError::Unavailable(format!(
+                "edits are not available: {why}. Install the reference tables and set CANCER_REGISTRY_REFERENCE to their folder"
+            ))
+        })
+    }
 }
 
 #[derive(OpenApi)]
@@ -49,6 +69,7 @@ pub struct AppState {
         (name = "tumors", description = "Tumor abstracts (tumor-level NAACCR items) and their workflow"),
         (name = "followup", description = "Follow-up: contacts, recurrence, due lists, letters, death clearance"),
         (name = "reports", description = "Registry reports"),
+        (name = "edits", description = "Data-quality edits and their results"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
         (name = "audit", description = "The audit trail"),
         (name = "health", description = "Liveness and readiness"),
@@ -100,6 +121,9 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(followup::letters)
             .service(followup::clear_deaths)
             .service(followup::followup_rates)
+            .service(edits::list_edits)
+            .service(edits::check_edits)
+            .service(edits::run_tumor_edits)
             .service(dictionary::list_dictionary_items)
             .service(audit::list_audit),
     );

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use super::edits::refresh;
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match};
 use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, RawItems};
@@ -274,6 +275,7 @@ pub async fn update_patient(
     let changes = into_changes(body.into_inner().items)?;
     let id = id.into_inner();
     let actor = actor(&req, &caller);
+    let tables = state.tables();
     let patient = state
         .db
         .write(move |conn| {
@@ -289,6 +291,7 @@ pub async fn update_patient(
                         details: json!({ "changes": changed, "version": p.version }),
                     },
                 )?;
+                refresh(conn, &tables, &p.id)?;
             }
             Ok::<_, ApiError>(p)
         })
@@ -351,7 +354,8 @@ pub struct CreateTumor {
 
 /// Abstract a tumor for a patient.
 ///
-/// Starts in status `draft`. Every item is checked against the NAACCR v26 dictionary.
+/// Starts in status `draft`. Every item is checked against the NAACCR v26 dictionary; the
+/// patient's edits are run and the tumor's outcome is returned in `edits`.
 #[utoipa::path(
     tag = "tumors",
     params(("id" = String, Path, description = "Patient id")),
@@ -376,7 +380,8 @@ pub async fn create_tumor(
     let items = into_items(body.into_inner().items, Level::Tumor)?;
     let patient_id = id.into_inner();
     let actor = actor(&req, &caller);
-    let tumor = state
+    let tables = state.tables();
+    let (tumor, edits) = state
         .db
         .write(move |conn| {
             let t = tumors::create(
@@ -396,13 +401,15 @@ pub async fn create_tumor(
                     details: json!({ "patientId": t.patient_id, "items": t.items }),
                 },
             )?;
-            Ok::<_, ApiError>(t)
+            let mut edits = refresh(conn, &tables, &t.patient_id)?;
+            let e = edits.remove(&t.id);
+            Ok::<_, ApiError>((t, e))
         })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/tumors/{}", tumor.id)))
         .insert_header((header::ETAG, etag(tumor.version)))
-        .json(TumorResponse::from(tumor)))
+        .json(TumorResponse::with_edits(tumor, edits)))
 }
 
 /// List a patient's tumors.

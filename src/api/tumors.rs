@@ -7,14 +7,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use super::edits::{blocking, refresh};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
 use crate::abstracts::tumors::{self, Status, Tumor};
+use crate::abstracts::ItemError;
 use crate::abstracts::Page;
 use crate::audit::{self, Action, Event};
-use crate::auth::{Caller, ABSTRACTORS};
+use crate::auth::{AuthError, Caller, ABSTRACTORS, REVIEWERS};
+use crate::edits::store::{self, EditSummary};
 use crate::naaccr::Items;
 
 /// A tumor abstract.
@@ -38,6 +41,23 @@ pub struct TumorResponse {
     pub source_line: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Outcome of the last edit run: `pass`, `warnings`, `errors` or `not-run`.
+    pub edit_status: Option<String>,
+    /// The failing edits (on single-tumor responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edits: Option<EditSummary>,
+}
+
+impl TumorResponse {
+    /// The response with the tumor's current edit outcome.
+    pub fn with_edits(t: Tumor, edits: Option<EditSummary>) -> TumorResponse {
+        let mut r = TumorResponse::from(t);
+        if let Some(e) = &edits {
+            r.edit_status = Some(e.status.clone());
+        }
+        r.edits = edits;
+        r
+    }
 }
 
 impl From<Tumor> for TumorResponse {
@@ -53,6 +73,8 @@ impl From<Tumor> for TumorResponse {
             source_line: t.source_line,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            edit_status: t.edit_status,
+            edits: None,
         }
     }
 }
@@ -97,6 +119,8 @@ pub struct TumorQuery {
     pub schema_id: Option<String>,
     /// Only this patient's tumors.
     pub patient_id: Option<String>,
+    /// Outcome of the last edit run: `pass`, `warnings`, `errors`, `not-run`.
+    pub edit_status: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -110,6 +134,15 @@ pub struct TumorQuery {
 pub struct UpdateTumor {
     #[schema(value_type = TumorItemChanges)]
     pub items: RawItems,
+    /// Why an over-ride flag (an `overRide...` item) is set or cleared: required then, and
+    /// written to the audit trail.
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// Whether an item is an edit over-ride flag.
+fn is_override(item: &str) -> bool {
+    item.starts_with("overRide")
 }
 
 /// A move in the workflow.
@@ -122,10 +155,13 @@ pub struct StatusChange {
     pub reason: Option<String>,
 }
 
-fn respond(mut builder: actix_web::HttpResponseBuilder, t: Tumor) -> HttpResponse {
+fn respond(
+    mut builder: actix_web::HttpResponseBuilder,
+    (t, edits): (Tumor, Option<EditSummary>),
+) -> HttpResponse {
     builder
         .insert_header((header::ETAG, etag(t.version)))
-        .json(TumorResponse::from(t))
+        .json(TumorResponse::with_edits(t, edits))
 }
 
 /// List tumors.
@@ -165,6 +201,7 @@ pub async fn list_tumors(
                 facility: q.facility,
                 status: q.status,
                 schema_id: q.schema_id,
+                edit_status: q.edit_status,
             };
             let page = tumors::list(
                 conn,
@@ -215,6 +252,7 @@ pub async fn get_tumor(
         .db
         .write(move |conn| {
             let t = tumors::get(conn, &caller.facilities, &id)?;
+            let edits = store::summary(conn, &t.id)?;
             audit::record(
                 conn,
                 &actor,
@@ -225,7 +263,7 @@ pub async fn get_tumor(
                     details: json!({}),
                 },
             )?;
-            Ok::<_, ApiError>(t)
+            Ok::<_, ApiError>((t, edits))
         })
         .await?;
     Ok(respond(HttpResponse::Ok(), tumor))
@@ -233,8 +271,10 @@ pub async fn get_tumor(
 
 /// Correct a tumor's items.
 ///
-/// Merges the given items (null removes one). Requires `If-Match` with the current ETag: 412
-/// when another change came first, 428 when absent.
+/// Merges the given items (null removes one) and reruns the patient's edits. Requires
+/// `If-Match` with the current ETag: 412 when another change came first, 428 when absent.
+/// Over-ride flags (`overRide...` items) may be set only by a reviewer or a manager, with a
+/// `reason`; the change is audited.
 #[utoipa::path(
     tag = "tumors",
     params(
@@ -259,7 +299,27 @@ pub async fn update_tumor(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
-    let changes = into_changes(body.into_inner().items)?;
+    let body = body.into_inner();
+    let changes = into_changes(body.items)?;
+    let overrides: Vec<String> = changes.keys().filter(|k| is_override(k)).cloned().collect();
+    let reason = body.reason.filter(|r| !r.trim().is_empty());
+    if !overrides.is_empty() {
+        caller.require(REVIEWERS).map_err(|_| {
+            ApiError::Auth(AuthError::Forbidden(format!(
+                "only a reviewer or a manager may set or clear over-ride flags ({})",
+                overrides.join(", ")
+            )))
+        })?;
+        if reason.is_none() {
+            return Err(ApiError::Invalid(vec![ItemError::new(
+                "reason",
+                None,
+                "required",
+                "setting or clearing an over-ride flag needs a reason",
+            )]));
+        }
+    }
+    let tables = state.tables();
     let id = id.into_inner();
     let actor = actor(&req, &caller);
     let tumor = state
@@ -267,6 +327,16 @@ pub async fn update_tumor(
         .write(move |conn| {
             let (t, changed) = tumors::update(conn, &caller.facilities, &id, expected, &changes)?;
             if !changed.is_empty() {
+                let overridden: Vec<&str> = changed
+                    .iter()
+                    .map(|c| c.item.as_str())
+                    .filter(|i| is_override(i))
+                    .collect();
+                let mut details = json!({ "changes": changed, "version": t.version });
+                if !overridden.is_empty() {
+                    details["overrides"] = json!(overridden);
+                    details["reason"] = json!(reason);
+                }
                 audit::record(
                     conn,
                     &actor,
@@ -274,11 +344,13 @@ pub async fn update_tumor(
                         action: Action::Update,
                         entity: "tumor",
                         entity_id: Some(t.id.clone()),
-                        details: json!({ "changes": changed, "version": t.version }),
+                        details,
                     },
                 )?;
             }
-            Ok::<_, ApiError>(t)
+            let mut edits = refresh(conn, &tables, &t.patient_id)?;
+            let e = edits.remove(&t.id);
+            Ok::<_, ApiError>((t, e))
         })
         .await?;
     Ok(respond(HttpResponse::Ok(), tumor))
@@ -330,7 +402,8 @@ pub async fn delete_tumor(
 
 /// Move a tumor through the workflow.
 ///
-/// draft -> review (registrar, reviewer, manager); review -> complete (reviewer, manager);
+/// draft -> review (registrar, reviewer, manager); review -> complete (reviewer, manager;
+/// refused with 409 and the failing edits while an error-level edit fails);
 /// back (review -> draft, complete -> review or draft) with a `reason`, and reopening a
 /// complete abstract needs a reviewer or manager. `If-Match` is checked when sent.
 #[utoipa::path(
@@ -357,9 +430,31 @@ pub async fn set_tumor_status(
     let change = body.into_inner();
     let id = id.into_inner();
     let actor = actor(&req, &caller);
+    // Completion runs the edits first: without the tables it cannot be checked.
+    let tables = if change.status == Status::Complete {
+        caller.require(REVIEWERS).map_err(|_| {
+            ApiError::Auth(AuthError::Forbidden(
+                "only a reviewer or a manager may complete an abstract".into(),
+            ))
+        })?;
+        Some(state.require_tables()?)
+    } else {
+        state.tables()
+    };
     let tumor = state
         .db
         .write(move |conn| {
+            let current = tumors::get(conn, &caller.facilities, &id)?;
+            // Only a move the workflow allows is gated; the others fail as conflicts below.
+            if change.status == Status::Complete && current.status == Status::Review {
+                let mut all = refresh(conn, &tables, &current.patient_id)?;
+                if let Some(summary) = all.remove(&current.id) {
+                    let failing = blocking(&summary);
+                    if !failing.is_empty() {
+                        return Err(ApiError::EditsFailed(failing));
+                    }
+                }
+            }
             let (t, from) = tumors::set_status(
                 conn,
                 &caller,
@@ -382,7 +477,8 @@ pub async fn set_tumor_status(
                     }),
                 },
             )?;
-            Ok::<_, ApiError>(t)
+            let e = store::summary(conn, &t.id)?;
+            Ok::<_, ApiError>((t, e))
         })
         .await?;
     Ok(respond(HttpResponse::Ok(), tumor))

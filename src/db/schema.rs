@@ -32,6 +32,9 @@ diesel::table! {
         source_line -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        edit_status -> Nullable<Text>,
+        edit_failures -> Nullable<Text>,
+        edits_checked_at -> Nullable<Timestamp>,
     }
 }
 

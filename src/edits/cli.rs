@@ -90,3 +90,42 @@ where
     }
     Ok(summary)
 }
+
+/// Runs the catalog over a NAACCR XML file (any dictionary version the set knows; items are
+/// converted to v26 first), streaming one patient at a time.
+pub fn summarize_xml<R: std::io::BufRead>(
+    input: R,
+    dictionaries: &crate::naaccr::dictionary_xml::DictionarySet,
+    tables: &ReferenceTables,
+    details: bool,
+    out: impl Write,
+) -> Result<Summary, Error> {
+    use crate::naaccr::convert::{patient_to_v26, ConversionReport};
+    use crate::naaccr::xml::{NaaccrXmlReader, ReaderOptions};
+    let mut reader = NaaccrXmlReader::new(input, dictionaries, ReaderOptions::default())
+        .map_err(|e| Error::Input(e.to_string()))?;
+    let version = reader.root().naaccr_version.clone();
+    let from = dictionaries
+        .base(&version)
+        .map(|d| d.dictionary.clone())
+        .ok_or_else(|| Error::Input(format!("dictionary {version} is not available")))?;
+    let mut report = ConversionReport::default();
+    let mut failed: Option<Error> = None;
+    let patients = std::iter::from_fn(|| match reader.next_patient() {
+        Ok(Some(mut p)) => {
+            patient_to_v26(&mut p, &from, &mut report);
+            let tumors = p.tumors.into_iter().map(|t| t.items).collect();
+            Some((p.items, tumors))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            failed = Some(Error::Input(e.to_string()));
+            None
+        }
+    });
+    let summary = summarize(patients, tables, details, out)?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}

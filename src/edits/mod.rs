@@ -10,6 +10,7 @@ pub mod codes;
 pub mod record;
 mod registry;
 mod rules;
+pub mod store;
 pub mod tables;
 
 use std::borrow::Cow;
@@ -39,6 +40,9 @@ pub enum Error {
     },
     #[error("cannot write the edit summary: {0}")]
     Output(#[from] std::io::Error),
+    /// The input file could not be read (not NAACCR XML, or a fatal error in it).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// How a failing edit is treated.

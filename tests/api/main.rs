@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod auth;
 mod dictionary;
+mod edits;
 mod followup;
 mod migrations;
 mod openapi;

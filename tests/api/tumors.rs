@@ -147,6 +147,13 @@ async fn workflow(app: TestApp) {
     let r = put(t.clone(), json!({ "status": "complete" })).await;
     assert_eq!(
         r.status,
+        StatusCode::FORBIDDEN,
+        "a registrar never completes"
+    );
+    let r = put(reviewer.clone(), json!({ "status": "complete" })).await;
+    assert_eq!(r.body["type"], "/problems/conflict");
+    assert_eq!(
+        r.status,
         StatusCode::CONFLICT,
         "draft cannot jump to complete"
     );
@@ -160,7 +167,7 @@ async fn workflow(app: TestApp) {
         "a registrar cannot complete"
     );
     let r = put(reviewer.clone(), json!({ "status": "complete" })).await;
-    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "complete");
     let r = put(reviewer.clone(), json!({ "status": "review" })).await;
     assert_eq!(

@@ -2,6 +2,7 @@
 //! Behaviour of every registered edit on records built from the catalog's logic, and checks of
 //! the code tables written into source against `shared/reference/`.
 
+mod regression;
 mod tables_crosscheck;
 
 use std::sync::OnceLock;

@@ -16,6 +16,7 @@ use serde_json::Value;
 use cancer_registry::api::{self, AppState};
 use cancer_registry::auth::{KeyConfig, Keys, Role};
 use cancer_registry::db::{Db, PoolOptions};
+use cancer_registry::edits::ReferenceTables;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const FACILITY_A: &str = "0000000001";
@@ -154,10 +155,15 @@ impl TestApp {
         )
         .unwrap();
         let keys = Arc::new(Keys::load(&key_config()).unwrap());
+        let edit_tables = match shared_file("reference") {
+            Some(dir) => Ok(Arc::new(ReferenceTables::load(dir).unwrap())),
+            None => Err("the shared reference tables are absent".to_string()),
+        };
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: keys.clone(),
             max_body_bytes: 64 * 1024,
+            edit_tables,
         });
         let svc = test::init_service(api::app(state)).await;
         let service = Box::new(BoxedService(svc));
@@ -373,7 +379,24 @@ pub fn tumor_items() -> Value {
         "classOfCase": "14",
         "sequenceNumberHospital": "00",
         "accessionNumberHosp": "202400001",
-        "schemaId": "00480"
+        "schemaId": "00480",
+        "gradeClinical": "2",
+        "gradePathological": "2",
+        "eodPrimaryTumor": "100",
+        "eodRegionalNodes": "000",
+        "eodMets": "00",
+        "summaryStage2018": "1",
+        "neoadjuvantTherapy": "0",
+        "neoadjuvTherapyClinicalResponse": "0",
+        "neoadjuvTherapyTreatmentEffect": "0",
+        "lnPositiveAxillaryLevel1To2": "00",
+        "estrogenReceptorSummary": "1",
+        "progesteroneRecepSummary": "1",
+        "her2OverallSummary": "0",
+        "oncotypeDxRecurrenceScoreInvasiv": "XX9",
+        "tumorSizeSummary": "015",
+        "regionalNodesPositive": "00",
+        "regionalNodesExamined": "02"
     })
 }
 

@@ -1,0 +1,202 @@
+//! `/api/v1/edits`: the edit catalog, a stateless check for abstracting screens, and reruns
+//! of the stored results.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ProblemDetails};
+use super::extract::actor;
+use super::items::{checked_items, RawItems};
+use super::AppState;
+use crate::abstracts::{tumors, ItemError};
+use crate::audit::{self, Action, Event};
+use crate::auth::{Caller, ABSTRACTORS, ANY_ROLE};
+use crate::db::DbConn;
+use crate::edits::store::{self, EditSummary, StoredFailure};
+use crate::edits::{self as engine, EditInfo, ReferenceTables};
+use crate::naaccr::Level;
+
+/// Reruns the edits of a patient inside the caller's transaction.
+pub(crate) fn refresh(
+    conn: &mut DbConn,
+    tables: &Option<Arc<ReferenceTables>>,
+    patient_id: &str,
+) -> Result<BTreeMap<String, EditSummary>, ApiError> {
+    Ok(store::refresh_patient(conn, patient_id, tables.as_deref())?)
+}
+
+/// The failures that block completion, as problem entries.
+pub(crate) fn blocking(summary: &EditSummary) -> Vec<ItemError> {
+    summary
+        .blocking()
+        .map(|f| ItemError::new(&f.edit_id, None, "edit-failed", f.message.clone()))
+        .collect()
+}
+
+/// The edit catalog.
+#[derive(Serialize, ToSchema)]
+pub struct EditCatalog {
+    #[schema(value_type = Vec<Object>)]
+    pub data: Vec<EditInfo>,
+}
+
+/// List the edits.
+///
+/// Every edit the service runs: id (SEER/NAACCR id where there is one), name, the items it
+/// reads, severity, the over-ride items that suppress it, the diagnosis years it applies to,
+/// and its message.
+#[utoipa::path(
+    tag = "edits",
+    responses(
+        (status = 200, body = EditCatalog),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager", "researcher", "auditor"]))
+)]
+#[get("/edits")]
+pub async fn list_edits(caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(ANY_ROLE)?;
+    Ok(HttpResponse::Ok().json(EditCatalog {
+        data: engine::catalog(),
+    }))
+}
+
+/// Items of one record in a check.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRecord {
+    #[schema(value_type = Object)]
+    pub items: RawItems,
+}
+
+/// A patient and its tumors to check.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    pub patient: CheckRecord,
+    #[serde(default)]
+    pub tumors: Vec<CheckRecord>,
+}
+
+/// A failing edit.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckFailure {
+    /// Index of the tumor in the request, absent for patient-level edits.
+    pub tumor_index: Option<usize>,
+    #[serde(flatten)]
+    pub failure: StoredFailure,
+}
+
+/// The outcome of a check.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckResponse {
+    pub errors: usize,
+    pub warnings: usize,
+    pub failures: Vec<CheckFailure>,
+}
+
+/// Check an abstract without storing it.
+///
+/// Runs every edit over the given patient and tumors and returns each failure with its edit
+/// id, severity, tumor, items and message (over-ridden failures are returned with
+/// `overridden: true` and not counted). Items are checked against the dictionary first.
+#[utoipa::path(
+    tag = "edits",
+    request_body = CheckRequest,
+    responses(
+        (status = 200, body = CheckResponse),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[post("/edits/check")]
+pub async fn check_edits(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CheckRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let tables = state.require_tables()?;
+    let body = body.into_inner();
+    let patient = checked_items(body.patient.items, Level::Patient)?;
+    let mut tumors = Vec::with_capacity(body.tumors.len());
+    for t in body.tumors {
+        tumors.push(checked_items(t.items, Level::Tumor)?);
+    }
+    let failures: Vec<CheckFailure> = store::check(&patient, &tumors, &tables)
+        .into_iter()
+        .map(|(tumor_index, failure)| CheckFailure {
+            tumor_index,
+            failure,
+        })
+        .collect();
+    let count = |sev: &str| {
+        failures
+            .iter()
+            .filter(|f| f.failure.severity == sev && !f.failure.overridden)
+            .count()
+    };
+    Ok(HttpResponse::Ok().json(CheckResponse {
+        errors: count("error"),
+        warnings: count("warning"),
+        failures,
+    }))
+}
+
+/// Rerun a tumor's edits.
+///
+/// Reruns the catalog over the tumor's patient (after a catalog or table update), stores the
+/// results, and returns this tumor's outcome.
+#[utoipa::path(
+    tag = "edits",
+    params(("id" = String, Path, description = "Tumor id")),
+    responses(
+        (status = 200, body = EditSummary),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[post("/tumors/{id}/edits")]
+pub async fn run_tumor_edits(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let tables = Some(state.require_tables()?);
+    let id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let summary = state
+        .db
+        .write(move |conn| {
+            let tumor = tumors::get(conn, &caller.facilities, &id)?;
+            let mut all = refresh(conn, &tables, &tumor.patient_id)?;
+            let summary = all
+                .remove(&tumor.id)
+                .ok_or_else(|| ApiError::NotFound(format!("tumor {id} was not found")))?;
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Read,
+                    entity: "tumor",
+                    entity_id: Some(tumor.id.clone()),
+                    details: json!({ "edits": summary.status }),
+                },
+            )?;
+            Ok::<_, ApiError>(summary)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}

@@ -1,0 +1,192 @@
+//! Stored edit results: every write to a patient or a tumor reruns the catalog over the whole
+//! patient (inter-tumor edits need every tumor) and keeps each tumor's outcome on its row.
+//! The outcome is derived data, so writing it does not change the tumor's version.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{run_all, ReferenceTables, Severity};
+use crate::db::schema::{patients, tumors};
+use crate::db::{DbConn, DbError};
+use crate::naaccr::Items;
+
+/// One failing edit as stored and returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredFailure {
+    pub edit_id: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    /// The items the edit reads (NAACCR XML ids).
+    pub items: Vec<String>,
+    pub message: String,
+    /// True when an over-ride flag suppresses it (kept for the record, not counted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overridden: bool,
+}
+
+/// The edit outcome of a tumor.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EditSummary {
+    /// `pass`, `warnings`, `errors`, or `not-run` (reference tables not installed).
+    pub status: String,
+    pub errors: usize,
+    pub warnings: usize,
+    pub failures: Vec<StoredFailure>,
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
+impl EditSummary {
+    /// The error-level failures that are not over-ridden.
+    pub fn blocking(&self) -> impl Iterator<Item = &StoredFailure> {
+        self.failures
+            .iter()
+            .filter(|f| f.severity == "error" && !f.overridden)
+    }
+}
+
+fn summarize(failures: Vec<StoredFailure>, checked_at: Option<DateTime<Utc>>) -> EditSummary {
+    let active = |sev: &str| {
+        failures
+            .iter()
+            .filter(|f| f.severity == sev && !f.overridden)
+            .count()
+    };
+    let (errors, warnings) = (active("error"), active("warning"));
+    let status = if errors > 0 {
+        "errors"
+    } else if warnings > 0 {
+        "warnings"
+    } else {
+        "pass"
+    };
+    EditSummary {
+        status: status.to_string(),
+        errors,
+        warnings,
+        failures,
+        checked_at,
+    }
+}
+
+/// Runs the catalog over one patient and its tumors (no database): what `check` answers.
+pub fn check(
+    patient: &Items,
+    tumors: &[Items],
+    tables: &ReferenceTables,
+) -> Vec<(Option<usize>, StoredFailure)> {
+    run_all(patient, tumors, tables)
+        .into_iter()
+        .map(|f| {
+            (
+                f.tumor_index,
+                StoredFailure {
+                    edit_id: f.edit_id.to_string(),
+                    severity: match f.severity {
+                        Severity::Error => "error".into(),
+                        Severity::Warning => "warning".into(),
+                    },
+                    items: f.items,
+                    message: f.message,
+                    overridden: f.overridden,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Reruns the edits of a patient and stores each tumor's outcome; returns them by tumor id.
+/// Without reference tables every tumor is marked `not-run`.
+pub fn refresh_patient(
+    conn: &mut DbConn,
+    patient_id: &str,
+    tables: Option<&ReferenceTables>,
+) -> Result<BTreeMap<String, EditSummary>, DbError> {
+    let patient_json: Option<String> = patients::table
+        .find(patient_id)
+        .select(patients::items)
+        .first(conn)
+        .optional()?;
+    let Some(patient_json) = patient_json else {
+        return Ok(BTreeMap::new());
+    };
+    let patient: Items = serde_json::from_str(&patient_json).unwrap_or_default();
+    let rows: Vec<(String, String)> = tumors::table
+        .filter(tumors::patient_id.eq(patient_id))
+        .order(tumors::id.asc())
+        .select((tumors::id, tumors::items))
+        .load(conn)?;
+    let items: Vec<Items> = rows
+        .iter()
+        .map(|(_, j)| serde_json::from_str(j).unwrap_or_default())
+        .collect();
+    let now = Utc::now();
+    let mut per_tumor: Vec<Vec<StoredFailure>> = vec![Vec::new(); rows.len()];
+    if let Some(tables) = tables {
+        for (index, failure) in check(&patient, &items, tables) {
+            // A patient-level failure concerns every tumor of the patient.
+            match index {
+                Some(i) if i < per_tumor.len() => per_tumor[i].push(failure),
+                Some(_) => {}
+                None => per_tumor.iter_mut().for_each(|v| v.push(failure.clone())),
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for ((id, _), failures) in rows.into_iter().zip(per_tumor) {
+        let summary = if tables.is_some() {
+            summarize(failures, Some(now))
+        } else {
+            EditSummary {
+                status: "not-run".into(),
+                errors: 0,
+                warnings: 0,
+                failures: Vec::new(),
+                checked_at: None,
+            }
+        };
+        diesel::update(tumors::table.filter(tumors::id.eq(&id)))
+            .set((
+                tumors::edit_status.eq(&summary.status),
+                tumors::edit_failures
+                    .eq(serde_json::to_string(&summary.failures).unwrap_or_else(|_| "[]".into())),
+                tumors::edits_checked_at.eq(summary.checked_at.map(|t| t.naive_utc())),
+            ))
+            .execute(conn)?;
+        out.insert(id, summary);
+    }
+    Ok(out)
+}
+
+/// The stored outcome of a tumor (`None` when the tumor does not exist).
+pub fn summary(conn: &mut DbConn, tumor_id: &str) -> Result<Option<EditSummary>, DbError> {
+    type Stored = (Option<String>, Option<String>, Option<NaiveDateTime>);
+    let row: Option<Stored> = tumors::table
+        .find(tumor_id)
+        .select((
+            tumors::edit_status,
+            tumors::edit_failures,
+            tumors::edits_checked_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(status, failures, at)| {
+        let failures: Vec<StoredFailure> = failures
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        match status.as_deref() {
+            None | Some("not-run") => EditSummary {
+                status: "not-run".into(),
+                errors: 0,
+                warnings: 0,
+                failures,
+                checked_at: at.map(|t| t.and_utc()),
+            },
+            Some(_) => summarize(failures, at.map(|t| t.and_utc())),
+        }
+    }))
+}

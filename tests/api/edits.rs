@@ -1,0 +1,235 @@
+//! Edits on abstracts: the catalog, the stateless check, stored results on every write, the
+//! completion gate, and over-rides that only reviewers may set, with a reason, audited.
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::support::*;
+use cancer_registry::auth::Role;
+
+async fn fixture_is_clean(app: TestApp) {
+    let t = app.registrar();
+    let r = app
+        .post(
+            "/api/v1/edits/check",
+            &t,
+            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor_items() }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["errors"], 0, "{}", r.body);
+}
+both_backends!(fixture_is_clean, fixture_is_clean);
+
+async fn catalog_and_check(app: TestApp) {
+    let researcher = app.token(Role::Researcher, None);
+    let r = app.get("/api/v1/edits", &researcher).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let data = r.body["data"].as_array().unwrap();
+    assert!(data.len() >= 60, "{} edits", data.len());
+    let if25 = data.iter().find(|e| e["id"] == "IF25").unwrap();
+    assert_eq!(if25["severity"], "error");
+    assert_eq!(if25["override"], json!(["overRideSiteType"]));
+    assert!(if25["items"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("primarySite")));
+
+    let t = app.registrar();
+    let mut tumor = tumor_items();
+    tumor["laterality"] = json!("0");
+    let r = app
+        .post(
+            "/api/v1/edits/check",
+            &t,
+            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor_items() }, { "items": tumor }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let failures = r.body["failures"].as_array().unwrap();
+    assert!(r.body["errors"].as_u64().unwrap() >= 1, "{}", r.body);
+    let lat = failures
+        .iter()
+        .find(|f| {
+            f["items"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("laterality"))
+                && f["severity"] == "error"
+        })
+        .unwrap_or_else(|| panic!("a laterality edit fails: {}", r.body));
+    assert_eq!(lat["tumorIndex"], 1);
+    assert!(!lat["message"].as_str().unwrap().is_empty());
+    // Items are checked against the dictionary first.
+    let r = app
+        .post(
+            "/api/v1/edits/check",
+            &t,
+            json!({ "patient": { "items": { "nope": "1" } }, "tumors": [] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(
+            "/api/v1/edits/check",
+            &researcher,
+            json!({ "patient": { "items": {} } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+both_backends!(catalog_and_check, catalog_and_check);
+
+async fn stored_results_and_completion_gate(app: TestApp) {
+    let t = app.registrar();
+    let reviewer = app.token(Role::Reviewer, Some(&[FACILITY_A]));
+    let p = app.patient(&t, patient_items()).await;
+    let mut items = tumor_items();
+    items["laterality"] = json!("0");
+    let created = app.tumor(&t, &p, items).await;
+    assert_eq!(created["editStatus"], "errors", "{created}");
+    assert!(created["edits"]["errors"].as_u64().unwrap() >= 1);
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/tumors/{id}");
+    let r = app
+        .get(&format!("/api/v1/tumors?editStatus=errors"), &t)
+        .await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
+
+    let status_path = format!("{path}/status");
+    let status = |token: String, s: &'static str| {
+        let (app, status_path) = (&app, status_path.clone());
+        async move {
+            app.call(
+                Method::PUT,
+                &status_path,
+                Some(&token),
+                Some(json!({ "status": s })),
+                &[],
+            )
+            .await
+        }
+    };
+    assert_eq!(status(t.clone(), "review").await.status, StatusCode::OK);
+    let r = status(reviewer.clone(), "complete").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/edits-failed");
+    assert!(r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["rule"] == "edit-failed"));
+    assert!(!r.body["errors"].as_array().unwrap().is_empty());
+    let r = app.get(&path, &t).await;
+    assert_eq!(
+        r.body["status"], "review",
+        "a refused completion changes nothing"
+    );
+
+    let version = r.body["version"].as_i64().unwrap().to_string();
+    let r = app
+        .patch(
+            &path,
+            &t,
+            &format!("\"{version}\""),
+            json!({ "items": { "laterality": "1" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["editStatus"], "pass", "{}", r.body);
+    let r = status(reviewer.clone(), "complete").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A rerun on demand stores and returns the outcome.
+    let r = app
+        .call(Method::POST, &format!("{path}/edits"), Some(&t), None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["status"], "pass");
+}
+both_backends!(
+    stored_results_and_completion_gate,
+    stored_results_and_completion_gate
+);
+
+async fn overrides_need_a_reviewer_and_a_reason(app: TestApp) {
+    let t = app.registrar();
+    let reviewer = app.token(Role::Reviewer, Some(&[FACILITY_A]));
+    let p = app.patient(&t, patient_items()).await;
+    let mut items = tumor_items();
+    items["histologicTypeIcdO3"] = json!("9050");
+    items["dateOfDiagnosis"] = json!("20220315");
+    let created = app.tumor(&t, &p, items).await;
+    let failing = |body: &serde_json::Value, id: &str| {
+        body["edits"]["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["editId"] == id && f["overridden"] != true)
+    };
+    assert!(failing(&created, "IF25"), "{created}");
+    let path = format!("/api/v1/tumors/{}", created["id"].as_str().unwrap());
+    let r = app
+        .patch(
+            &path,
+            &t,
+            "\"1\"",
+            json!({ "items": { "overRideSiteType": "1" }, "reason": "reviewed" }),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "a registrar cannot override"
+    );
+    let r = app
+        .patch(
+            &path,
+            &reviewer,
+            "\"1\"",
+            json!({ "items": { "overRideSiteType": "1" } }),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an override needs a reason"
+    );
+    assert_eq!(r.body["errors"][0]["item"], "reason");
+    let r = app
+        .patch(
+            &path,
+            &reviewer,
+            "\"1\"",
+            json!({ "items": { "overRideSiteType": "1" }, "reason": "mesothelioma of breast confirmed by pathology review" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        !failing(&r.body, "IF25"),
+        "the override suppresses IF25: {}",
+        r.body
+    );
+    let auditor = app.token(Role::Auditor, None);
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/audit?entity=tumor&entityId={}&action=update",
+                created["id"].as_str().unwrap()
+            ),
+            &auditor,
+        )
+        .await;
+    let row = &r.body["data"].as_array().unwrap()[0];
+    assert_eq!(row["actor"], "reviewer-user");
+    assert_eq!(row["details"]["overrides"], json!(["overRideSiteType"]));
+    assert_eq!(
+        row["details"]["reason"],
+        "mesothelioma of breast confirmed by pathology review"
+    );
+}
+both_backends!(
+    overrides_need_a_reviewer_and_a_reason,
+    overrides_need_a_reviewer_and_a_reason
+);
