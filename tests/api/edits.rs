@@ -92,9 +92,7 @@ async fn stored_results_and_completion_gate(app: TestApp) {
     assert!(created["edits"]["errors"].as_u64().unwrap() >= 1);
     let id = created["id"].as_str().unwrap().to_string();
     let path = format!("/api/v1/tumors/{id}");
-    let r = app
-        .get(&format!("/api/v1/tumors?editStatus=errors"), &t)
-        .await;
+    let r = app.get("/api/v1/tumors?editStatus=errors", &t).await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
 
     let status_path = format!("{path}/status");
