@@ -14,6 +14,9 @@
 //! | `CANCER_REGISTRY_JWT_ISSUER` | `cancer-registry` | required `iss` claim |
 //! | `CANCER_REGISTRY_JWT_AUDIENCE` | `cancer-registry` | required `aud` claim |
 //! | `CANCER_REGISTRY_MAX_BODY_BYTES` | 2097152 | largest JSON request body |
+//! | `CANCER_REGISTRY_DATA_DIR` | `<database file>.files`, or `cancer-registry-files` for PostgreSQL | where submission files and uploads are kept |
+//! | `CANCER_REGISTRY_DICTIONARIES` | none | folder of older base dictionaries (140-240) and user dictionaries for imports |
+//! | `CANCER_REGISTRY_MAX_IMPORT_BYTES` | 4294967296 | largest NAACCR XML upload |
 //! | `CANCER_REGISTRY_REFERENCE` | `../shared/reference` | folder of the edits' reference tables (site/histology lists, ...) |
 
 use std::path::PathBuf;
@@ -47,6 +50,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Folder of the edits' reference tables.
     pub reference_dir: PathBuf,
+    /// Submission files and uploads.
+    pub data_dir: PathBuf,
+    pub max_import_bytes: u64,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -120,6 +126,18 @@ impl Config {
             },
             max_body_bytes: parse_var("CANCER_REGISTRY_MAX_BODY_BYTES")?.unwrap_or(2 * 1024 * 1024),
             reference_dir: crate::edits::ReferenceTables::default_dir(),
+            data_dir: var("CANCER_REGISTRY_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| match &backend {
+                    Backend::Sqlite(path) => {
+                        let mut p = path.clone().into_os_string();
+                        p.push(".files");
+                        PathBuf::from(p)
+                    }
+                    Backend::Postgres(_) => PathBuf::from("cancer-registry-files"),
+                }),
+            max_import_bytes: parse_var("CANCER_REGISTRY_MAX_IMPORT_BYTES")?
+                .unwrap_or(4 * 1024 * 1024 * 1024),
         })
     }
 }

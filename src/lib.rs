@@ -11,3 +11,4 @@ pub mod db;
 pub mod edits;
 pub mod followup;
 pub mod naaccr;
+pub mod submissions;

@@ -13,6 +13,7 @@ use cancer_registry::db::{self, Backend, Db};
 use cancer_registry::edits::{self, ReferenceTables};
 use cancer_registry::naaccr::dictionary_xml::DictionarySet;
 use cancer_registry::naaccr::xml::open_path;
+use cancer_registry::submissions::jobs;
 
 #[derive(Parser)]
 #[command(
@@ -142,11 +143,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Err(e.to_string())
         }
     };
+    let dictionaries = Arc::new(DictionarySet::from_env()?);
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let interrupted = jobs::recover(&mut *db.conn()?)?;
+    if interrupted > 0 {
+        log::warn!("{interrupted} submission(s) interrupted by the last stop were marked failed");
+    }
     let state = actix_web::web::Data::new(AppState {
         db,
         keys,
         max_body_bytes: config.max_body_bytes,
         edit_tables,
+        dictionaries,
+        data_dir: config.data_dir.clone(),
+        max_import_bytes: config.max_import_bytes,
     });
     log::info!(
         "listening on http://{} (API document at /docs/)",

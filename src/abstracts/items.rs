@@ -43,8 +43,19 @@ pub struct ItemChange {
     pub new: Option<String>,
 }
 
-/// Checks one item at a level of the v26 dictionary.
+/// Checks one item at a level of the v26 dictionary: known, right level, format, and the code
+/// list where the service has one.
 pub fn check_item(level: Level, id: &str, value: &str) -> Result<(), ItemError> {
+    check(level, id, value, true)
+}
+
+/// Like [`check_item`] without the code lists: the NAACCR exchange rules an imported file is
+/// held to (code validity is then reported by the edits, as for any exchange file).
+pub fn check_item_format(level: Level, id: &str, value: &str) -> Result<(), ItemError> {
+    check(level, id, value, false)
+}
+
+fn check(level: Level, id: &str, value: &str, codes: bool) -> Result<(), ItemError> {
     let dict = Dictionary::v260();
     let Some(def) = dict.item(id) else {
         let hint = match id {
@@ -72,15 +83,39 @@ pub fn check_item(level: Level, id: &str, value: &str) -> Result<(), ItemError> 
             ),
         ));
     }
-    value::validate(def, value)
-        .map_err(|e| ItemError::new(id, Some(def.number), e.rule.slug(), e.message))
+    let result = if codes {
+        value::validate(def, value)
+    } else {
+        value::check_format(def, value)
+    };
+    result.map_err(|e| ItemError::new(id, Some(def.number), e.rule.slug(), e.message))
+}
+
+/// How strictly values are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checks {
+    /// Everything, code lists included: what the API's writes get.
+    Full,
+    /// The exchange-format rules only: what imported files get.
+    Format,
+}
+
+impl Checks {
+    fn item(self, level: Level, id: &str, value: &str) -> Result<(), ItemError> {
+        check(level, id, value, self == Checks::Full)
+    }
 }
 
 /// Checks every item of a map; all failures are returned, not just the first.
 pub fn check_items(level: Level, items: &Items) -> Vec<ItemError> {
+    check_items_with(level, items, Checks::Full)
+}
+
+/// [`check_items`] at a strictness.
+pub fn check_items_with(level: Level, items: &Items, checks: Checks) -> Vec<ItemError> {
     items
         .iter()
-        .filter_map(|(id, v)| check_item(level, id, v).err())
+        .filter_map(|(id, v)| checks.item(level, id, v).err())
         .collect()
 }
 
@@ -90,10 +125,20 @@ pub fn apply_changes(
     items: &mut Items,
     changes: &BTreeMap<String, Option<String>>,
 ) -> Result<Vec<ItemChange>, Vec<ItemError>> {
+    apply_changes_with(level, items, changes, Checks::Full)
+}
+
+/// [`apply_changes`] at a strictness.
+pub fn apply_changes_with(
+    level: Level,
+    items: &mut Items,
+    changes: &BTreeMap<String, Option<String>>,
+    checks: Checks,
+) -> Result<Vec<ItemChange>, Vec<ItemError>> {
     let errors: Vec<ItemError> = changes
         .iter()
         .filter_map(|(id, v)| match v {
-            Some(v) => check_item(level, id, v).err(),
+            Some(v) => checks.item(level, id, v).err(),
             None => check_item(level, id, "x").err().filter(|e| {
                 e.rule == Rule::UnknownItem.slug() || e.rule == Rule::WrongLevel.slug()
             }),

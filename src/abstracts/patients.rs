@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::items::{self, ItemChange, ItemError};
+use super::items::{self, Checks, ItemChange, ItemError};
 use super::{check_version, page_limit, Error, Page};
 use crate::auth::FacilityScope;
 use crate::db::schema::{patients, tumors};
@@ -95,8 +95,19 @@ pub fn create(
     facility: Option<String>,
     items: Items,
 ) -> Result<Patient, Error> {
+    create_with(conn, scope, facility, items, Checks::Full)
+}
+
+/// [`create`] at a strictness (imports check the exchange format only).
+pub fn create_with(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    facility: Option<String>,
+    items: Items,
+    checks: Checks,
+) -> Result<Patient, Error> {
     let facility = resolve_facility(scope, facility, "facilityId")?;
-    let errors = items::check_items(Level::Patient, &items);
+    let errors = items::check_items_with(Level::Patient, &items, checks);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
@@ -217,10 +228,22 @@ pub fn update(
     expected: Option<i64>,
     changes: &BTreeMap<String, Option<String>>,
 ) -> Result<(Patient, Vec<ItemChange>), Error> {
+    update_with(conn, scope, id, expected, changes, Checks::Full)
+}
+
+/// [`update`] at a strictness.
+pub fn update_with(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    expected: Option<i64>,
+    changes: &BTreeMap<String, Option<String>>,
+    checks: Checks,
+) -> Result<(Patient, Vec<ItemChange>), Error> {
     let row = find_row(conn, scope, id)?;
     check_version(ENTITY, expected, row.version)?;
     let mut patient = Patient::from(row);
-    let changed = items::apply_changes(Level::Patient, &mut patient.items, changes)
+    let changed = items::apply_changes_with(Level::Patient, &mut patient.items, changes, checks)
         .map_err(Error::Invalid)?;
     if changed.is_empty() {
         return Ok((patient, changed));
@@ -288,7 +311,7 @@ pub fn delete(
 
 /// These patients, without a scope check: for callers that found the ids through tumors in
 /// their scope.
-pub(crate) fn many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Patient>, Error> {
+pub fn many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Patient>, Error> {
     let rows: Vec<PatientRow> = patients::table
         .filter(patients::id.eq_any(ids.to_vec()))
         .order(patients::id.asc())
@@ -315,4 +338,20 @@ pub(crate) fn born_on(
         }
     }
     Ok(out)
+}
+
+/// The patient of a facility with this Patient ID Number [20] (import matching).
+pub(crate) fn find_by_number(
+    conn: &mut DbConn,
+    facility: &str,
+    number: &str,
+) -> Result<Option<Patient>, Error> {
+    let row = patients::table
+        .filter(patients::facility_id.eq(facility))
+        .filter(patients::patient_id_number.eq(number))
+        .order(patients::id.asc())
+        .select(PatientRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Patient::from))
 }

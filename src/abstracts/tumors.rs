@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::items::{self, ItemChange, ItemError};
+use super::items::{self, Checks, ItemChange, ItemError};
 use super::patients::{self, resolve_facility};
 use super::{check_version, page_limit, Error, Page};
 use crate::auth::{Caller, FacilityScope, REVIEWERS};
@@ -147,14 +147,26 @@ pub fn create(
     conn: &mut DbConn,
     scope: &FacilityScope,
     patient_id: &str,
+    items: Items,
+    source: Source,
+) -> Result<Tumor, Error> {
+    create_with(conn, scope, patient_id, items, source, Checks::Full)
+}
+
+/// [`create`] at a strictness (imports check the exchange format only).
+pub fn create_with(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    patient_id: &str,
     mut items: Items,
     source: Source,
+    checks: Checks,
 ) -> Result<Tumor, Error> {
     patients::get(conn, scope, patient_id)?;
     let named = items.get(FACILITY_ITEM).cloned();
     let facility = resolve_facility(scope, named, FACILITY_ITEM)?;
     items.insert(FACILITY_ITEM.to_string(), facility.clone());
-    let errors = items::check_items(Level::Tumor, &items);
+    let errors = items::check_items_with(Level::Tumor, &items, checks);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
@@ -327,6 +339,18 @@ pub fn update(
     expected: Option<i64>,
     changes: &BTreeMap<String, Option<String>>,
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
+    update_with(conn, scope, id, expected, changes, Checks::Full)
+}
+
+/// [`update`] at a strictness.
+pub fn update_with(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    expected: Option<i64>,
+    changes: &BTreeMap<String, Option<String>>,
+    checks: Checks,
+) -> Result<(Tumor, Vec<ItemChange>), Error> {
     let row = find_row(conn, scope, id)?;
     check_version(ENTITY, expected, row.version)?;
     let mut tumor = Tumor::from(row);
@@ -346,8 +370,8 @@ pub fn update(
         }
         _ => {}
     }
-    let changed =
-        items::apply_changes(Level::Tumor, &mut tumor.items, changes).map_err(Error::Invalid)?;
+    let changed = items::apply_changes_with(Level::Tumor, &mut tumor.items, changes, checks)
+        .map_err(Error::Invalid)?;
     if changed.is_empty() {
         return Ok((tumor, changed));
     }
@@ -460,6 +484,48 @@ pub fn for_patients(
     }
     let rows: Vec<TumorRow> = query
         .order((tumors::patient_id.asc(), tumors::id.asc()))
+        .select(TumorRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Tumor::from).collect())
+}
+
+/// Tumors in scope matching `filter` (and, when given, any of `facilities`), ordered by
+/// patient then id, after a `(patient id, tumor id)` cursor: how exports walk the registry
+/// with flat memory, one patient's tumors together.
+pub fn page_by_patient(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    filter: &Filter,
+    facilities: Option<&[String]>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<Tumor>, Error> {
+    let mut query = tumors::table.into_boxed();
+    if let FacilityScope::Only(list) = scope {
+        query = query.filter(tumors::facility_id.eq_any(list.clone()));
+    }
+    if let Some(list) = facilities {
+        query = query.filter(tumors::facility_id.eq_any(list.to_vec()));
+    }
+    if let Some(v) = filter.dx_year_from {
+        query = query.filter(tumors::dx_year.ge(v));
+    }
+    if let Some(v) = filter.dx_year_to {
+        query = query.filter(tumors::dx_year.le(v));
+    }
+    if let Some(v) = filter.status {
+        query = query.filter(tumors::status.eq(v.as_str()));
+    }
+    if let Some((p, t)) = after {
+        query = query.filter(
+            tumors::patient_id.gt(p.to_string()).or(tumors::patient_id
+                .eq(p.to_string())
+                .and(tumors::id.gt(t.to_string()))),
+        );
+    }
+    let rows: Vec<TumorRow> = query
+        .order((tumors::patient_id.asc(), tumors::id.asc()))
+        .limit(limit)
         .select(TumorRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(Tumor::from).collect())

@@ -1,6 +1,7 @@
 //! The one place where errors become HTTP: `application/problem+json` (RFC 9457) bodies with a
 //! stable `type`, a `title`, the `status`, a `detail`, and for invalid items an `errors` array
-//! naming each item, its number, the rule and a message.
+//! naming each item, its number, the rule and a message (for a refused file, `problems` with
+//! line and column). Domain errors are flattened into [`ApiError`] at the `From` boundary.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -9,6 +10,7 @@ use serde::Serialize;
 use crate::abstracts::{self, ItemError};
 use crate::auth::AuthError;
 use crate::db::DbError;
+use crate::submissions::import::FileProblem;
 
 /// An RFC 9457 problem.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -22,6 +24,9 @@ pub struct ProblemDetails {
     /// Each failing item or field (validation problems only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ItemError>,
+    /// Each problem of a refused file, with its line and column.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<FileProblem>,
 }
 
 /// Everything a handler can fail with.
@@ -29,8 +34,6 @@ pub struct ProblemDetails {
 pub enum ApiError {
     #[error(transparent)]
     Abstracts(#[from] abstracts::Error),
-    #[error(transparent)]
-    Followup(#[from] crate::followup::Error),
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
@@ -45,12 +48,19 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
     /// Error-level edits fail: the abstract cannot be completed.
     #[error("error-level edits fail; clear or override them first")]
     EditsFailed(Vec<ItemError>),
+    /// A file was refused; nothing was stored.
+    #[error("the file was refused: {} problem(s); nothing was stored", .0.len())]
+    Rejected(Vec<FileProblem>),
     /// A dependency (the database, installed reference data) is not available.
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<diesel::result::Error> for ApiError {
@@ -59,18 +69,54 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+impl From<crate::followup::Error> for ApiError {
+    fn from(e: crate::followup::Error) -> ApiError {
+        use crate::followup::Error as F;
+        match e {
+            F::Abstracts(e) => ApiError::Abstracts(e),
+            F::Invalid(v) => ApiError::Invalid(v),
+            F::Conflict(m) => ApiError::Conflict(m),
+        }
+    }
+}
+
+impl From<crate::submissions::Error> for ApiError {
+    fn from(e: crate::submissions::Error) -> ApiError {
+        use crate::submissions::Error as S;
+        match e {
+            S::Abstracts(e) => ApiError::Abstracts(e),
+            S::Invalid(v) => ApiError::Invalid(v),
+            S::Rejected(p) => ApiError::Rejected(p),
+            S::NotFound(m) => ApiError::NotFound(m),
+            S::Conflict(m) => ApiError::Conflict(m),
+            S::Io(e) => ApiError::Internal(format!("file error: {e}")),
+        }
+    }
+}
+
+const INVALID: (StatusCode, &str, &str) = (
+    StatusCode::UNPROCESSABLE_ENTITY,
+    "invalid-items",
+    "Invalid data items",
+);
+const INTERNAL: (StatusCode, &str, &str) = (
+    StatusCode::INTERNAL_SERVER_ERROR,
+    "internal",
+    "Internal error",
+);
+const UNAVAILABLE: (StatusCode, &str, &str) = (
+    StatusCode::SERVICE_UNAVAILABLE,
+    "unavailable",
+    "Service unavailable",
+);
+
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
-        use crate::followup::Error as F;
         use abstracts::Error as A;
         match self {
-            ApiError::Followup(F::Abstracts(e)) | ApiError::Abstracts(e) => match e {
+            ApiError::Abstracts(e) => match e {
                 A::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-                A::Invalid(_) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-items",
-                    "Invalid data items",
-                ),
+                A::Invalid(_) => INVALID,
                 A::StaleVersion { .. } => (
                     StatusCode::PRECONDITION_FAILED,
                     "stale-version",
@@ -85,12 +131,6 @@ impl ApiError {
                 A::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
                 A::Db(e) => db_parts(e),
             },
-            ApiError::Followup(F::Invalid(_)) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-items",
-                "Invalid data items",
-            ),
-            ApiError::Followup(F::Conflict(_)) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ApiError::Auth(AuthError::Unauthenticated(_)) => (
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -99,81 +139,84 @@ impl ApiError {
             ApiError::Auth(AuthError::Forbidden(_)) => {
                 (StatusCode::FORBIDDEN, "forbidden", "Forbidden")
             }
-            ApiError::Auth(AuthError::Keys(_)) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-            ),
+            ApiError::Auth(AuthError::Keys(_)) | ApiError::Internal(_) => INTERNAL,
             ApiError::Db(e) => db_parts(e),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
-            ApiError::Invalid(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-items",
-                "Invalid data items",
-            ),
+            ApiError::Invalid(_) => INVALID,
             ApiError::PayloadTooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "Payload too large",
             ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ApiError::EditsFailed(_) => (StatusCode::CONFLICT, "edits-failed", "Edits fail"),
-            ApiError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service unavailable",
+            ApiError::Rejected(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "file-rejected",
+                "File rejected",
             ),
+            ApiError::Unavailable(_) => UNAVAILABLE,
+        }
+    }
+
+    fn item_errors(&self) -> &[ItemError] {
+        match self {
+            ApiError::Abstracts(abstracts::Error::Invalid(e))
+            | ApiError::Invalid(e)
+            | ApiError::EditsFailed(e) => e,
+            _ => &[],
         }
     }
 
     fn detail(&self) -> String {
-        match self {
-            ApiError::Abstracts(abstracts::Error::Db(_))
-            | ApiError::Followup(crate::followup::Error::Abstracts(abstracts::Error::Db(_)))
-            | ApiError::Db(_) => match self.parts().0 {
-                StatusCode::SERVICE_UNAVAILABLE => {
-                    "the database is busy; retry in a moment".to_string()
-                }
-                StatusCode::CONFLICT => {
-                    "the change conflicts with stored data (a unique or reference constraint)"
-                        .to_string()
-                }
-                _ => "an internal error occurred; it has been logged".to_string(),
-            },
-            ApiError::Auth(AuthError::Keys(_)) => {
-                "an internal error occurred; it has been logged".to_string()
-            }
-            ApiError::Abstracts(abstracts::Error::Invalid(errors))
-            | ApiError::Followup(crate::followup::Error::Abstracts(abstracts::Error::Invalid(
-                errors,
-            )))
-            | ApiError::Followup(crate::followup::Error::Invalid(errors))
-            | ApiError::Invalid(errors) => errors
+        let status = self.parts().0;
+        let errors = self.item_errors();
+        if let ApiError::Unavailable(why) = self {
+            return why.clone();
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return "the database is busy; retry in a moment".to_string();
+        }
+        if status.is_server_error() {
+            return "an internal error occurred; it has been logged".to_string();
+        }
+        if status == StatusCode::CONFLICT
+            && matches!(
+                self,
+                ApiError::Db(_) | ApiError::Abstracts(abstracts::Error::Db(_))
+            )
+        {
+            return "the change conflicts with stored data (a unique or reference constraint)"
+                .to_string();
+        }
+        if !errors.is_empty() {
+            let list = errors
                 .iter()
                 .map(|e| format!("{}: {}", e.item, e.message))
                 .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
+                .join("; ");
+            return match self {
+                ApiError::EditsFailed(_) => format!("error-level edits fail: {list}"),
+                _ => list,
+            };
         }
+        self.to_string()
     }
 
     /// The problem body.
     pub fn problem(&self) -> ProblemDetails {
         let (status, kind, title) = self.parts();
-        let errors = match self {
-            ApiError::Abstracts(abstracts::Error::Invalid(e))
-            | ApiError::Followup(crate::followup::Error::Abstracts(abstracts::Error::Invalid(e)))
-            | ApiError::Followup(crate::followup::Error::Invalid(e))
-            | ApiError::Invalid(e)
-            | ApiError::EditsFailed(e) => e.clone(),
-            _ => Vec::new(),
-        };
         ProblemDetails {
             kind: format!("/problems/{kind}"),
             title: title.to_string(),
             status: status.as_u16(),
             detail: self.detail(),
-            errors,
+            errors: self.item_errors().to_vec(),
+            problems: match self {
+                ApiError::Rejected(p) => p.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -181,25 +224,15 @@ impl ApiError {
 fn db_parts(e: &DbError) -> (StatusCode, &'static str, &'static str) {
     use diesel::result::{DatabaseErrorKind, Error as D};
     match e {
-        DbError::Pool(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Service unavailable",
-        ),
+        DbError::Pool(_) => UNAVAILABLE,
         DbError::Query(D::DatabaseError(
             DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
             _,
         )) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-        DbError::Query(D::DatabaseError(_, info)) if info.message().contains("locked") => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Service unavailable",
-        ),
-        _ => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        ),
+        DbError::Query(D::DatabaseError(_, info)) if info.message().contains("locked") => {
+            UNAVAILABLE
+        }
+        _ => INTERNAL,
     }
 }
 
@@ -216,17 +249,14 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
-        match (status, self) {
-            (StatusCode::UNAUTHORIZED, _) => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    "Bearer realm=\"cancer-registry\", error=\"invalid_token\"",
-                ));
-            }
-            (StatusCode::SERVICE_UNAVAILABLE, _) => {
-                response.insert_header((header::RETRY_AFTER, "1"));
-            }
-            _ => {}
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"cancer-registry\", error=\"invalid_token\"",
+            ));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.json(problem)
     }

@@ -10,8 +10,10 @@ pub mod followup;
 pub mod health;
 pub mod items;
 pub mod patients;
+pub mod submissions;
 pub mod tumors;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::body::MessageBody;
@@ -27,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::Keys;
 use crate::db::Db;
 use crate::edits::ReferenceTables;
+use crate::naaccr::dictionary_xml::DictionarySet;
 use error::ApiError;
 use extract::RequestId;
 
@@ -37,6 +40,11 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// The edits' reference tables, or why they could not be loaded.
     pub edit_tables: Result<Arc<ReferenceTables>, String>,
+    /// Dictionaries imports may name (built-in 260/250 plus the configured folder).
+    pub dictionaries: Arc<DictionarySet>,
+    /// Submission files and uploads.
+    pub data_dir: PathBuf,
+    pub max_import_bytes: u64,
 }
 
 impl AppState {
@@ -70,6 +78,7 @@ impl AppState {
         (name = "followup", description = "Follow-up: contacts, recurrence, due lists, letters, death clearance"),
         (name = "reports", description = "Registry reports"),
         (name = "edits", description = "Data-quality edits and their results"),
+        (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
         (name = "audit", description = "The audit trail"),
         (name = "health", description = "Liveness and readiness"),
@@ -121,6 +130,11 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(followup::letters)
             .service(followup::clear_deaths)
             .service(followup::followup_rates)
+            .service(submissions::create_submission)
+            .service(submissions::list_submissions)
+            .service(submissions::get_submission)
+            .service(submissions::submission_file)
+            .service(submissions::create_import)
             .service(edits::list_edits)
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)

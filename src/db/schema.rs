@@ -65,6 +65,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submissions (id) {
+        id -> Text,
+        recipient -> Text,
+        record_type -> Text,
+        naaccr_version -> Text,
+        selection -> Text,
+        status -> Text,
+        patients -> BigInt,
+        tumors -> BigInt,
+        file_bytes -> BigInt,
+        error -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    submission_items (submission_id, tumor_id) {
+        submission_id -> Text,
+        tumor_id -> Text,
+        tumor_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> Text,
+        file_name -> Nullable<Text>,
+        status -> Text,
+        report -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
+diesel::joinable!(submission_items -> submissions (submission_id));
 diesel::joinable!(patient_contacts -> patients (patient_id));
-diesel::allow_tables_to_appear_in_same_query!(patients, tumors, audit_log, patient_contacts);
+diesel::allow_tables_to_appear_in_same_query!(
+    patients,
+    tumors,
+    audit_log,
+    patient_contacts,
+    submissions,
+    submission_items,
+    imports
+);

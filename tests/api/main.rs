@@ -12,4 +12,5 @@ mod followup;
 mod migrations;
 mod openapi;
 mod patients;
+mod submissions;
 mod tumors;

@@ -17,6 +17,7 @@ use cancer_registry::api::{self, AppState};
 use cancer_registry::auth::{KeyConfig, Keys, Role};
 use cancer_registry::db::{Db, PoolOptions};
 use cancer_registry::edits::ReferenceTables;
+use cancer_registry::naaccr::dictionary_xml::DictionarySet;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const FACILITY_A: &str = "0000000001";
@@ -32,6 +33,8 @@ pub enum Backend {
 /// A fresh database; dropped (schema removed) with the test.
 pub struct TestDb {
     pub url: String,
+    /// Submission files and uploads of this test.
+    pub files: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
 }
@@ -69,6 +72,7 @@ pub fn test_db(backend: Backend) -> Option<TestDb> {
             let url = dir.path().join("test.db").to_string_lossy().to_string();
             Some(TestDb {
                 url,
+                files: tempfile::tempdir().unwrap(),
                 _dir: Some(dir),
                 pg_schema: None,
             })
@@ -86,6 +90,7 @@ pub fn test_db(backend: Backend) -> Option<TestDb> {
             let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
             Some(TestDb {
                 url,
+                files: tempfile::tempdir().unwrap(),
                 _dir: None,
                 pg_schema: Some((admin_url, schema)),
             })
@@ -164,6 +169,9 @@ impl TestApp {
             keys: keys.clone(),
             max_body_bytes: 64 * 1024,
             edit_tables,
+            dictionaries: Arc::new(dictionaries()),
+            data_dir: tdb.files.path().to_path_buf(),
+            max_import_bytes: 64 * 1024 * 1024,
         });
         let svc = test::init_service(api::app(state)).await;
         let service = Box::new(BoxedService(svc));
@@ -425,6 +433,14 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// The built-in dictionaries plus the older base dictionaries of the shared folder.
+pub fn dictionaries() -> DictionarySet {
+    match shared_file("naaccr/dictionaries") {
+        Some(dir) => DictionarySet::from_dir(&dir).unwrap(),
+        None => DictionarySet::builtin(),
+    }
 }
 
 /// A file of the shared reference folder (`CANCER_REGISTRY_SHARED`, default `../shared`).

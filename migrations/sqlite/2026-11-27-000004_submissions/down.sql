@@ -1,0 +1,3 @@
+DROP TABLE imports;
+DROP TABLE submission_items;
+DROP TABLE submissions;

@@ -1,0 +1,465 @@
+//! `/api/v1/submissions` and `/api/v1/imports`: NAACCR XML exports built as jobs, their files,
+//! and transactional imports.
+
+use std::io::Write;
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::edits::refresh;
+use super::error::{ApiError, ProblemDetails};
+use super::extract::actor;
+use super::AppState;
+use crate::abstracts::ItemError;
+use crate::audit::{self, Action, Event};
+use crate::auth::{Caller, ABSTRACTORS};
+use crate::naaccr::xml::{maybe_gunzip, ExportVersion};
+use crate::naaccr::RecordType;
+use crate::submissions::export::Selection;
+use crate::submissions::import::{self, ImportOptions, ImportReport};
+use crate::submissions::jobs::{self, NewSubmission, Submission};
+use crate::submissions::Error as SubmissionError;
+
+/// A submission to build.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSubmission {
+    /// Who receives it, e.g. a state registry or `NCDB`.
+    #[schema(min_length = 1, max_length = 100)]
+    pub recipient: String,
+    /// A (full abstract), M (modified), C (confidential) or I (incidence). With
+    /// `selection.changedSinceLast` the type is M.
+    #[schema(pattern = "^[AMCI]$")]
+    pub record_type: String,
+    /// NAACCR version of the file: `260` (default) or `250`.
+    #[schema(pattern = "^(250|260)$")]
+    pub naaccr_version: Option<String>,
+    #[serde(default)]
+    pub selection: Selection,
+}
+
+/// Submissions.
+#[derive(Serialize, ToSchema)]
+pub struct SubmissionList {
+    pub data: Vec<Submission>,
+}
+
+/// Build a submission.
+///
+/// Records the batch and builds its NAACCR XML file in the background (202); poll
+/// `GET /api/v1/submissions/{id}` for status and counts. An empty selection carries every
+/// tumor the caller may see. Each batch records the tumor versions it carried, so a later batch
+/// with `changedSinceLast` sends exactly the tumors changed since (M records).
+#[utoipa::path(
+    tag = "submissions",
+    request_body = CreateSubmission,
+    responses(
+        (status = 202, body = Submission, headers(("Location" = String))),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[post("/submissions")]
+pub async fn create_submission(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<CreateSubmission>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    if body.recipient.trim().is_empty() || body.recipient.len() > 100 {
+        errors.push(ItemError::new(
+            "recipient",
+            None,
+            "required",
+            "name the recipient (1 to 100 characters)",
+        ));
+    }
+    let record_type = RecordType::parse(&body.record_type);
+    if record_type.is_none() {
+        errors.push(ItemError::new(
+            "recordType",
+            None,
+            "invalid-code",
+            "A, M, C or I",
+        ));
+    }
+    let version = match body.naaccr_version.as_deref() {
+        None | Some("260") => Some(ExportVersion::V260),
+        Some("250") => Some(ExportVersion::V250),
+        Some(_) => None,
+    };
+    if version.is_none() {
+        errors.push(ItemError::new(
+            "naaccrVersion",
+            None,
+            "invalid-code",
+            "260 or 250",
+        ));
+    }
+    let (Some(mut record_type), Some(version), true) = (record_type, version, errors.is_empty())
+    else {
+        return Err(ApiError::Invalid(errors));
+    };
+    if body.selection.changed_since_last {
+        record_type = RecordType::M;
+    }
+    let new = NewSubmission {
+        recipient: body.recipient.trim().to_string(),
+        record_type,
+        version,
+        selection: body.selection,
+    };
+    let actor = actor(&req, &caller);
+    let submission = state
+        .db
+        .write(move |conn| {
+            let s = jobs::create(conn, &caller.facilities, &new, &caller.sub)?;
+            audit::record(conn, &actor, Event {
+                action: Action::Export,
+                entity: "submission",
+                entity_id: Some(s.id.clone()),
+                details: json!({ "recipient": s.recipient, "recordType": s.record_type, "selection": s.selection, "stage": "requested" }),
+            })?;
+            Ok::<_, ApiError>(s)
+        })
+        .await?;
+    let (db, dir, id) = (
+        state.db.clone(),
+        state.data_dir.clone(),
+        submission.id.clone(),
+    );
+    std::thread::spawn(move || {
+        if let Err(e) = jobs::build(&db, &dir, &id) {
+            log::error!("submission {id} failed: {e}");
+        }
+    });
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/submissions/{}", submission.id),
+        ))
+        .json(submission))
+}
+
+/// Paging of the submission list.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionQuery {
+    /// At most this many, newest first (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// List submissions.
+#[utoipa::path(
+    tag = "submissions",
+    params(SubmissionQuery),
+    responses(
+        (status = 200, body = SubmissionList),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/submissions")]
+pub async fn list_submissions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<SubmissionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let data = state
+        .db
+        .read(move |conn| jobs::list(conn, &caller.facilities, limit).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(SubmissionList { data }))
+}
+
+/// Read a submission: status (queued, running, done, failed), counts and progress.
+#[utoipa::path(
+    tag = "submissions",
+    params(("id" = String, Path, description = "Submission id")),
+    responses(
+        (status = 200, body = Submission),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/submissions/{id}")]
+pub async fn get_submission(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let id = id.into_inner();
+    let s = state
+        .db
+        .read(move |conn| jobs::get(conn, &caller.facilities, &id).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Download a submission's NAACCR XML file.
+///
+/// Only for a batch that is `done`; gzip-compressed when the request accepts it
+/// (`Accept-Encoding: gzip`). An export of identifiable data, audited.
+#[utoipa::path(
+    tag = "submissions",
+    params(("id" = String, Path, description = "Submission id")),
+    responses(
+        (status = 200, content_type = "application/xml", body = String),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/submissions/{id}/file")]
+pub async fn submission_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let s = state
+        .db
+        .write(move |conn| {
+            let s = jobs::get(conn, &caller.facilities, &id)?;
+            if s.status != "done" {
+                return Err(ApiError::Conflict(format!(
+                    "submission {} is {}; its file is served once it is done",
+                    s.id, s.status
+                )));
+            }
+            audit::record(conn, &actor, Event {
+                action: Action::Export,
+                entity: "submission",
+                entity_id: Some(s.id.clone()),
+                details: json!({ "recipient": s.recipient, "tumors": s.tumors, "stage": "downloaded" }),
+            })?;
+            Ok(s)
+        })
+        .await?;
+    let path = jobs::file_path(&state.data_dir, &s.id);
+    let file = std::fs::File::open(&path)
+        .map_err(|e| ApiError::Internal(format!("submission file {}: {e}", path.display())))?;
+    let gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type("application/xml; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"submission-{}.xml\"", s.id),
+        ));
+    if gzip {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    Ok(response.streaming(stream_file(file, gzip)))
+}
+
+/// Streams a file from a reader thread, optionally gzip-compressed, with bounded buffering.
+fn stream_file(
+    mut file: std::fs::File,
+    gzip: bool,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    std::thread::spawn(move || {
+        struct Sink(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+        impl Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+                    .map_err(|_| {
+                        std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone")
+                    })?;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = std::io::BufWriter::with_capacity(256 * 1024, Sink(tx.clone()));
+        let result = if gzip {
+            let mut enc = flate2::write::GzEncoder::new(sink, flate2::Compression::fast());
+            std::io::copy(&mut file, &mut enc).and_then(|_| enc.finish()?.flush())
+        } else {
+            let mut sink = sink;
+            std::io::copy(&mut file, &mut sink).and_then(|_| sink.flush())
+        };
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) })
+}
+
+/// Options of an import.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Facility of patients whose tumors name none (default: your only facility).
+    pub facility: Option<String>,
+    /// The file's name, kept as the source of the imported tumors.
+    pub file_name: Option<String>,
+}
+
+/// Import a NAACCR XML file.
+///
+/// The body is the file (`application/xml`, or gzip-compressed). Any dictionary version the
+/// service has (260 and 250 built in, older ones and user dictionaries from its dictionary
+/// folder); older items are converted to v26 and the report says how. The whole file is
+/// validated first: any problem refuses it with every problem listed (line, column, item, rule)
+/// and nothing stored. Patients match on facility + Patient ID Number [20], tumors on
+/// Reporting Facility [540] + accession and sequence numbers (see the README).
+#[utoipa::path(
+    tag = "submissions",
+    params(ImportQuery),
+    request_body(content(
+        (String = "application/xml"),
+        (String = "application/gzip"),
+    )),
+    responses(
+        (status = 201, body = ImportReport),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[post("/imports")]
+pub async fn create_import(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<ImportQuery>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let query = query.into_inner();
+    // The upload goes to a temporary file: a file is validated completely before anything is
+    // stored, which needs two passes, and memory must not grow with its size.
+    let dir = state.data_dir.join("uploads");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ApiError::Internal(format!("{}: {e}", dir.display())))?;
+    let mut upload = tempfile::NamedTempFile::new_in(&dir)
+        .map_err(|e| ApiError::Internal(format!("{}: {e}", dir.display())))?;
+    let mut size: u64 = 0;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("upload interrupted: {e}")))?;
+        size += chunk.len() as u64;
+        if size > state.max_import_bytes {
+            return Err(ApiError::PayloadTooLarge(state.max_import_bytes as usize));
+        }
+        upload
+            .write_all(&chunk)
+            .map_err(|e| ApiError::Internal(format!("cannot store the upload: {e}")))?;
+    }
+    if size == 0 {
+        return Err(ApiError::BadRequest(
+            "the body is empty: send the NAACCR XML file".into(),
+        ));
+    }
+    let path = upload.into_temp_path();
+    let options = ImportOptions {
+        default_facility: query.facility,
+        file_name: query.file_name,
+    };
+    let dictionaries = state.dictionaries.clone();
+    let tables = state.tables();
+    let actor = actor(&req, &caller);
+    let open = move |path: &std::path::Path| -> Result<Box<dyn std::io::BufRead + Send>, ApiError> {
+        let file = std::fs::File::open(path).map_err(|e| ApiError::Internal(e.to_string()))?;
+        maybe_gunzip(std::io::BufReader::with_capacity(1 << 20, file))
+            .map_err(|e| ApiError::BadRequest(format!("cannot read the upload: {e}")))
+    };
+    let report = state
+        .db
+        .write(move |conn| {
+            let scope = caller.facilities.clone();
+            let mut report = ImportReport {
+                id: uuid::Uuid::now_v7().to_string(),
+                file_name: options.file_name.clone(),
+                ..Default::default()
+            };
+            let problems = import::walk(
+                open(&path)?,
+                &dictionaries,
+                &scope,
+                &options,
+                &mut report,
+                |_| Ok(()),
+            )?;
+            if !problems.is_empty() {
+                return Err(ApiError::Rejected(problems));
+            }
+            // Runs inside this write transaction: the whole file or nothing.
+            let mut events = Vec::new();
+            let mut patients = Vec::new();
+            let mut applied_report = report.clone();
+            import::walk(
+                open(&path)?,
+                &dictionaries,
+                &scope,
+                &options,
+                &mut ImportReport::default(),
+                |fp| {
+                    let applied = import::apply_patient(
+                        conn,
+                        &scope,
+                        fp,
+                        options.file_name.as_deref(),
+                        &mut applied_report,
+                    )?;
+                    if applied.created
+                        || applied.updated
+                        || !applied.tumors_created.is_empty()
+                        || !applied.tumors_updated.is_empty()
+                    {
+                        events.push(Event {
+                            action: if applied.created {
+                                Action::Create
+                            } else {
+                                Action::Update
+                            },
+                            entity: "patient",
+                            entity_id: Some(applied.patient.id.clone()),
+                            details: json!({
+                                "import": applied_report.id,
+                                "tumorsCreated": applied.tumors_created,
+                                "tumorsUpdated": applied.tumors_updated,
+                            }),
+                        });
+                        patients.push(applied.patient.id);
+                    }
+                    Ok::<_, SubmissionError>(())
+                },
+            )?;
+            for p in &patients {
+                refresh(conn, &tables, p)?;
+            }
+            audit::record_all(conn, &actor, events)?;
+            import::record(conn, &applied_report, &caller.sub)?;
+            Ok::<_, ApiError>(applied_report)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(report))
+}

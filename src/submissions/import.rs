@@ -1,0 +1,405 @@
+//! Imports of NAACCR XML files. The whole file is validated first (format, dictionary, v26
+//! item rules after conversion, facility scope); any problem rejects it with every problem
+//! listed and nothing stored. A valid file is then applied in one transaction. Items are held to
+//! the NAACCR exchange rules (known item at its level, length, data type, dates); code
+//! validity is reported by the edits, as for any exchange file.
+//!
+//! Matching rule: a patient matches an existing patient of the same facility (the Reporting
+//! Facility [540] of its first tumor, else the import's default facility) with the same
+//! Patient ID Number [20]; without a patient id number it is always new. A tumor matches a
+//! tumor of the matched patient with the same Reporting Facility [540] and, in order of
+//! preference, the same Accession Number--Hosp [550] and Sequence Number--Hospital [560], else
+//! the same Sequence Number--Central [380], else the same Primary Site [400], Histologic Type
+//! [522] and Date of Diagnosis [390]. Matched records take the file's values (items the file
+//! does not carry keep their stored values); the others are created.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde::Serialize;
+
+use super::Error;
+use crate::abstracts::items::{check_item_format, Checks};
+use crate::abstracts::patients::{self, Patient};
+use crate::abstracts::tumors::{self, Source, Tumor, FACILITY_ITEM};
+use crate::auth::FacilityScope;
+use crate::db::DbConn;
+use crate::naaccr::convert::{patient_to_v26, ConversionReport};
+use crate::naaccr::dictionary_xml::DictionarySet;
+use crate::naaccr::xml::{self, NaaccrXmlReader, ReaderOptions};
+use crate::naaccr::{Items, Level};
+
+/// At most this many problems are listed; the count says how many there were.
+const MAX_PROBLEMS: usize = 1000;
+
+/// One problem of a refused file.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FileProblem {
+    pub line: Option<u64>,
+    pub column: Option<u32>,
+    /// NAACCR XML id of the item, when the problem is an item's.
+    pub item: Option<String>,
+    pub rule: String,
+    pub message: String,
+}
+
+/// An item conversion applied to an older file.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversion {
+    /// mapped, unmapped, renamed, moved-level, retired, invalid-in-target.
+    pub kind: String,
+    pub from: String,
+    pub to: Option<String>,
+    pub count: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    pub id: String,
+    pub file_name: Option<String>,
+    /// NAACCR version of the file (e.g. `250`).
+    pub naaccr_version: String,
+    pub record_type: String,
+    pub patients_created: u64,
+    pub patients_updated: u64,
+    pub tumors_created: u64,
+    pub tumors_updated: u64,
+    /// Records that matched and carried no new value.
+    pub unchanged: u64,
+    /// How items of an older dictionary were converted to v26.
+    pub conversions: Vec<Conversion>,
+    /// File-level items (NaaccrData) that are not stored.
+    pub root_items_ignored: Vec<String>,
+}
+
+/// Options of an import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Facility of patients without a tumor that names one.
+    pub default_facility: Option<String>,
+    pub file_name: Option<String>,
+}
+
+/// A patient of the file, converted to v26, with where it was.
+pub struct FilePatient {
+    pub patient: xml::Patient,
+    pub facility: String,
+}
+
+fn problem(
+    line: Option<u64>,
+    column: Option<u32>,
+    item: Option<&str>,
+    rule: &str,
+    message: String,
+) -> FileProblem {
+    FileProblem {
+        line,
+        column,
+        item: item.map(str::to_string),
+        rule: rule.to_string(),
+        message,
+    }
+}
+
+fn xml_problem(e: &xml::XmlError) -> FileProblem {
+    problem(
+        e.line,
+        e.column,
+        e.item_id.as_deref(),
+        e.rule,
+        e.message.clone(),
+    )
+}
+
+/// Reads a file patient by patient, converting to v26 and checking every rule an import
+/// applies; `each` receives each valid patient. Returns the problems (empty when valid).
+pub fn walk<R: BufRead>(
+    input: R,
+    dictionaries: &DictionarySet,
+    scope: &FacilityScope,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+    mut each: impl FnMut(FilePatient) -> Result<(), Error>,
+) -> Result<Vec<FileProblem>, Error> {
+    let mut problems = Vec::new();
+    let push = |problems: &mut Vec<FileProblem>, p: FileProblem| {
+        if problems.len() < MAX_PROBLEMS {
+            problems.push(p);
+        }
+    };
+    let mut reader = match NaaccrXmlReader::new(input, dictionaries, ReaderOptions::default()) {
+        Ok(r) => r,
+        Err(e) => return Ok(vec![xml_problem(&e)]),
+    };
+    let root = reader.root().clone();
+    for e in &root.errors {
+        push(&mut problems, xml_problem(e));
+    }
+    report.naaccr_version = root.naaccr_version.clone();
+    report.record_type = root.record_type.as_str().to_string();
+    report.root_items_ignored = root.items.keys().cloned().collect();
+    let Some(from) = dictionaries
+        .base(&root.naaccr_version)
+        .map(|d| d.dictionary.clone())
+    else {
+        return Ok(vec![problem(
+            Some(root.line),
+            None,
+            None,
+            "unknown-dictionary",
+            format!("dictionary {} is not available", root.naaccr_version),
+        )]);
+    };
+    let mut conversions = ConversionReport::default();
+    loop {
+        let mut p = match reader.next_patient() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                push(&mut problems, xml_problem(&e));
+                break;
+            }
+        };
+        for e in &p.errors {
+            push(&mut problems, xml_problem(e));
+        }
+        patient_to_v26(&mut p, &from, &mut conversions);
+        let before = problems.len();
+        for (id, v) in &p.items {
+            if let Err(e) = check_item_format(Level::Patient, id, v) {
+                push(
+                    &mut problems,
+                    problem(Some(p.line), None, Some(id), &e.rule, e.message),
+                );
+            }
+        }
+        for t in &p.tumors {
+            for (id, v) in &t.items {
+                if let Err(e) = check_item_format(Level::Tumor, id, v) {
+                    push(
+                        &mut problems,
+                        problem(Some(t.line), None, Some(id), &e.rule, e.message),
+                    );
+                }
+            }
+        }
+        let named = p
+            .tumors
+            .iter()
+            .find_map(|t| t.items.get(FACILITY_ITEM).cloned());
+        let facility = named
+            .or_else(|| options.default_facility.clone())
+            .or_else(|| scope.single().map(str::to_string));
+        let Some(facility) = facility else {
+            push(&mut problems, problem(Some(p.line), None, Some(FACILITY_ITEM), "required", "no Reporting Facility [540] on the tumors and no default facility: pass ?facility=".into()));
+            continue;
+        };
+        for t in &p.tumors {
+            let f = t.items.get(FACILITY_ITEM).unwrap_or(&facility);
+            if !scope.allows(f) {
+                push(
+                    &mut problems,
+                    problem(
+                        Some(t.line),
+                        None,
+                        Some(FACILITY_ITEM),
+                        "forbidden",
+                        format!("facility {f} is not covered by your token"),
+                    ),
+                );
+            }
+        }
+        if !scope.allows(&facility) {
+            push(
+                &mut problems,
+                problem(
+                    Some(p.line),
+                    None,
+                    Some(FACILITY_ITEM),
+                    "forbidden",
+                    format!("facility {facility} is not covered by your token"),
+                ),
+            );
+        }
+        if problems.len() == before && problems.is_empty() {
+            each(FilePatient {
+                patient: p,
+                facility,
+            })?;
+        }
+    }
+    report.conversions = conversions
+        .changes()
+        .into_iter()
+        .map(|c| Conversion {
+            kind: format!("{:?}", c.kind).to_ascii_lowercase(),
+            from: c.from,
+            to: c.to,
+            count: c.count,
+        })
+        .collect();
+    Ok(problems)
+}
+
+fn tumor_key(items: &Items) -> Vec<(&'static str, String)> {
+    let get = |k: &str| items.get(k).cloned().unwrap_or_default();
+    let fac = get(FACILITY_ITEM);
+    if items.contains_key("accessionNumberHosp") && items.contains_key("sequenceNumberHospital") {
+        vec![
+            ("f", fac),
+            ("a", get("accessionNumberHosp")),
+            ("s", get("sequenceNumberHospital")),
+        ]
+    } else if items.contains_key("sequenceNumberCentral") {
+        vec![("f", fac), ("c", get("sequenceNumberCentral"))]
+    } else {
+        vec![
+            ("f", fac),
+            ("p", get("primarySite")),
+            ("h", get("histologicTypeIcdO3")),
+            ("d", get("dateOfDiagnosis")),
+        ]
+    }
+}
+
+fn changes_from(stored: &Items, incoming: &Items) -> BTreeMap<String, Option<String>> {
+    incoming
+        .iter()
+        .filter(|(k, v)| stored.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect()
+}
+
+/// What applying one patient did, for the report and the audit trail.
+pub struct Applied {
+    pub patient: Patient,
+    pub created: bool,
+    pub updated: bool,
+    pub tumors_created: Vec<String>,
+    pub tumors_updated: Vec<String>,
+}
+
+/// Creates or updates one patient of a valid file and its tumors (call inside a transaction).
+pub fn apply_patient(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    fp: FilePatient,
+    file_name: Option<&str>,
+    report: &mut ImportReport,
+) -> Result<Applied, Error> {
+    let FilePatient {
+        patient: p,
+        facility,
+    } = fp;
+    let existing = match p.items.get("patientIdNumber") {
+        Some(n) => patients::find_by_number(conn, &facility, n)?,
+        None => None,
+    };
+    let (patient, created, updated) = match existing {
+        Some(stored) => {
+            let changes = changes_from(&stored.items, &p.items);
+            if changes.is_empty() {
+                (stored, false, false)
+            } else {
+                let (updated, _) = patients::update(
+                    conn,
+                    &FacilityScope::All,
+                    &stored.id,
+                    Some(stored.version),
+                    &changes,
+                )?;
+                (updated, false, true)
+            }
+        }
+        None => (
+            patients::create(conn, scope, Some(facility.clone()), p.items.clone())?,
+            true,
+            false,
+        ),
+    };
+    if created {
+        report.patients_created += 1;
+    } else if updated {
+        report.patients_updated += 1;
+    }
+    let stored_tumors: Vec<Tumor> = if created {
+        Vec::new()
+    } else {
+        tumors::for_patients(conn, &FacilityScope::All, std::slice::from_ref(&patient.id))?
+    };
+    let mut out = Applied {
+        patient,
+        created,
+        updated,
+        tumors_created: Vec::new(),
+        tumors_updated: Vec::new(),
+    };
+    for t in p.tumors {
+        let mut items = t.items;
+        items
+            .entry(FACILITY_ITEM.to_string())
+            .or_insert_with(|| facility.clone());
+        let key = tumor_key(&items);
+        match stored_tumors.iter().find(|s| tumor_key(&s.items) == key) {
+            Some(s) => {
+                let changes = changes_from(&s.items, &items);
+                if changes.is_empty() {
+                    report.unchanged += 1;
+                } else {
+                    tumors::update_with(
+                        conn,
+                        scope,
+                        &s.id,
+                        Some(s.version),
+                        &changes,
+                        Checks::Format,
+                    )?;
+                    report.tumors_updated += 1;
+                    out.tumors_updated.push(s.id.clone());
+                }
+            }
+            None => {
+                let source = Source {
+                    file: file_name.map(str::to_string),
+                    line: Some(t.line as i64),
+                };
+                let created = tumors::create_with(
+                    conn,
+                    scope,
+                    &out.patient.id,
+                    items,
+                    source,
+                    Checks::Format,
+                )?;
+                report.tumors_created += 1;
+                out.tumors_created.push(created.id);
+            }
+        }
+    }
+    if !created && !updated && out.tumors_created.is_empty() && out.tumors_updated.is_empty() {
+        report.unchanged += 1;
+    }
+    Ok(out)
+}
+
+/// Keeps the report of an import.
+pub fn record(conn: &mut DbConn, report: &ImportReport, created_by: &str) -> Result<(), Error> {
+    use crate::db::schema::imports;
+    use diesel::prelude::*;
+    diesel::insert_into(imports::table)
+        .values((
+            imports::id.eq(&report.id),
+            imports::file_name.eq(&report.file_name),
+            imports::status.eq("done"),
+            imports::report.eq(serde_json::to_string(report).unwrap_or_default()),
+            imports::created_by.eq(created_by),
+            imports::created_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
