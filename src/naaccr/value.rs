@@ -132,6 +132,36 @@ pub fn check_format(def: &ItemDef, value: &str) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// Whether [`check_format`] accepts `value`, decided with byte loops for the usual case
+/// (ASCII values): a reader calls this per item. `false` means "not sure": ask `check_format`,
+/// which also words the error.
+pub fn format_ok_fast(def: &ItemDef, value: &str) -> bool {
+    let b = value.as_bytes();
+    let n = b.len();
+    if n == 0 || n > def.length as usize {
+        return false;
+    }
+    let full = n == def.length as usize;
+    match def.data_type {
+        DataType::Digits => full && b.iter().all(u8::is_ascii_digit),
+        DataType::Alpha => full && b.iter().all(u8::is_ascii_uppercase),
+        DataType::Mixed => {
+            full && b
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        }
+        DataType::Numeric => is_numeric(value),
+        DataType::Date => PartialDate::parse(value).is_ok(),
+        DataType::DateTime => false,
+        // Printable ASCII (tab, LF and CR allowed), not all blank.
+        DataType::Text => {
+            b.iter()
+                .all(|&c| (0x20..0x7F).contains(&c) || matches!(c, b'\t' | b'\n' | b'\r'))
+                && b.iter().any(|c| !c.is_ascii_whitespace())
+        }
+    }
+}
+
 fn type_hint(t: DataType) -> &'static str {
     match t {
         DataType::Digits => "digits (0-9 only)",

@@ -4,13 +4,15 @@
 pub mod error;
 pub mod input;
 pub mod reader;
+mod scan;
 pub mod writer;
 
 pub use error::{rules, XmlError};
 pub use input::{maybe_gunzip, open_path};
 pub use reader::{
-    read_all, validate_file, FileReport, Limits, MissingDictionary, NaaccrXmlReader, NamespaceMode,
-    Patient, ReaderOptions, RootInfo, Tumor, UnknownItems,
+    read_all, read_records, validate_file, FileReport, Limits, MissingDictionary, NaaccrXmlReader,
+    NamespaceMode, Patient, PatientRecord, ReaderOptions, RecordItems, RootInfo, Tumor,
+    TumorRecord, UnknownItems,
 };
 pub use writer::{ExportVersion, NaaccrXmlWriter, WriteStats, WriterOptions};
 
