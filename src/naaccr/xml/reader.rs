@@ -24,7 +24,7 @@ use super::super::Items;
 use super::error::{rules, XmlError};
 use super::input::{utf8_input, Utf8Input};
 use super::scan::{decode_text, AttrNs, Ns, Scanner, Tok};
-use super::{IdMap, NAACCR_NS};
+use super::{IdMap, IdTable, NAACCR_NS};
 
 /// How namespaces are enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -179,7 +179,8 @@ pub struct PatientRecord {
     names: Arc<[Box<str>]>,
     unknown_names: Vec<Box<str>>,
     slots: Vec<Slot>,
-    text: String,
+    /// Values, UTF-8 (checked or decoded by the reader).
+    text: Vec<u8>,
     patient_items: usize,
     tumors: Vec<TumorSlot>,
 }
@@ -253,7 +254,12 @@ impl PatientRecord {
         } else {
             self.names.get(s.name as usize).map_or("", |n| n)
         };
-        (name, self.text.get(s.start..s.end).unwrap_or(""))
+        let value = self
+            .text
+            .get(s.start..s.end)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .unwrap_or("");
+        (name, value)
     }
 
     /// The patient-level items.
@@ -369,13 +375,14 @@ struct Place {
 
 /// The dictionary side of reading: item lookup, duplicates, limits and value checks.
 struct Checker {
-    dict: IdMap<RtItem>,
+    ids: IdTable,
+    items: Vec<RtItem>,
     names: Arc<[Box<str>]>,
     /// Duplicate detection: `stamps[item index] == generation` when the item was seen in the
     /// current element (no per-element clearing or hashing).
     stamps: Vec<u32>,
     generation: u32,
-    seen_unknown: Vec<Box<str>>,
+    seen_unknown: Vec<Box<[u8]>>,
     seen_count: usize,
     element_bytes: usize,
     options: ReaderOptions,
@@ -399,15 +406,15 @@ impl Checker {
     #[allow(clippy::too_many_arguments)]
     fn item(
         &mut self,
-        id: &str,
+        id: &[u8],
         num: Option<u32>,
-        value: &str,
+        value: &[u8],
         plain: bool,
         rec: &mut PatientRecord,
         at: Place,
     ) -> Result<(), XmlError> {
         let here = |e: XmlError| {
-            let mut e = e.at(at.line, at.column).item(id);
+            let mut e = e.at(at.line, at.column).item(&String::from_utf8_lossy(id));
             e.patient = at.patient;
             e.tumor = at.tumor;
             e
@@ -441,7 +448,7 @@ impl Checker {
             )));
         }
         let max_errors = limits.max_errors;
-        let rt = self.dict.get(id);
+        let rt = self.ids.get(id).and_then(|i| self.items.get(i));
         // Empty items and dropped unknown ones count for duplicates too, hence a separate
         // record instead of looking into the items.
         let duplicate = match rt {
@@ -463,7 +470,8 @@ impl Checker {
             return Err(here(XmlError::fatal(
                 rules::DUPLICATE_ITEM,
                 format!(
-                    "item {id} appears twice in the same {}",
+                    "item {} appears twice in the same {}",
+                    String::from_utf8_lossy(id),
                     at.level.xml_element()
                 ),
             )));
@@ -472,8 +480,15 @@ impl Checker {
             return Ok(());
         }
         if !plain {
-            check_chars(value).map_err(|m| here(XmlError::fatal(rules::INVALID_CHARACTER, m)))?;
+            let s = std::str::from_utf8(value).map_err(|e| {
+                here(XmlError::fatal(
+                    rules::ENCODING,
+                    format!("invalid text: {e}"),
+                ))
+            })?;
+            check_chars(s).map_err(|m| here(XmlError::fatal(rules::INVALID_CHARACTER, m)))?;
         }
+        let id_str = || String::from_utf8_lossy(id);
         let errors = &mut rec.errors;
         let rt = match rt {
             Some(rt) if rt.allowed => rt,
@@ -484,12 +499,13 @@ impl Checker {
                     here(match rt {
                         None => XmlError::validation(
                             rules::UNKNOWN_ITEM,
-                            format!("unknown NAACCR ID: {id}"),
+                            format!("unknown NAACCR ID: {}", id_str()),
                         ),
                         Some(_) => XmlError::validation(
                             rules::RECORD_TYPE,
                             format!(
-                                "item {id} is not allowed in record type {} files",
+                                "item {} is not allowed in record type {} files",
+                                id_str(),
                                 self.record_type.as_str()
                             ),
                         ),
@@ -499,7 +515,7 @@ impl Checker {
                     let name = match rt {
                         Some(rt) => rt.index as u32,
                         None => {
-                            rec.unknown_names.push(id.into());
+                            rec.unknown_names.push(id_str().into());
                             UNKNOWN_ID | (rec.unknown_names.len() - 1) as u32
                         }
                     };
@@ -520,8 +536,8 @@ impl Checker {
                     here(XmlError::validation(
                         rules::WRONG_NAACCR_NUM,
                         format!(
-                            "wrong NAACCR number for {id}: expected {} but got {n}",
-                            def.number
+                            "wrong NAACCR number for {}: expected {} but got {n}",
+                            def.id, def.number
                         ),
                     )),
                 );
@@ -535,7 +551,8 @@ impl Checker {
                 here(XmlError::validation(
                     rules::WRONG_LEVEL,
                     format!(
-                        "invalid data level for {id}: expected {} but found {}",
+                        "invalid data level for {}: expected {} but found {}",
+                        def.id,
                         def.level.xml_element(),
                         at.level.xml_element()
                     ),
@@ -547,7 +564,7 @@ impl Checker {
             push_error(errors, max_errors, here(e));
         }
         if item_errors == 0 {
-            let b = value.as_bytes();
+            let b = value;
             if b.first() == Some(&b' ') {
                 push_error(
                     errors,
@@ -573,12 +590,13 @@ impl Checker {
         Ok(())
     }
 
-    fn check_value(&self, rt: &RtItem, value: &str) -> Option<XmlError> {
+    fn check_value(&self, rt: &RtItem, value: &[u8]) -> Option<XmlError> {
         let def = &rt.def;
+        if self.options.validate_values && format_ok_fast(def, value) {
+            return None;
+        }
+        let value = std::str::from_utf8(value).unwrap_or("");
         if self.options.validate_values {
-            if format_ok_fast(def, value) {
-                return None;
-            }
             match check_format(def, value) {
                 Ok(()) => None,
                 Err(e) if e.rule == Rule::TooLong && rt.unlimited => None,
@@ -602,9 +620,9 @@ impl Checker {
     }
 }
 
-fn store(rec: &mut PatientRecord, name: u32, value: &str) {
+fn store(rec: &mut PatientRecord, name: u32, value: &[u8]) {
     let start = rec.text.len();
-    rec.text.push_str(value);
+    rec.text.extend_from_slice(value);
     rec.slots.push(Slot {
         name,
         start,
@@ -643,7 +661,8 @@ impl<R: BufRead> NaaccrXmlReader<R> {
             value: String::with_capacity(256),
             id_buf: String::with_capacity(32),
             check: Checker {
-                dict: IdMap::default(),
+                ids: IdTable::default(),
+                items: Vec::new(),
                 names: Arc::from(Vec::new()),
                 stamps: Vec::new(),
                 generation: 0,
@@ -1086,27 +1105,26 @@ impl<R: BufRead> NaaccrXmlReader<R> {
         }
         let rt = self.root.record_type;
         let mut names = Vec::new();
+        let mut seen: IdMap<()> = IdMap::default();
         for d in &dicts {
             for def in d.dictionary.items() {
                 // The base dictionary was inserted first and wins over a user redefinition.
-                if self.check.dict.contains_key(def.id.as_str()) {
+                if seen.insert(def.id.clone().into_boxed_str(), ()).is_some() {
                     continue;
                 }
-                let index = self.check.dict.len();
+                let index = self.check.items.len();
                 names.push(def.id.clone().into_boxed_str());
-                self.check.dict.insert(
-                    def.id.clone().into_boxed_str(),
-                    RtItem {
-                        index,
-                        def: def.clone(),
-                        allowed: def.record_types.contains(rt),
-                        unlimited: d.unlimited_text.contains(&def.id),
-                    },
-                );
+                self.check.items.push(RtItem {
+                    index,
+                    def: def.clone(),
+                    allowed: def.record_types.contains(rt),
+                    unlimited: d.unlimited_text.contains(&def.id),
+                });
             }
         }
+        self.check.ids = IdTable::new(names.iter().map(|n| &**n));
         self.check.names = Arc::from(names);
-        self.check.stamps = vec![0; self.check.dict.len()];
+        self.check.stamps = vec![0; self.check.items.len()];
         self.check.record_type = rt;
         Ok(())
     }
@@ -1137,7 +1155,7 @@ impl<R: BufRead> NaaccrXmlReader<R> {
             {
                 self.scan.skip_ws()?;
                 if let Some(fi) = self.scan.fast_item()? {
-                    let id = std::str::from_utf8(&self.scan.buf[fi.id.clone()]).unwrap_or("");
+                    let id = &self.scan.buf[fi.id.clone()];
                     let at = Place {
                         level,
                         line: fi.line,
@@ -1146,18 +1164,20 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                         tumor,
                     };
                     let raw = &self.scan.buf[fi.value.clone()];
-                    let value: &str = if fi.needs_decode {
+                    let value: &[u8] = if fi.needs_decode {
                         self.value.clear();
                         decode_text(raw, &mut self.value, false).map_err(|(rule, m)| {
-                            let mut e = XmlError::fatal(rule, m).at(at.line, at.column).item(id);
+                            let mut e = XmlError::fatal(rule, m)
+                                .at(at.line, at.column)
+                                .item(&String::from_utf8_lossy(id));
                             e.patient = patient;
                             e.tumor = tumor;
                             e
                         })?;
-                        &self.value
+                        self.value.as_bytes()
                     } else {
-                        // Only ASCII without controls, as `needs_care` said.
-                        std::str::from_utf8(raw).unwrap_or("")
+                        // Only ASCII without controls, as `value_end` said.
+                        raw
                     };
                     self.check
                         .item(id, None, value, !fi.needs_decode, rec, at)?;
@@ -1223,8 +1243,14 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                             patient,
                             tumor,
                         };
-                        self.check
-                            .item(&self.id_buf, num, &self.value, false, rec, at)?;
+                        self.check.item(
+                            self.id_buf.as_bytes(),
+                            num,
+                            self.value.as_bytes(),
+                            false,
+                            rec,
+                            at,
+                        )?;
                     } else if !child.is_empty() && local == child {
                         *phase = Phase::Children;
                         let attrs_ok =
@@ -1434,9 +1460,10 @@ fn no_attributes<R: std::io::Read>(scan: &Scanner<R>, what: &[u8]) -> Result<(),
 
 /// XML 1.0 `Char`: tab, LF, CR and everything from U+0020 except surrogates, U+FFFE, U+FFFF.
 fn check_chars(s: &str) -> Result<(), String> {
+    // U+FFFE and U+FFFF start with 0xEF: most text has no such byte at all.
     if s.bytes()
         .all(|b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r'))
-        && !s.contains(['\u{FFFE}', '\u{FFFF}'])
+        && (memchr::memchr(0xEF, s.as_bytes()).is_none() || !s.contains(['\u{FFFE}', '\u{FFFF}']))
     {
         return Ok(());
     }

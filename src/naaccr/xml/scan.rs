@@ -142,24 +142,46 @@ fn name_end(b: u8) -> bool {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `bytes` is a control character (< 0x20), `&` or non-ASCII: the cases a
-/// value needs decoding or a closer look for. Eight bytes at a time.
-pub(crate) fn needs_care(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
+/// The end of an item value (its `<`) and whether the value holds a control character, `&`
+/// or a non-ASCII byte (the cases that need decoding or a closer look), eight bytes at a time.
+/// `None` when no `<` is buffered yet.
+pub(crate) fn value_end(b: &[u8]) -> Option<(usize, bool)> {
+    let special = |c: u8| c < 0x20 || c == b'&' || c >= 0x80;
+    let rest = |i: usize| memchr::memchr(b'<', &b[i..]).map(|k| (i + k, true));
+    let mut i = 0;
+    while i + 8 <= b.len() {
         let mut w = [0u8; 8];
-        w.copy_from_slice(c);
+        w.copy_from_slice(&b[i..i + 8]);
         let x = u64::from_le_bytes(w);
+        let lt = x ^ (LO * u64::from(b'<'));
         let amp = x ^ (LO * u64::from(b'&'));
-        let special = (x.wrapping_sub(LO * 0x20) & !x) | (amp.wrapping_sub(LO) & !amp) | x;
-        if special & HI != 0 {
-            return true;
+        // Borrows only run upwards, so the lowest flagged byte is a true hit.
+        let m = ((lt.wrapping_sub(LO) & !lt)
+            | (amp.wrapping_sub(LO) & !amp)
+            | (x.wrapping_sub(LO * 0x20) & !x)
+            | x)
+            & HI;
+        if m != 0 {
+            let j = i + (m.trailing_zeros() / 8) as usize;
+            return if b[j] == b'<' {
+                Some((j, false))
+            } else {
+                rest(j)
+            };
         }
+        i += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'&' || b >= 0x80)
+    while i < b.len() {
+        let c = b[i];
+        if c == b'<' {
+            return Some((i, false));
+        }
+        if special(c) {
+            return rest(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 impl<R: Read> Scanner<R> {
@@ -383,11 +405,12 @@ impl<R: Read> Scanner<R> {
             return Fast::No;
         }
         let id_start = FAST_OPEN.len();
-        let Some(q) = memchr::memchr(b'"', &b[id_start..]) else {
-            return Fast::No;
-        };
-        let id_end = id_start + q;
-        if q == 0 || !b[id_start..id_end].iter().all(u8::is_ascii_alphanumeric) {
+        let id_len = b[id_start..]
+            .iter()
+            .position(|c| !c.is_ascii_alphanumeric())
+            .unwrap_or(b.len() - id_start);
+        let id_end = id_start + id_len;
+        if id_len == 0 || b.get(id_end) != Some(&b'"') {
             return Fast::No;
         }
         let (line, column) = (self.line, self.column_at(self.pos));
@@ -407,7 +430,8 @@ impl<R: Read> Scanner<R> {
             _ => return Fast::No,
         }
         let v_start = id_end + 2;
-        let Some(lt) = memchr::memchr(b'<', &b[v_start..]).map(|i| v_start + i) else {
+        let Some((lt, needs_decode)) = value_end(&b[v_start..]).map(|(i, d)| (v_start + i, d))
+        else {
             return Fast::NeedMore(v_start);
         };
         if b.len() - lt < FAST_CLOSE.len() {
@@ -416,7 +440,6 @@ impl<R: Read> Scanner<R> {
         if &b[lt..lt + FAST_CLOSE.len()] != FAST_CLOSE {
             return Fast::No;
         }
-        let needs_decode = needs_care(&b[v_start..lt]);
         if needs_decode {
             self.lines(base + v_start, base + lt);
         }
@@ -886,7 +909,7 @@ pub(crate) fn decode_cdata(raw: &[u8], out: &mut String) -> Result<(), DecodeErr
 /// XML 1.0 line ends: CR LF and a lone CR both read as LF.
 fn push_normalised(s: &str, out: &mut String) {
     let mut rest = s;
-    while let Some(i) = rest.find('\r') {
+    while let Some(i) = memchr::memchr(b'\r', rest.as_bytes()) {
         out.push_str(&rest[..i]);
         out.push('\n');
         rest = &rest[i + 1..];
@@ -904,17 +927,17 @@ pub(crate) fn decode_text(
     attribute: bool,
 ) -> Result<(), DecodeError> {
     let s = utf8(raw)?;
-    if attribute && s.contains('<') {
+    if attribute && memchr::memchr(b'<', raw).is_some() {
         return Err((
             rules::NOT_WELL_FORMED,
             "'<' is not allowed in an attribute value".into(),
         ));
     }
     let mut rest = s;
-    while let Some(i) = rest.find('&') {
+    while let Some(i) = memchr::memchr(b'&', rest.as_bytes()) {
         push_normalised(&rest[..i], out);
         let after = &rest[i + 1..];
-        let Some(semi) = after.find(';').filter(|&n| n <= 12) else {
+        let Some(semi) = memchr::memchr(b';', &after.as_bytes()[..after.len().min(13)]) else {
             return Err((
                 rules::NOT_WELL_FORMED,
                 "XML error: '&' must start an entity or character reference".into(),
@@ -927,32 +950,7 @@ pub(crate) fn decode_text(
             "amp" => '&',
             "apos" => '\'',
             "quot" => '"',
-            _ => {
-                if let Some(num) = name.strip_prefix('#') {
-                    let code = match num.strip_prefix('x') {
-                        Some(hex)
-                            if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
-                        {
-                            u32::from_str_radix(hex, 16).ok()
-                        }
-                        None if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) => {
-                            num.parse::<u32>().ok()
-                        }
-                        _ => None,
-                    };
-                    match code.filter(|&c| c != 0).and_then(char::from_u32) {
-                        Some(c) => c,
-                        None => {
-                            return Err((
-                                rules::NOT_WELL_FORMED,
-                                format!("bad character reference: &{name};"),
-                            ))
-                        }
-                    }
-                } else {
-                    return Err((rules::NOT_WELL_FORMED, format!("undefined entity &{name};")));
-                }
-            }
+            _ => char_ref(name)?,
         };
         out.push(c);
         rest = &after[semi + 1..];
@@ -961,18 +959,53 @@ pub(crate) fn decode_text(
     Ok(())
 }
 
+/// `#65;` or `#x41;` (without `&` and `;`).
+fn char_ref(name: &str) -> Result<char, DecodeError> {
+    let Some(num) = name.strip_prefix('#') else {
+        return Err((rules::NOT_WELL_FORMED, format!("undefined entity &{name};")));
+    };
+    let code = match num.strip_prefix('x') {
+        Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            u32::from_str_radix(hex, 16).ok()
+        }
+        None if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) => {
+            num.parse::<u32>().ok()
+        }
+        _ => None,
+    };
+    code.filter(|&c| c != 0)
+        .and_then(char::from_u32)
+        .ok_or_else(|| {
+            (
+                rules::NOT_WELL_FORMED,
+                format!("bad character reference: &{name};"),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn care_detection() {
-        assert!(!needs_care(b"plain ascii text, quite long indeed"));
-        assert!(needs_care(b"plain ascii text & more"));
-        assert!(needs_care(b"line\nbreak in a long enough value"));
-        assert!(needs_care("caf\u{e9} in a long enough value".as_bytes()));
-        assert!(needs_care(b"ab\r"));
-        assert!(!needs_care(b"~~~~~~~~~~~~~~~~~~~~~~~~~"));
+    fn value_ends() {
+        assert_eq!(
+            value_end(b"plain ascii text, quite long</Item>"),
+            Some((28, false))
+        );
+        assert_eq!(value_end(b"ascii text &amp; more</Item>"), Some((21, true)));
+        assert_eq!(
+            value_end(b"line\nbreak in a long enough value<"),
+            Some((33, true))
+        );
+        assert_eq!(
+            value_end("caf\u{e9} in a long enough<".as_bytes()),
+            Some((22, true))
+        );
+        assert_eq!(value_end(b"ab\r<"), Some((3, true)));
+        assert_eq!(value_end(b"~~~~~~~~~~~~~~~~<"), Some((16, false)));
+        assert_eq!(value_end(b"no end in sight"), None);
+        assert_eq!(value_end(b"<"), Some((0, false)));
     }
 
     #[test]
