@@ -71,7 +71,7 @@ impl IdTable {
             t.arena.extend_from_slice(k.as_bytes());
             t.keys.push((start, k.len() as u32));
         }
-        let size = (t.keys.len() * 4).next_power_of_two().max(16);
+        let size = (t.keys.len() * 2).next_power_of_two().max(16);
         t.slots = vec![0u64; size];
         for i in 0..t.keys.len() {
             let (s, n) = t.keys[i];
