@@ -132,6 +132,70 @@ pub fn check_format(def: &ItemDef, value: &str) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// Whether [`check_format`] accepts `value`, decided with byte loops for the usual case
+/// (ASCII values): a reader calls this per item. `false` means "not sure": ask `check_format`,
+/// which also words the error.
+pub fn format_ok_fast(def: &ItemDef, value: &[u8]) -> bool {
+    let b = value;
+    let n = b.len();
+    if n == 0 || n > def.length as usize {
+        return false;
+    }
+    let full = n == def.length as usize;
+    match def.data_type {
+        DataType::Digits => full && b.iter().all(u8::is_ascii_digit),
+        DataType::Alpha => full && b.iter().all(u8::is_ascii_uppercase),
+        DataType::Mixed => {
+            full && b
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        }
+        DataType::Numeric => {
+            let (int, frac) = match b.iter().position(|&c| c == b'.') {
+                Some(i) => (&b[..i], Some(&b[i + 1..])),
+                None => (b, None),
+            };
+            !int.is_empty()
+                && int.iter().all(u8::is_ascii_digit)
+                && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit))
+        }
+        DataType::Date => date_ok(b),
+        DataType::DateTime => false,
+        // Printable ASCII (tab, LF and CR allowed), not all blank.
+        DataType::Text => {
+            b.iter()
+                .all(|&c| (0x20..0x7F).contains(&c) || matches!(c, b'\t' | b'\n' | b'\r'))
+                && b.iter().any(|c| !c.is_ascii_whitespace())
+        }
+    }
+}
+
+/// `PartialDate::parse(..).is_ok()` on bytes.
+fn date_ok(b: &[u8]) -> bool {
+    if !matches!(b.len(), 4 | 6 | 8) || !b.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter()
+            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
+    };
+    let year = num(0..4);
+    if !(1800..=2099).contains(&year) {
+        return false;
+    }
+    if b.len() == 4 {
+        return true;
+    }
+    let month = num(4..6) as u8;
+    if !(1..=12).contains(&month) {
+        return false;
+    }
+    b.len() == 6 || {
+        let day = num(6..8) as u8;
+        day >= 1 && day <= super::date::days_in_month(year, month)
+    }
+}
+
 fn type_hint(t: DataType) -> &'static str {
     match t {
         DataType::Digits => "digits (0-9 only)",

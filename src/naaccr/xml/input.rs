@@ -130,6 +130,10 @@ pub(crate) fn io_error(e: io::Error) -> XmlError {
 
 impl<R: BufRead> Read for Utf8Input<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // UTF-8 input goes straight through: a large read bypasses the inner buffer.
+        if let Utf8Input::Utf8(r) = self {
+            return r.read(buf);
+        }
         let n = {
             let data = self.fill_buf()?;
             let n = data.len().min(buf.len());

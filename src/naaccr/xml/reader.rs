@@ -15,19 +15,16 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
-
 use super::super::dictionary::{ItemDef, Level, RecordType};
 use super::super::dictionary_xml::{
-    base_uri_version, count_newlines, spec_number, DictionarySet, LoadedDictionary,
+    base_uri_version, spec_number, DictionarySet, LoadedDictionary,
 };
-use super::super::value::{check_format, Rule};
+use super::super::value::{check_format, format_ok_fast, Rule};
 use super::super::Items;
 use super::error::{rules, XmlError};
-use super::input::{utf8_input, EventGuard, Utf8Input};
-use super::{IdMap, NAACCR_NS};
+use super::input::{utf8_input, Utf8Input};
+use super::scan::{decode_text, AttrNs, Ns, Scanner, Tok};
+use super::{IdMap, IdTable, NAACCR_NS};
 
 /// How namespaces are enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -153,19 +150,189 @@ pub struct Patient {
     pub errors: Vec<XmlError>,
 }
 
+/// Marks a record slot whose id is not in the dictionaries (kept with `UnknownItems::Keep`).
+const UNKNOWN_ID: u32 = 1 << 31;
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    name: u32,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug, Clone)]
+struct TumorSlot {
+    line: u64,
+    items: std::ops::Range<usize>,
+}
+
+/// One patient as a flat record that [`NaaccrXmlReader::next_patient_into`] refills in place:
+/// the fastest way to read a file, since no map is built and no string is allocated per item
+/// once the record has grown to the size of a patient. [`PatientRecord::to_patient`] gives the
+/// [`Patient`] form.
+#[derive(Debug, Clone, Default)]
+pub struct PatientRecord {
+    /// Line of the `<Patient>` tag.
+    pub line: u64,
+    /// Non-fatal errors found in the patient and its tumors.
+    pub errors: Vec<XmlError>,
+    names: Arc<[Box<str>]>,
+    unknown_names: Vec<Box<str>>,
+    slots: Vec<Slot>,
+    /// Values, UTF-8 (checked or decoded by the reader).
+    text: Vec<u8>,
+    patient_items: usize,
+    tumors: Vec<TumorSlot>,
+}
+
+/// The items of a patient or tumor of a [`PatientRecord`], as `(naaccrId, value)` in document
+/// order; empty items are not listed.
+#[derive(Clone)]
+pub struct RecordItems<'a> {
+    record: &'a PatientRecord,
+    slots: std::slice::Iter<'a, Slot>,
+}
+
+impl<'a> Iterator for RecordItems<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let s = self.slots.next()?;
+        Some(self.record.slot(s))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.slots.size_hint()
+    }
+}
+
+impl ExactSizeIterator for RecordItems<'_> {}
+
+/// A tumor of a [`PatientRecord`].
+#[derive(Clone, Copy)]
+pub struct TumorRecord<'a> {
+    record: &'a PatientRecord,
+    index: usize,
+}
+
+impl<'a> TumorRecord<'a> {
+    /// Line of the `<Tumor>` tag.
+    pub fn line(&self) -> u64 {
+        self.record.tumors[self.index].line
+    }
+
+    pub fn items(&self) -> RecordItems<'a> {
+        let r = self.record.tumors[self.index].items.clone();
+        RecordItems {
+            record: self.record,
+            slots: self.record.slots[r].iter(),
+        }
+    }
+}
+
+impl PatientRecord {
+    /// An empty record, to pass to [`NaaccrXmlReader::next_patient_into`].
+    pub fn new() -> PatientRecord {
+        PatientRecord::default()
+    }
+
+    fn clear(&mut self) {
+        self.line = 0;
+        self.errors.clear();
+        self.unknown_names.clear();
+        self.slots.clear();
+        self.text.clear();
+        self.patient_items = 0;
+        self.tumors.clear();
+    }
+
+    fn slot(&self, s: &Slot) -> (&str, &str) {
+        let name: &str = if s.name & UNKNOWN_ID != 0 {
+            self.unknown_names
+                .get((s.name & !UNKNOWN_ID) as usize)
+                .map_or("", |n| n)
+        } else {
+            self.names.get(s.name as usize).map_or("", |n| n)
+        };
+        let value = self
+            .text
+            .get(s.start..s.end)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .unwrap_or("");
+        (name, value)
+    }
+
+    /// The patient-level items.
+    pub fn items(&self) -> RecordItems<'_> {
+        RecordItems {
+            record: self,
+            slots: self.slots[..self.patient_items].iter(),
+        }
+    }
+
+    /// The value of a patient-level item.
+    pub fn get(&self, id: &str) -> Option<&str> {
+        self.items().find(|(n, _)| *n == id).map(|(_, v)| v)
+    }
+
+    /// Number of tumors.
+    pub fn tumor_count(&self) -> usize {
+        self.tumors.len()
+    }
+
+    /// The tumors, in document order.
+    pub fn tumors(&self) -> impl ExactSizeIterator<Item = TumorRecord<'_>> + '_ {
+        (0..self.tumors.len()).map(move |index| TumorRecord {
+            record: self,
+            index,
+        })
+    }
+
+    fn items_map(&self, slots: &[Slot]) -> Items {
+        slots
+            .iter()
+            .map(|s| {
+                let (n, v) = self.slot(s);
+                (n.to_string(), v.to_string())
+            })
+            .collect()
+    }
+
+    /// The record as a [`Patient`] (maps of owned strings).
+    pub fn to_patient(&self) -> Patient {
+        let mut p = self.patient_without_errors();
+        p.errors = self.errors.clone();
+        p
+    }
+
+    fn patient_without_errors(&self) -> Patient {
+        Patient {
+            items: self.items_map(&self.slots[..self.patient_items]),
+            tumors: self
+                .tumors
+                .iter()
+                .map(|t| Tumor {
+                    items: self.items_map(&self.slots[t.items.clone()]),
+                    line: t.line,
+                })
+                .collect(),
+            line: self.line,
+            errors: Vec::new(),
+        }
+    }
+
+    fn take_patient(&mut self) -> Patient {
+        let mut p = self.patient_without_errors();
+        p.errors = std::mem::take(&mut self.errors);
+        p
+    }
+}
+
 struct RtItem {
     index: usize,
     def: ItemDef,
     allowed: bool,
     unlimited: bool,
-}
-
-/// Where a name resolved to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ns {
-    Naaccr,
-    Other,
-    None,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -196,50 +363,288 @@ enum State {
     Failed,
 }
 
-type Input<R> = EventGuard<Utf8Input<R>>;
+/// Where an item is: its element and position, for the errors about it.
+#[derive(Clone, Copy)]
+struct Place {
+    level: Level,
+    line: u64,
+    column: u64,
+    patient: Option<u64>,
+    tumor: Option<u32>,
+}
 
-/// The streaming reader. Create with [`NaaccrXmlReader::new`], then call
-/// [`NaaccrXmlReader::next_patient`] (or iterate) until `None`.
-pub struct NaaccrXmlReader<R: BufRead> {
-    xml: NsReader<Input<R>>,
-    buf: Vec<u8>,
-    value: String,
-    id_buf: String,
+/// The dictionary side of reading: item lookup, duplicates, limits and value checks.
+struct Checker {
+    ids: IdTable,
+    items: Vec<RtItem>,
+    names: Arc<[Box<str>]>,
     /// Duplicate detection: `stamps[item index] == generation` when the item was seen in the
     /// current element (no per-element clearing or hashing).
     stamps: Vec<u32>,
     generation: u32,
-    seen_unknown: Vec<Box<str>>,
+    seen_unknown: Vec<Box<[u8]>>,
     seen_count: usize,
     element_bytes: usize,
-    dict: IdMap<RtItem>,
     options: ReaderOptions,
+    record_type: RecordType,
+    item_count: u64,
+}
+
+impl Checker {
+    fn new_element(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.stamps.fill(0);
+            self.generation = 1;
+        }
+        self.seen_unknown.clear();
+        self.seen_count = 0;
+    }
+
+    /// Checks one item and stores it in `rec`. `plain` says the value is known to be ASCII
+    /// without control characters.
+    #[allow(clippy::too_many_arguments)]
+    fn item(
+        &mut self,
+        id: &[u8],
+        num: Option<u32>,
+        value: &[u8],
+        plain: bool,
+        rec: &mut PatientRecord,
+        at: Place,
+    ) -> Result<(), XmlError> {
+        let here = |e: XmlError| {
+            let mut e = e.at(at.line, at.column).item(&String::from_utf8_lossy(id));
+            e.patient = at.patient;
+            e.tumor = at.tumor;
+            e
+        };
+        let limits = &self.options.limits;
+        if value.len() > limits.max_value_bytes {
+            return Err(here(XmlError::fatal(
+                rules::LIMIT,
+                format!("item value longer than {} bytes", limits.max_value_bytes),
+            )));
+        }
+        self.element_bytes += id.len() + value.len();
+        if self.element_bytes > limits.max_patient_bytes {
+            return Err(here(XmlError::fatal(
+                rules::LIMIT,
+                format!(
+                    "more than {} bytes of item values in one patient",
+                    limits.max_patient_bytes
+                ),
+            )));
+        }
+        self.seen_count += 1;
+        if self.seen_count > limits.max_items_per_element {
+            return Err(here(XmlError::fatal(
+                rules::LIMIT,
+                format!(
+                    "more than {} items in one {}",
+                    limits.max_items_per_element,
+                    at.level.xml_element()
+                ),
+            )));
+        }
+        let max_errors = limits.max_errors;
+        let rt = self.ids.get(id).and_then(|i| self.items.get(i));
+        // Empty items and dropped unknown ones count for duplicates too, hence a separate
+        // record instead of looking into the items.
+        let duplicate = match rt {
+            Some(rt) => {
+                let stamp = &mut self.stamps[rt.index];
+                let dup = *stamp == self.generation;
+                *stamp = self.generation;
+                dup
+            }
+            None => {
+                let dup = self.seen_unknown.iter().any(|u| &**u == id);
+                if !dup {
+                    self.seen_unknown.push(id.into());
+                }
+                dup
+            }
+        };
+        if duplicate {
+            return Err(here(XmlError::fatal(
+                rules::DUPLICATE_ITEM,
+                format!(
+                    "item {} appears twice in the same {}",
+                    String::from_utf8_lossy(id),
+                    at.level.xml_element()
+                ),
+            )));
+        }
+        if value.is_empty() {
+            return Ok(());
+        }
+        if !plain {
+            let s = std::str::from_utf8(value).map_err(|e| {
+                here(XmlError::fatal(
+                    rules::ENCODING,
+                    format!("invalid text: {e}"),
+                ))
+            })?;
+            check_chars(s).map_err(|m| here(XmlError::fatal(rules::INVALID_CHARACTER, m)))?;
+        }
+        let id_str = || String::from_utf8_lossy(id);
+        let errors = &mut rec.errors;
+        let rt = match rt {
+            Some(rt) if rt.allowed => rt,
+            _ => {
+                push_error(
+                    errors,
+                    max_errors,
+                    here(match rt {
+                        None => XmlError::validation(
+                            rules::UNKNOWN_ITEM,
+                            format!("unknown NAACCR ID: {}", id_str()),
+                        ),
+                        Some(_) => XmlError::validation(
+                            rules::RECORD_TYPE,
+                            format!(
+                                "item {} is not allowed in record type {} files",
+                                id_str(),
+                                self.record_type.as_str()
+                            ),
+                        ),
+                    }),
+                );
+                if self.options.unknown_items == UnknownItems::Keep {
+                    let name = match rt {
+                        Some(rt) => rt.index as u32,
+                        None => {
+                            rec.unknown_names.push(id_str().into());
+                            UNKNOWN_ID | (rec.unknown_names.len() - 1) as u32
+                        }
+                    };
+                    self.item_count += 1;
+                    store(rec, name, value);
+                }
+                return Ok(());
+            }
+        };
+        let def = &rt.def;
+        let mut item_errors = 0;
+        if let Some(n) = num {
+            if n != def.number {
+                item_errors += 1;
+                push_error(
+                    errors,
+                    max_errors,
+                    here(XmlError::validation(
+                        rules::WRONG_NAACCR_NUM,
+                        format!(
+                            "wrong NAACCR number for {}: expected {} but got {n}",
+                            def.id, def.number
+                        ),
+                    )),
+                );
+            }
+        }
+        if def.level != at.level {
+            item_errors += 1;
+            push_error(
+                errors,
+                max_errors,
+                here(XmlError::validation(
+                    rules::WRONG_LEVEL,
+                    format!(
+                        "invalid data level for {}: expected {} but found {}",
+                        def.id,
+                        def.level.xml_element(),
+                        at.level.xml_element()
+                    ),
+                )),
+            );
+        }
+        if let Some(e) = self.check_value(rt, value) {
+            item_errors += 1;
+            push_error(errors, max_errors, here(e));
+        }
+        if item_errors == 0 {
+            let b = value;
+            if b.first() == Some(&b' ') {
+                push_error(
+                    errors,
+                    max_errors,
+                    here(XmlError::validation(
+                        rules::LEADING_SPACE,
+                        "value starts with a space",
+                    )),
+                );
+            } else if b.last() == Some(&b' ') {
+                push_error(
+                    errors,
+                    max_errors,
+                    here(XmlError::validation(
+                        rules::TRAILING_SPACE,
+                        "value ends with a space",
+                    )),
+                );
+            }
+        }
+        self.item_count += 1;
+        store(rec, rt.index as u32, value);
+        Ok(())
+    }
+
+    fn check_value(&self, rt: &RtItem, value: &[u8]) -> Option<XmlError> {
+        let def = &rt.def;
+        if self.options.validate_values && format_ok_fast(def, value) {
+            return None;
+        }
+        let value = std::str::from_utf8(value).unwrap_or("");
+        if self.options.validate_values {
+            match check_format(def, value) {
+                Ok(()) => None,
+                Err(e) if e.rule == Rule::TooLong && rt.unlimited => None,
+                Err(e) => Some(XmlError::validation(e.rule.slug(), e.message)),
+            }
+        } else {
+            if value.len() <= def.length as usize {
+                return None;
+            }
+            let len = value.chars().count();
+            (len > def.length as usize && !rt.unlimited).then(|| {
+                XmlError::validation(
+                    Rule::TooLong.slug(),
+                    format!(
+                        "value too long, expected at most {} but got {len}",
+                        def.length
+                    ),
+                )
+            })
+        }
+    }
+}
+
+fn store(rec: &mut PatientRecord, name: u32, value: &[u8]) {
+    let start = rec.text.len();
+    rec.text.extend_from_slice(value);
+    rec.slots.push(Slot {
+        name,
+        start,
+        end: rec.text.len(),
+    });
+}
+
+/// The streaming reader. Create with [`NaaccrXmlReader::new`], then call
+/// [`NaaccrXmlReader::next_patient`] (or iterate) until `None`, or
+/// [`NaaccrXmlReader::next_patient_into`] with a reused [`PatientRecord`] (faster).
+pub struct NaaccrXmlReader<R: BufRead> {
+    scan: Scanner<Utf8Input<R>>,
+    value: String,
+    id_buf: String,
+    check: Checker,
+    spare: PatientRecord,
     root: RootInfo,
     root_phase: Phase,
     state: State,
-    line: u64,
-    line_start: u64,
     patients: u64,
     tumor_count: u64,
-    item_count: u64,
     encoding: &'static str,
-}
-
-struct Ev<'b> {
-    ns: Ns,
-    event: Event<'b>,
-    line: u64,
-    column: u64,
-}
-
-impl Ev<'_> {
-    /// Comments, processing instructions and the XML declaration: meaningless here.
-    fn misc(&self) -> bool {
-        matches!(
-            self.event,
-            Event::Comment(_) | Event::PI(_) | Event::Decl(_)
-        )
-    }
 }
 
 impl<R: BufRead> NaaccrXmlReader<R> {
@@ -251,24 +656,24 @@ impl<R: BufRead> NaaccrXmlReader<R> {
         options: ReaderOptions,
     ) -> Result<NaaccrXmlReader<R>, XmlError> {
         let (utf8, encoding) = utf8_input(input)?;
-        let mut xml = NsReader::from_reader(EventGuard::new(utf8, options.limits.max_event_bytes));
-        let cfg = xml.config_mut();
-        cfg.check_end_names = true;
-        cfg.check_comments = true;
-        cfg.expand_empty_elements = false;
-        cfg.trim_text(false);
         let mut reader = NaaccrXmlReader {
-            xml,
-            buf: Vec::with_capacity(4096),
+            scan: Scanner::new(utf8, options.limits.max_event_bytes),
             value: String::with_capacity(256),
             id_buf: String::with_capacity(32),
-            stamps: Vec::new(),
-            generation: 0,
-            seen_unknown: Vec::new(),
-            seen_count: 0,
-            element_bytes: 0,
-            dict: IdMap::default(),
-            options,
+            check: Checker {
+                ids: IdTable::default(),
+                items: Vec::new(),
+                names: Arc::from(Vec::new()),
+                stamps: Vec::new(),
+                generation: 0,
+                seen_unknown: Vec::new(),
+                seen_count: 0,
+                element_bytes: 0,
+                options,
+                record_type: RecordType::A,
+                item_count: 0,
+            },
+            spare: PatientRecord::default(),
             root: RootInfo {
                 base_dictionary_uri: String::new(),
                 naaccr_version: String::new(),
@@ -284,17 +689,12 @@ impl<R: BufRead> NaaccrXmlReader<R> {
             },
             root_phase: Phase::Items,
             state: State::Reading,
-            line: 1,
-            line_start: 0,
             patients: 0,
             tumor_count: 0,
-            item_count: 0,
             encoding,
         };
-        match reader.start(dictionaries) {
-            Ok(()) => Ok(reader),
-            Err(e) => Err(e),
-        }
+        reader.start(dictionaries)?;
+        Ok(reader)
     }
 
     /// The root element, complete with root items.
@@ -309,16 +709,35 @@ impl<R: BufRead> NaaccrXmlReader<R> {
 
     /// Patients, tumors and non-empty items (root items included) delivered so far.
     pub fn counts(&self) -> (u64, u64, u64) {
-        (self.patients, self.tumor_count, self.item_count)
+        (self.patients, self.tumor_count, self.check.item_count)
+    }
+
+    fn options(&self) -> &ReaderOptions {
+        &self.check.options
     }
 
     /// The next patient, `None` after the end of the root element. After a fatal error every
     /// later call returns `None`.
     pub fn next_patient(&mut self) -> Result<Option<Patient>, XmlError> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let r = self.next_patient_inner(&mut buf);
-        self.buf = buf;
-        match r {
+        let mut rec = std::mem::take(&mut self.spare);
+        let r = self.next_patient_into(&mut rec);
+        let out = match r {
+            Ok(true) => Ok(Some(rec.take_patient())),
+            Ok(false) => Ok(None),
+            Err(e) => Err(e),
+        };
+        self.spare = rec;
+        out
+    }
+
+    /// Reads the next patient into `record`, reusing its memory: `Ok(false)` after the end of
+    /// the root element. The same checks and errors as [`NaaccrXmlReader::next_patient`].
+    pub fn next_patient_into(&mut self, record: &mut PatientRecord) -> Result<bool, XmlError> {
+        record.clear();
+        if !Arc::ptr_eq(&record.names, &self.check.names) {
+            record.names = self.check.names.clone();
+        }
+        match self.next_patient_inner(record) {
             Err(e) => {
                 self.state = State::Failed;
                 Err(e)
@@ -328,81 +747,56 @@ impl<R: BufRead> NaaccrXmlReader<R> {
     }
 
     fn start(&mut self, dictionaries: &DictionarySet) -> Result<(), XmlError> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let r = self.start_inner(&mut buf, dictionaries);
-        self.buf = buf;
-        r
-    }
-
-    fn start_inner(
-        &mut self,
-        buf: &mut Vec<u8>,
-        dictionaries: &DictionarySet,
-    ) -> Result<(), XmlError> {
-        let (empty, line, column) = loop {
-            let ev = self.next_event(buf)?;
-            if ev.misc() {
-                continue;
-            }
-            match &ev.event {
-                Event::Start(e) | Event::Empty(e) => {
-                    let local = e.local_name();
-                    if local.as_ref() != b"NaaccrData" {
+        let empty = loop {
+            match self.scan.next()? {
+                Tok::Misc | Tok::Text { ws: true } => {}
+                Tok::Start { empty } => {
+                    let (line, column) = (self.scan.tok_line, self.scan.tok_col);
+                    if self.scan.local_name() != b"NaaccrData" {
                         return Err(XmlError::fatal(
                             rules::ROOT_ELEMENT,
                             format!(
                                 "root element must be NaaccrData, found {}",
-                                String::from_utf8_lossy(e.name().as_ref())
+                                String::from_utf8_lossy(self.scan.qname())
                             ),
                         )
-                        .at(ev.line, ev.column));
+                        .at(line, column));
                     }
-                    self.check_ns(ev.ns, "NaaccrData", ev.line, ev.column)?;
-                    let empty = matches!(ev.event, Event::Empty(_));
-                    let (line, column) = (ev.line, ev.column);
-                    let e = e.clone().into_owned();
-                    self.root_attributes(&e, line, column)?;
-                    break (empty, line, column);
+                    self.check_ns(self.scan.ns, "NaaccrData", line, column)?;
+                    self.root.line = line;
+                    self.root_attributes(line, column)?;
+                    break empty;
                 }
-                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-                Event::Eof => {
+                Tok::Eof => {
                     return Err(XmlError::fatal(
                         rules::NOT_WELL_FORMED,
                         "no root element (not an XML document)",
                     )
-                    .at(ev.line, ev.column))
+                    .at(self.scan.tok_line, self.scan.tok_col))
                 }
                 _ => {
                     return Err(XmlError::fatal(
                         rules::NOT_WELL_FORMED,
                         "content before the root element is not XML markup",
                     )
-                    .at(ev.line, ev.column))
+                    .at(self.scan.tok_line, self.scan.tok_col))
                 }
             }
         };
-        self.root.line = line;
-        let _ = column;
         self.resolve_dictionaries(dictionaries)?;
         if empty {
-            self.finish_document(buf)?;
+            self.finish_document()?;
             self.state = State::Done;
             return Ok(());
         }
-        let mut items = Items::new();
-        let mut errors = Vec::new();
+        let mut rec = PatientRecord {
+            names: self.check.names.clone(),
+            ..PatientRecord::default()
+        };
         let mut phase = Phase::Items;
-        let next = self.read_content(
-            buf,
-            Level::Root,
-            &mut items,
-            &mut errors,
-            &mut phase,
-            None,
-            None,
-        )?;
-        self.root.items = items;
-        self.root.errors.extend(errors);
+        let next = self.read_content(Level::Root, &mut rec, &mut phase, None, None)?;
+        self.root.items = rec.items_map(&rec.slots);
+        self.root.errors.append(&mut rec.errors);
         self.root_phase = phase;
         match next {
             Next::Child {
@@ -415,33 +809,26 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                 self.state = State::Pending { line, empty };
             }
             Next::End => {
-                self.finish_document(buf)?;
+                self.finish_document()?;
                 self.state = State::Done;
             }
         }
         Ok(())
     }
 
-    fn next_patient_inner(&mut self, buf: &mut Vec<u8>) -> Result<Option<Patient>, XmlError> {
+    fn next_patient_inner(&mut self, rec: &mut PatientRecord) -> Result<bool, XmlError> {
         let (line, empty) = match std::mem::replace(&mut self.state, State::Reading) {
             State::Done | State::Failed => {
                 self.state = State::Done;
-                return Ok(None);
+                return Ok(false);
             }
             State::Pending { line, empty } => (line, empty),
             State::Reading => {
-                let mut items = Items::new();
-                let mut errors = Vec::new();
+                // Only extensions, comments and blanks may come between patients: items here
+                // are an order error.
                 let mut phase = self.root_phase;
-                let next = self.read_content(
-                    buf,
-                    Level::Root,
-                    &mut items,
-                    &mut errors,
-                    &mut phase,
-                    None,
-                    None,
-                )?;
+                let next = self.read_content(Level::Root, rec, &mut phase, None, None)?;
+                rec.clear();
                 match next {
                     Next::Child {
                         line,
@@ -453,37 +840,29 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                         (line, empty)
                     }
                     Next::End => {
-                        self.finish_document(buf)?;
+                        self.finish_document()?;
                         self.state = State::Done;
-                        return Ok(None);
+                        return Ok(false);
                     }
                 }
             }
         };
         self.patients += 1;
-        self.element_bytes = 0;
+        self.check.element_bytes = 0;
         let pno = self.patients;
-        let mut patient = Patient {
-            line,
-            ..Patient::default()
-        };
+        rec.line = line;
         if empty {
-            return Ok(Some(patient));
+            return Ok(true);
         }
         let mut phase = Phase::Items;
         loop {
-            let mut items = std::mem::take(&mut patient.items);
-            let next = self.read_content(
-                buf,
-                Level::Patient,
-                &mut items,
-                &mut patient.errors,
-                &mut phase,
-                Some(pno),
-                None,
-            );
-            patient.items = items;
-            match next.map_err(|e| with_place(e, Some(pno), None))? {
+            let next = self
+                .read_content(Level::Patient, rec, &mut phase, Some(pno), None)
+                .map_err(|e| with_place(e, Some(pno), None))?;
+            if rec.tumors.is_empty() {
+                rec.patient_items = rec.slots.len();
+            }
+            match next {
                 Next::End => break,
                 Next::Child {
                     line,
@@ -492,37 +871,24 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                     ..
                 } => {
                     attrs_ok.map_err(|e| with_place(e, Some(pno), None))?;
-                    if patient.tumors.len() >= self.options.limits.max_tumors_per_patient {
+                    let max_tumors = self.options().limits.max_tumors_per_patient;
+                    if rec.tumors.len() >= max_tumors {
                         return Err(with_place(
                             XmlError::fatal(
                                 rules::LIMIT,
-                                format!(
-                                    "more than {} tumors in one patient",
-                                    self.options.limits.max_tumors_per_patient
-                                ),
+                                format!("more than {max_tumors} tumors in one patient"),
                             )
                             .at(line, 0),
                             Some(pno),
                             None,
                         ));
                     }
-                    let tno = patient.tumors.len() as u32 + 1;
-                    let mut tumor = Tumor {
-                        items: Items::new(),
-                        line,
-                    };
+                    let tno = rec.tumors.len() as u32 + 1;
+                    let first = rec.slots.len();
                     if !empty {
                         let mut tphase = Phase::Items;
                         let next = self
-                            .read_content(
-                                buf,
-                                Level::Tumor,
-                                &mut tumor.items,
-                                &mut patient.errors,
-                                &mut tphase,
-                                Some(pno),
-                                Some(tno),
-                            )
+                            .read_content(Level::Tumor, rec, &mut tphase, Some(pno), Some(tno))
                             .map_err(|e| with_place(e, Some(pno), Some(tno)))?;
                         if let Next::Child { line, column, .. } = next {
                             return Err(XmlError::fatal(
@@ -532,37 +898,36 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                             .at(line, column));
                         }
                     }
+                    rec.tumors.push(TumorSlot {
+                        line,
+                        items: first..rec.slots.len(),
+                    });
                     self.tumor_count += 1;
-                    patient.tumors.push(tumor);
                 }
             }
         }
-        Ok(Some(patient))
+        Ok(true)
     }
 
     /// After `</NaaccrData>`: only comments, processing instructions and blanks may follow.
-    fn finish_document(&mut self, buf: &mut Vec<u8>) -> Result<(), XmlError> {
+    fn finish_document(&mut self) -> Result<(), XmlError> {
         loop {
-            let ev = self.next_event(buf)?;
-            if ev.misc() {
-                continue;
-            }
-            match &ev.event {
-                Event::Eof => return Ok(()),
-                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+            match self.scan.next()? {
+                Tok::Misc | Tok::Text { ws: true } => {}
+                Tok::Eof => return Ok(()),
                 _ => {
                     return Err(XmlError::fatal(
                         rules::NOT_WELL_FORMED,
                         "content after the root element",
                     )
-                    .at(ev.line, ev.column))
+                    .at(self.scan.tok_line, self.scan.tok_col))
                 }
             }
         }
     }
 
     fn check_ns(&self, ns: Ns, what: &str, line: u64, column: u64) -> Result<(), XmlError> {
-        match (ns, self.options.namespaces) {
+        match (ns, self.options().namespaces) {
             (Ns::Naaccr, _) | (Ns::None, NamespaceMode::Relaxed) => Ok(()),
             (Ns::None, NamespaceMode::Strict) => Err(XmlError::fatal(
                 rules::NAMESPACE,
@@ -577,66 +942,51 @@ impl<R: BufRead> NaaccrXmlReader<R> {
         }
     }
 
-    fn root_attributes(
-        &mut self,
-        e: &BytesStart<'_>,
-        line: u64,
-        column: u64,
-    ) -> Result<(), XmlError> {
+    fn root_attributes(&mut self, line: u64, column: u64) -> Result<(), XmlError> {
         let fail = |rule, m: String| XmlError::fatal(rule, m).at(line, column);
+        let relaxed = self.options().namespaces == NamespaceMode::Relaxed;
         let mut base = None;
         let mut user = None;
         let mut record_type = None;
         let mut spec = None;
         let mut time = None;
-        for a in e.attributes() {
-            let a =
-                a.map_err(|err| fail(rules::NOT_WELL_FORMED, format!("bad attribute: {err}")))?;
-            if a.key.as_namespace_binding().is_some() {
+        for a in &self.scan.attrs {
+            let ns = self.scan.attr_ns(a);
+            if matches!(ns, AttrNs::Binding) {
                 continue;
             }
-            let value = a.unescape_value().map_err(|err| {
-                fail(
-                    rules::NOT_WELL_FORMED,
-                    format!("bad attribute value: {err}"),
-                )
-            })?;
+            let value = self.scan.attr_value(a).map_err(|e| e.at(line, column))?;
             check_chars(&value).map_err(|m| fail(rules::INVALID_CHARACTER, m))?;
-            let (ns, local) = self.xml.resolve_attribute(a.key);
-            let local = String::from_utf8_lossy(local.as_ref()).into_owned();
+            let local = String::from_utf8_lossy(self.scan.attr_local(a)).into_owned();
             match ns {
-                ResolveResult::Unbound => {}
-                ResolveResult::Bound(n) if n.as_ref() != NAACCR_NS.as_bytes() => {
-                    self.root.extra_attributes.push((
-                        format!("{{{}}}{local}", String::from_utf8_lossy(n.as_ref())),
-                        value.into_owned(),
-                    ));
+                AttrNs::Binding | AttrNs::Unbound => {}
+                AttrNs::Bound(n) if n != NAACCR_NS.as_bytes() => {
+                    self.root
+                        .extra_attributes
+                        .push((format!("{{{}}}{local}", String::from_utf8_lossy(n)), value));
                     continue;
                 }
-                ResolveResult::Bound(_) => {
+                AttrNs::Bound(_) => {
                     return Err(fail(
                         rules::BAD_ATTRIBUTE,
                         format!("attribute {local} may not be in the NAACCR namespace"),
                     ))
                 }
-                ResolveResult::Unknown(p) => {
+                AttrNs::Unknown(p) => {
                     return Err(fail(
                         rules::NAMESPACE,
-                        format!(
-                            "undeclared namespace prefix {}",
-                            String::from_utf8_lossy(&p)
-                        ),
+                        format!("undeclared namespace prefix {}", String::from_utf8_lossy(p)),
                     ))
                 }
             }
-            let v = value.into_owned();
+            let v = value;
             match local.as_str() {
                 "baseDictionaryUri" => base = Some(v.trim().to_string()),
                 "userDictionaryUri" => user = Some(v),
                 "recordType" => record_type = Some(v),
                 "specificationVersion" => spec = Some(v.trim().to_string()),
                 "timeGenerated" => time = Some(v),
-                _ if self.options.namespaces == NamespaceMode::Relaxed => {
+                _ if relaxed => {
                     self.root.extra_attributes.push((local, v));
                 }
                 _ => {
@@ -667,7 +1017,7 @@ impl<R: BufRead> NaaccrXmlReader<R> {
         })?;
         let spec = match spec {
             Some(s) => s,
-            None if self.options.namespaces == NamespaceMode::Relaxed => "1.0".to_string(),
+            None if relaxed => "1.0".to_string(),
             None => {
                 return Err(fail(
                     rules::MISSING_ATTRIBUTE,
@@ -739,7 +1089,7 @@ impl<R: BufRead> NaaccrXmlReader<R> {
         for uri in &self.root.user_dictionary_uris {
             match set.user(uri) {
                 Some(d) => dicts.push(d.clone()),
-                None => match self.options.missing_user_dictionary {
+                None => match self.check.options.missing_user_dictionary {
                     MissingDictionary::Tolerate => {
                         self.root.missing_user_dictionaries.push(uri.clone())
                     }
@@ -754,115 +1104,37 @@ impl<R: BufRead> NaaccrXmlReader<R> {
             }
         }
         let rt = self.root.record_type;
+        let mut names = Vec::new();
+        let mut seen: IdMap<()> = IdMap::default();
         for d in &dicts {
             for def in d.dictionary.items() {
                 // The base dictionary was inserted first and wins over a user redefinition.
-                if self.dict.contains_key(def.id.as_str()) {
+                if seen.insert(def.id.clone().into_boxed_str(), ()).is_some() {
                     continue;
                 }
-                let index = self.dict.len();
-                self.dict.insert(
-                    def.id.clone().into_boxed_str(),
-                    RtItem {
-                        index,
-                        def: def.clone(),
-                        allowed: def.record_types.contains(rt),
-                        unlimited: d.unlimited_text.contains(&def.id),
-                    },
-                );
+                let index = self.check.items.len();
+                names.push(def.id.clone().into_boxed_str());
+                self.check.items.push(RtItem {
+                    index,
+                    def: def.clone(),
+                    allowed: def.record_types.contains(rt),
+                    unlimited: d.unlimited_text.contains(&def.id),
+                });
             }
         }
-        self.stamps = vec![0; self.dict.len()];
+        self.check.ids = IdTable::new(names.iter().map(|n| &**n));
+        self.check.names = Arc::from(names);
+        self.check.stamps = vec![0; self.check.items.len()];
+        self.check.record_type = rt;
         Ok(())
     }
 
-    /// Reads the next event, tracking the line. Callers ignore comments, PIs and the
-    /// declaration (`Ev::misc`).
-    fn next_event<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Ev<'b>, XmlError> {
-        {
-            buf.clear();
-            self.xml.get_mut().reset();
-            let pos0 = self.xml.buffer_position();
-            let line = self.line;
-            let column = pos0.saturating_sub(self.line_start) + 1;
-            let res = self.xml.read_resolved_event_into(buf);
-            let (ns, event) = match res {
-                Ok((ns, ev)) => {
-                    let ns = match ns {
-                        ResolveResult::Bound(n) if n.as_ref() == NAACCR_NS.as_bytes() => Ns::Naaccr,
-                        ResolveResult::Bound(_) => Ns::Other,
-                        ResolveResult::Unbound => Ns::None,
-                        ResolveResult::Unknown(p) => {
-                            return Err(XmlError::fatal(
-                                rules::NAMESPACE,
-                                format!(
-                                    "undeclared namespace prefix {}",
-                                    String::from_utf8_lossy(&p)
-                                ),
-                            )
-                            .at(line, column))
-                        }
-                    };
-                    (ns, ev)
-                }
-                Err(e) => {
-                    let tripped = self.xml.get_mut().tripped();
-                    let epos = self.xml.error_position();
-                    let rule = if tripped {
-                        rules::LIMIT
-                    } else if matches!(e, quick_xml::Error::Io(_)) {
-                        rules::IO
-                    } else if matches!(e, quick_xml::Error::Encoding(_)) {
-                        rules::ENCODING
-                    } else {
-                        rules::NOT_WELL_FORMED
-                    };
-                    let col = if epos >= self.line_start {
-                        epos - self.line_start + 1
-                    } else {
-                        column
-                    };
-                    return Err(XmlError::fatal(rule, format!("XML error: {e}")).at(line, col));
-                }
-            };
-            let (prefix, raw): (u64, &[u8]) =
-                match &event {
-                    Event::Start(e) | Event::Empty(e) => (1, e.as_ref()),
-                    Event::End(e) => (2, e.as_ref()),
-                    Event::Text(t) => (0, t.as_ref()),
-                    Event::CData(t) => (9, t.as_ref()),
-                    Event::Comment(t) => (4, t.as_ref()),
-                    Event::PI(t) => (2, t.as_ref()),
-                    Event::Decl(t) => (2, t.as_ref()),
-                    Event::DocType(_) => return Err(XmlError::fatal(
-                        rules::DOCTYPE,
-                        "DOCTYPE declarations are not allowed in NAACCR XML (no DTDs or entities)",
-                    )
-                    .at(line, column)),
-                    Event::GeneralRef(_) | Event::Eof => (0, &[]),
-                };
-            if let Some(last) = raw.iter().rposition(|&b| b == b'\n') {
-                self.line += count_newlines(raw);
-                self.line_start = pos0 + prefix + last as u64 + 1;
-            }
-            Ok(Ev {
-                ns,
-                event,
-                line,
-                column,
-            })
-        }
-    }
-
     /// Reads the content of a root/patient/tumor element up to its first child (`Patient` or
-    /// `Tumor`) or its end. `items` and `errors` receive the items of this element.
-    #[allow(clippy::too_many_arguments)]
+    /// `Tumor`) or its end. Items go to `rec`, with their errors.
     fn read_content(
         &mut self,
-        buf: &mut Vec<u8>,
         level: Level,
-        items: &mut Items,
-        errors: &mut Vec<XmlError>,
+        rec: &mut PatientRecord,
         phase: &mut Phase,
         patient: Option<u64>,
         tumor: Option<u32>,
@@ -873,30 +1145,58 @@ impl<R: BufRead> NaaccrXmlReader<R> {
             Level::Tumor => b"",
         };
         if *phase == Phase::Items {
-            self.generation = self.generation.wrapping_add(1);
-            if self.generation == 0 {
-                self.stamps.fill(0);
-                self.generation = 1;
-            }
-            self.seen_unknown.clear();
-            self.seen_count = 0;
+            self.check.new_element();
         }
+        let relaxed = self.options().namespaces == NamespaceMode::Relaxed;
         loop {
-            let ev = self.next_event(buf)?;
-            if ev.misc() {
-                continue;
+            if *phase == Phase::Items
+                && (self.scan.default_ns == Ns::Naaccr
+                    || (relaxed && self.scan.default_ns == Ns::None))
+            {
+                self.scan.skip_ws()?;
+                if let Some(fi) = self.scan.fast_item()? {
+                    let id = &self.scan.buf[fi.id.clone()];
+                    let at = Place {
+                        level,
+                        line: fi.line,
+                        column: fi.column,
+                        patient,
+                        tumor,
+                    };
+                    let raw = &self.scan.buf[fi.value.clone()];
+                    let value: &[u8] = if fi.needs_decode {
+                        self.value.clear();
+                        decode_text(raw, &mut self.value, false).map_err(|(rule, m)| {
+                            let mut e = XmlError::fatal(rule, m)
+                                .at(at.line, at.column)
+                                .item(&String::from_utf8_lossy(id));
+                            e.patient = patient;
+                            e.tumor = tumor;
+                            e
+                        })?;
+                        self.value.as_bytes()
+                    } else {
+                        // Only ASCII without controls, as `value_end` said.
+                        raw
+                    };
+                    self.check
+                        .item(id, None, value, !fi.needs_decode, rec, at)?;
+                    continue;
+                }
             }
-            let (line, column) = (ev.line, ev.column);
-            match ev.event {
-                Event::Start(ref e) | Event::Empty(ref e) => {
-                    let empty = matches!(ev.event, Event::Empty(_));
-                    let naaccr = ev.ns == Ns::Naaccr
-                        || (ev.ns == Ns::None && self.options.namespaces == NamespaceMode::Relaxed);
+            let tok = self.scan.next()?;
+            let (line, column) = (self.scan.tok_line, self.scan.tok_col);
+            match tok {
+                Tok::Misc => {}
+                Tok::Start { empty } => {
+                    let ns = self.scan.ns;
+                    let naaccr = ns == Ns::Naaccr || (ns == Ns::None && relaxed);
                     if !naaccr {
-                        if ev.ns == Ns::None {
+                        let name = String::from_utf8_lossy(self.scan.qname()).into_owned();
+                        if ns == Ns::None {
                             return Err(XmlError::fatal(
                                 rules::NAMESPACE,
-                                format!("element {} is in no namespace; extensions need their own namespace", String::from_utf8_lossy(e.name().as_ref())),
+                                format!("element {name} is in no namespace; extensions need their own namespace"),
                             )
                             .at(line, column));
                         }
@@ -904,8 +1204,7 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                             return Err(XmlError::fatal(
                                 rules::ELEMENT_ORDER,
                                 format!(
-                                    "extension element {} after the {} elements",
-                                    String::from_utf8_lossy(e.name().as_ref()),
+                                    "extension element {name} after the {} elements",
                                     String::from_utf8_lossy(child)
                                 ),
                             )
@@ -913,12 +1212,11 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                         }
                         *phase = Phase::Extensions;
                         if !empty {
-                            self.skip_extension(buf)?;
+                            self.skip_extension()?;
                         }
                         continue;
                     }
-                    let local = e.local_name();
-                    let local = local.as_ref();
+                    let local = self.scan.local_name();
                     if local == b"Item" {
                         if *phase != Phase::Items {
                             return Err(XmlError::fatal(
@@ -927,19 +1225,36 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                             )
                             .at(line, column));
                         }
-                        let mut id = std::mem::take(&mut self.id_buf);
-                        let num = item_attributes(e, &mut id).map_err(|er| er.at(line, column));
-                        let r = num.and_then(|num| {
-                            self.read_item(
-                                buf, level, &id, num, empty, items, errors, line, column, patient,
-                                tumor,
+                        let num = item_attributes(&self.scan, &mut self.id_buf)
+                            .map_err(|er| er.at(line, column))?;
+                        self.value.clear();
+                        if !empty {
+                            read_item_text(
+                                &mut self.scan,
+                                &mut self.value,
+                                self.check.options.limits.max_value_bytes,
                             )
-                        });
-                        self.id_buf = id;
-                        r?;
+                            .map_err(|e| e.item(&self.id_buf))?;
+                        }
+                        let at = Place {
+                            level,
+                            line,
+                            column,
+                            patient,
+                            tumor,
+                        };
+                        self.check.item(
+                            self.id_buf.as_bytes(),
+                            num,
+                            self.value.as_bytes(),
+                            false,
+                            rec,
+                            at,
+                        )?;
                     } else if !child.is_empty() && local == child {
                         *phase = Phase::Children;
-                        let attrs_ok = no_attributes(e, child).map_err(|er| er.at(line, column));
+                        let attrs_ok =
+                            no_attributes(&self.scan, child).map_err(|er| er.at(line, column));
                         return Ok(Next::Child {
                             line,
                             column,
@@ -951,16 +1266,16 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                             rules::UNKNOWN_ELEMENT,
                             format!(
                                 "unknown element {} in {}",
-                                String::from_utf8_lossy(e.name().as_ref()),
+                                String::from_utf8_lossy(self.scan.qname()),
                                 level.xml_element()
                             ),
                         )
                         .at(line, column));
                     }
                 }
-                Event::End(_) => return Ok(Next::End),
-                Event::Text(ref t) => {
-                    if !t.iter().all(u8::is_ascii_whitespace) {
+                Tok::End => return Ok(Next::End),
+                Tok::Text { ws } => {
+                    if !ws {
                         return Err(XmlError::fatal(
                             rules::UNEXPECTED_TEXT,
                             format!("text is not allowed directly in {}", level.xml_element()),
@@ -968,7 +1283,7 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                         .at(line, column));
                     }
                 }
-                Event::Eof => {
+                Tok::Eof => {
                     return Err(XmlError::fatal(
                         rules::NOT_WELL_FORMED,
                         format!(
@@ -978,7 +1293,7 @@ impl<R: BufRead> NaaccrXmlReader<R> {
                     )
                     .at(line, column))
                 }
-                _ => {
+                Tok::CData => {
                     return Err(XmlError::fatal(
                         rules::UNEXPECTED_TEXT,
                         format!(
@@ -992,299 +1307,66 @@ impl<R: BufRead> NaaccrXmlReader<R> {
         }
     }
 
-    fn skip_extension(&mut self, buf: &mut Vec<u8>) -> Result<(), XmlError> {
+    fn skip_extension(&mut self) -> Result<(), XmlError> {
         let mut depth = 1usize;
         while depth > 0 {
-            let ev = self.next_event(buf)?;
-            if ev.misc() {
-                continue;
-            }
-            match ev.event {
-                Event::Start(_) => {
+            match self.scan.next()? {
+                Tok::Start { empty: false } => {
                     depth += 1;
-                    if depth > self.options.limits.max_extension_depth {
+                    if depth > self.options().limits.max_extension_depth {
                         return Err(XmlError::fatal(rules::LIMIT, "extension nested too deeply")
-                            .at(ev.line, ev.column));
+                            .at(self.scan.tok_line, self.scan.tok_col));
                     }
                 }
-                Event::End(_) => depth -= 1,
-                Event::Eof => {
+                Tok::End => depth -= 1,
+                Tok::Eof => {
                     return Err(XmlError::fatal(
                         rules::NOT_WELL_FORMED,
                         "unexpected end of file inside an extension",
                     )
-                    .at(ev.line, ev.column))
+                    .at(self.scan.tok_line, self.scan.tok_col))
                 }
                 _ => {}
             }
         }
         Ok(())
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn read_item(
-        &mut self,
-        buf: &mut Vec<u8>,
-        level: Level,
-        id: &str,
-        num: Option<u32>,
-        empty: bool,
-        items: &mut Items,
-        errors: &mut Vec<XmlError>,
-        line: u64,
-        column: u64,
-        patient: Option<u64>,
-        tumor: Option<u32>,
-    ) -> Result<(), XmlError> {
-        let mut value = std::mem::take(&mut self.value);
-        value.clear();
-        if !empty {
-            self.read_item_text(buf, &mut value)
-                .map_err(|e| e.item(id))?;
-        }
-        let here = |e: XmlError| {
-            let mut e = e.at(line, column).item(id);
-            e.patient = patient;
-            e.tumor = tumor;
-            e
-        };
-        let max_errors = self.options.limits.max_errors;
-        self.element_bytes += id.len() + value.len();
-        if self.element_bytes > self.options.limits.max_patient_bytes {
-            return Err(here(XmlError::fatal(
-                rules::LIMIT,
-                format!(
-                    "more than {} bytes of item values in one patient",
-                    self.options.limits.max_patient_bytes
-                ),
-            )));
-        }
-        let rt = self.dict.get(id);
-        self.seen_count += 1;
-        if self.seen_count > self.options.limits.max_items_per_element {
-            return Err(here(XmlError::fatal(
-                rules::LIMIT,
-                format!(
-                    "more than {} items in one {}",
-                    self.options.limits.max_items_per_element,
-                    level.xml_element()
-                ),
-            )));
-        }
-        // Empty items and dropped unknown ones count for duplicates too, hence a separate
-        // record instead of looking into `items`.
-        let duplicate = match rt {
-            Some(rt) => {
-                let stamp = &mut self.stamps[rt.index];
-                let dup = *stamp == self.generation;
-                *stamp = self.generation;
-                dup
-            }
-            None => {
-                let dup = self.seen_unknown.iter().any(|u| &**u == id);
-                if !dup {
-                    self.seen_unknown.push(id.into());
-                }
-                dup
-            }
-        };
-        if duplicate {
-            return Err(here(XmlError::fatal(
-                rules::DUPLICATE_ITEM,
-                format!(
-                    "item {id} appears twice in the same {}",
-                    level.xml_element()
-                ),
-            )));
-        }
-        if value.is_empty() {
-            self.value = value;
-            return Ok(());
-        }
-        check_chars(&value).map_err(|m| here(XmlError::fatal(rules::INVALID_CHARACTER, m)))?;
-        let keep_unknown = self.options.unknown_items == UnknownItems::Keep;
-        let rt = match rt {
-            Some(rt) if rt.allowed => rt,
-            _ => {
-                push_error(
-                    errors,
-                    max_errors,
-                    here(match rt {
-                        None => XmlError::validation(
-                            rules::UNKNOWN_ITEM,
-                            format!("unknown NAACCR ID: {id}"),
-                        ),
-                        Some(_) => XmlError::validation(
-                            rules::RECORD_TYPE,
-                            format!(
-                                "item {id} is not allowed in record type {} files",
-                                self.root.record_type.as_str()
-                            ),
-                        ),
-                    }),
-                );
-                if keep_unknown {
-                    self.item_count += 1;
-                    items.insert(id.to_string(), value);
-                } else {
-                    self.value = value;
-                }
-                return Ok(());
-            }
-        };
-        let def = &rt.def;
-        let mut item_errors = 0;
-        if let Some(n) = num {
-            if n != def.number {
-                item_errors += 1;
-                push_error(
-                    errors,
-                    max_errors,
-                    here(XmlError::validation(
-                        rules::WRONG_NAACCR_NUM,
-                        format!(
-                            "wrong NAACCR number for {id}: expected {} but got {n}",
-                            def.number
-                        ),
-                    )),
-                );
-            }
-        }
-        if def.level != level {
-            item_errors += 1;
-            push_error(
-                errors,
-                max_errors,
-                here(XmlError::validation(
-                    rules::WRONG_LEVEL,
-                    format!(
-                        "invalid data level for {id}: expected {} but found {}",
-                        def.level.xml_element(),
-                        level.xml_element()
-                    ),
-                )),
-            );
-        }
-        if let Some(e) = self.check_value(rt, &value) {
-            item_errors += 1;
-            push_error(errors, max_errors, here(e));
-        }
-        if item_errors == 0 {
-            if value.starts_with(' ') {
-                push_error(
-                    errors,
-                    max_errors,
-                    here(XmlError::validation(
-                        rules::LEADING_SPACE,
-                        "value starts with a space",
-                    )),
-                );
-            } else if value.ends_with(' ') {
-                push_error(
-                    errors,
-                    max_errors,
-                    here(XmlError::validation(
-                        rules::TRAILING_SPACE,
-                        "value ends with a space",
-                    )),
-                );
-            }
-        }
-        self.item_count += 1;
-        items.insert(id.to_string(), value);
-        Ok(())
-    }
-
-    fn check_value(&self, rt: &RtItem, value: &str) -> Option<XmlError> {
-        let def = &rt.def;
-        if self.options.validate_values {
-            match check_format(&rt.def, value) {
-                Ok(()) => None,
-                Err(e) if e.rule == Rule::TooLong && rt.unlimited => None,
-                Err(e) => Some(XmlError::validation(e.rule.slug(), e.message)),
-            }
-        } else {
-            let len = value.chars().count();
-            (len > def.length as usize && !rt.unlimited).then(|| {
-                XmlError::validation(
-                    Rule::TooLong.slug(),
-                    format!(
-                        "value too long, expected at most {} but got {len}",
-                        def.length
-                    ),
-                )
-            })
-        }
-    }
-
-    fn read_item_text(&mut self, buf: &mut Vec<u8>, value: &mut String) -> Result<(), XmlError> {
-        let max = self.options.limits.max_value_bytes;
-        loop {
-            let ev = self.next_event(buf)?;
-            if ev.misc() {
-                continue;
-            }
-            let (line, column) = (ev.line, ev.column);
-            let bad = |e: &dyn std::fmt::Display| {
-                XmlError::fatal(rules::ENCODING, format!("invalid text: {e}")).at(line, column)
-            };
-            match ev.event {
-                Event::Text(t) => value.push_str(&t.xml10_content().map_err(|e| bad(&e))?),
-                Event::CData(t) => value.push_str(&t.xml10_content().map_err(|e| bad(&e))?),
-                Event::GeneralRef(r) => {
-                    if let Some(c) = r.resolve_char_ref().map_err(|e| {
-                        XmlError::fatal(
-                            rules::NOT_WELL_FORMED,
-                            format!("bad character reference: {e}"),
-                        )
-                        .at(line, column)
-                    })? {
-                        value.push(c);
-                    } else {
-                        let name: &[u8] = &r;
-                        let c = match name {
-                            b"lt" => '<',
-                            b"gt" => '>',
-                            b"amp" => '&',
-                            b"apos" => '\'',
-                            b"quot" => '"',
-                            other => {
-                                return Err(XmlError::fatal(
-                                    rules::NOT_WELL_FORMED,
-                                    format!(
-                                        "undefined entity &{};",
-                                        String::from_utf8_lossy(other)
-                                    ),
-                                )
-                                .at(line, column))
-                            }
-                        };
-                        value.push(c);
-                    }
-                }
-                Event::End(_) => return Ok(()),
-                Event::Eof => {
-                    return Err(XmlError::fatal(
-                        rules::NOT_WELL_FORMED,
-                        "unexpected end of file inside Item",
-                    )
-                    .at(line, column))
-                }
-                _ => {
-                    return Err(XmlError::fatal(
-                        rules::UNKNOWN_ELEMENT,
-                        "Item may only contain text",
-                    )
-                    .at(line, column))
-                }
-            }
-            if value.len() > max {
+/// The text of an `Item` after its start tag, through its end tag.
+fn read_item_text<R: std::io::Read>(
+    scan: &mut Scanner<R>,
+    value: &mut String,
+    max: usize,
+) -> Result<(), XmlError> {
+    loop {
+        let tok = scan.next()?;
+        let (line, column) = (scan.tok_line, scan.tok_col);
+        match tok {
+            Tok::Misc => continue,
+            Tok::Text { .. } => scan.text_into(false, value)?,
+            Tok::CData => scan.text_into(true, value)?,
+            Tok::End => return Ok(()),
+            Tok::Eof => {
                 return Err(XmlError::fatal(
-                    rules::LIMIT,
-                    format!("item value longer than {max} bytes"),
+                    rules::NOT_WELL_FORMED,
+                    "unexpected end of file inside Item",
                 )
-                .at(line, column));
+                .at(line, column))
             }
+            Tok::Start { .. } => {
+                return Err(
+                    XmlError::fatal(rules::UNKNOWN_ELEMENT, "Item may only contain text")
+                        .at(line, column),
+                )
+            }
+        }
+        if value.len() > max {
+            return Err(XmlError::fatal(
+                rules::LIMIT,
+                format!("item value longer than {max} bytes"),
+            )
+            .at(line, column));
         }
     }
 }
@@ -1315,57 +1397,24 @@ fn with_place(mut e: XmlError, patient: Option<u64>, tumor: Option<u32>) -> XmlE
     e
 }
 
-fn item_attributes(e: &BytesStart<'_>, id: &mut String) -> Result<Option<u32>, XmlError> {
+fn item_attributes<R: std::io::Read>(
+    scan: &Scanner<R>,
+    id: &mut String,
+) -> Result<Option<u32>, XmlError> {
     id.clear();
-    // Fast path for the overwhelmingly common ` naaccrId="x"`: no escapes, nothing else.
-    if let Some(rest) = e.attributes_raw().strip_prefix(b" naaccrId=\"") {
-        if let Some(v) = rest.strip_suffix(b"\"") {
-            if !v.is_empty() && v.iter().all(u8::is_ascii_alphanumeric) {
-                // Only ASCII alphanumerics: valid UTF-8.
-                id.extend(v.iter().map(|&b| char::from(b)));
-                return Ok(None);
-            }
-        }
-    }
     let mut has_id = false;
     let mut num = None;
-    let mut attributes = e.attributes();
-    // quick-xml's duplicate check allocates per element; two known names are checked by hand.
-    attributes.with_checks(false);
-    for a in attributes {
-        let a = a.map_err(|err| {
-            XmlError::fatal(rules::NOT_WELL_FORMED, format!("bad attribute: {err}"))
-        })?;
-        if a.key.as_namespace_binding().is_some() {
+    for a in &scan.attrs {
+        if matches!(scan.attr_ns(a), AttrNs::Binding) {
             continue;
         }
-        let v = a.unescape_value().map_err(|err| {
-            XmlError::fatal(
-                rules::NOT_WELL_FORMED,
-                format!("bad attribute value: {err}"),
-            )
-        })?;
-        let duplicated = || {
-            XmlError::fatal(
-                rules::NOT_WELL_FORMED,
-                format!(
-                    "duplicated attribute {}",
-                    String::from_utf8_lossy(a.key.as_ref())
-                ),
-            )
-        };
-        match a.key.as_ref() {
+        let v = scan.attr_value(a)?;
+        match &scan.buf[a.qname.clone()] {
             b"naaccrId" => {
-                if has_id {
-                    return Err(duplicated());
-                }
                 has_id = true;
                 id.push_str(v.trim());
             }
             b"naaccrNum" => {
-                if num.is_some() {
-                    return Err(duplicated());
-                }
                 num = Some(v.trim().parse::<u32>().map_err(|_| {
                     XmlError::fatal(
                         rules::BAD_NAACCR_NUM,
@@ -1384,7 +1433,7 @@ fn item_attributes(e: &BytesStart<'_>, id: &mut String) -> Result<Option<u32>, X
             }
         }
     }
-    if id.is_empty() {
+    if !has_id || id.is_empty() {
         return Err(XmlError::fatal(
             rules::MISSING_ATTRIBUTE,
             "Item lacks the required naaccrId attribute",
@@ -1393,21 +1442,15 @@ fn item_attributes(e: &BytesStart<'_>, id: &mut String) -> Result<Option<u32>, X
     Ok(num)
 }
 
-fn no_attributes(e: &BytesStart<'_>, what: &[u8]) -> Result<(), XmlError> {
-    if e.attributes_raw().iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
-    }
-    for a in e.attributes() {
-        let a = a.map_err(|err| {
-            XmlError::fatal(rules::NOT_WELL_FORMED, format!("bad attribute: {err}"))
-        })?;
-        if a.key.as_namespace_binding().is_none() {
+fn no_attributes<R: std::io::Read>(scan: &Scanner<R>, what: &[u8]) -> Result<(), XmlError> {
+    for a in &scan.attrs {
+        if !matches!(scan.attr_ns(a), AttrNs::Binding) {
             return Err(XmlError::fatal(
                 rules::BAD_ATTRIBUTE,
                 format!(
                     "{} takes no attributes, found {}",
                     String::from_utf8_lossy(what),
-                    String::from_utf8_lossy(a.key.as_ref())
+                    String::from_utf8_lossy(&scan.buf[a.qname.clone()])
                 ),
             ));
         }
@@ -1417,9 +1460,10 @@ fn no_attributes(e: &BytesStart<'_>, what: &[u8]) -> Result<(), XmlError> {
 
 /// XML 1.0 `Char`: tab, LF, CR and everything from U+0020 except surrogates, U+FFFE, U+FFFF.
 fn check_chars(s: &str) -> Result<(), String> {
+    // U+FFFE and U+FFFF start with 0xEF: most text has no such byte at all.
     if s.bytes()
         .all(|b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r'))
-        && !s.contains(['\u{FFFE}', '\u{FFFF}'])
+        && (memchr::memchr(0xEF, s.as_bytes()).is_none() || !s.contains(['\u{FFFE}', '\u{FFFF}']))
     {
         return Ok(());
     }
@@ -1499,6 +1543,19 @@ pub fn read_all<R: BufRead>(
     options: ReaderOptions,
     mut each: impl FnMut(&Patient),
 ) -> FileReport {
+    read_records(input, dictionaries, options, |r| {
+        each(&r.patient_without_errors())
+    })
+}
+
+/// [`read_all`] handing out [`PatientRecord`]s (their errors already moved to the report):
+/// no per-item allocation, the fastest way to import a file.
+pub fn read_records<R: BufRead>(
+    input: R,
+    dictionaries: &DictionarySet,
+    options: ReaderOptions,
+    mut each: impl FnMut(&PatientRecord),
+) -> FileReport {
     let max = options.limits.max_errors;
     let mut report = FileReport::default();
     let push = |report: &mut FileReport, e: XmlError| {
@@ -1520,15 +1577,16 @@ pub fn read_all<R: BufRead>(
         push(&mut report, e);
     }
     report.root = Some(reader.root().clone());
+    let mut record = PatientRecord::new();
     loop {
-        match reader.next_patient() {
-            Ok(Some(mut p)) => {
-                for e in std::mem::take(&mut p.errors) {
+        match reader.next_patient_into(&mut record) {
+            Ok(true) => {
+                for e in record.errors.drain(..) {
                     push(&mut report, e);
                 }
-                each(&p);
+                each(&record);
             }
-            Ok(None) => break,
+            Ok(false) => break,
             Err(e) => {
                 report.fatal = true;
                 push(&mut report, e);
@@ -1549,9 +1607,8 @@ pub fn validate_file<R: BufRead>(
     dictionaries: &DictionarySet,
     options: ReaderOptions,
 ) -> FileReport {
-    read_all(input, dictionaries, options, |_| {})
+    read_records(input, dictionaries, options, |_| {})
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use super::super::convert::item_to_v250;
 use super::super::dictionary::{Dictionary, Level, RecordType};
 use super::super::Items;
 use super::reader::Patient;
-use super::{IdMap, NAACCR_NS};
+use super::{IdTable, NAACCR_NS};
 
 /// The base dictionary of the export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,10 +58,12 @@ pub struct WriteStats {
     pub bytes: u64,
 }
 
-#[derive(Clone, Copy)]
+/// A dictionary item the export may carry, with its `<Item naaccrId="...">` prefix (indent
+/// included) ready to copy.
+#[derive(Clone)]
 struct Slot {
-    position: u32,
     level: Level,
+    prefix: std::ops::Range<usize>,
 }
 
 /// The streaming writer: [`NaaccrXmlWriter::new`] writes the root and its items, then
@@ -71,11 +73,18 @@ pub struct NaaccrXmlWriter<W: Write> {
     buf: Vec<u8>,
     dict: &'static Dictionary,
     v250: bool,
-    slots: IdMap<Slot>,
+    ids: IdTable,
+    /// By dictionary position; `None` when the record type excludes the item.
+    slots: Vec<Option<Slot>>,
+    prefixes: Vec<u8>,
+    /// Items of the element being written: a bit per dictionary position, and per position
+    /// the index of its value (positions give dictionary order without sorting).
+    present: Vec<u64>,
+    value_of: Vec<u32>,
     stats: WriteStats,
 }
 
-const FLUSH_AT: usize = 64 * 1024;
+const FLUSH_AT: usize = 256 * 1024;
 const INDENT: &[u8] = b"            ";
 
 impl<W: Write> NaaccrXmlWriter<W> {
@@ -90,24 +99,40 @@ impl<W: Write> NaaccrXmlWriter<W> {
             ExportVersion::V250 => Dictionary::v250(),
         };
         let rt = options.record_type;
-        let mut slots = IdMap::default();
-        for (i, d) in dict.items().iter().enumerate() {
-            if d.record_types.contains(rt) {
-                slots.insert(
-                    d.id.clone().into_boxed_str(),
+        let mut prefixes = Vec::new();
+        let slots = dict
+            .items()
+            .iter()
+            .map(|d| {
+                d.record_types.contains(rt).then(|| {
+                    let depth = match d.level {
+                        Level::Root => 1,
+                        Level::Patient => 2,
+                        Level::Tumor => 3,
+                    };
+                    let start = prefixes.len();
+                    prefixes.extend_from_slice(&INDENT[..4 * depth]);
+                    prefixes.extend_from_slice(b"<Item naaccrId=\"");
+                    escape_into(&mut prefixes, &d.id, true);
+                    prefixes.extend_from_slice(b"\">");
                     Slot {
-                        position: i as u32,
                         level: d.level,
-                    },
-                );
-            }
-        }
+                        prefix: start..prefixes.len(),
+                    }
+                })
+            })
+            .collect::<Vec<_>>();
+        let n = slots.len();
         let mut w = NaaccrXmlWriter {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 8192),
             dict,
             v250: options.version == ExportVersion::V250,
+            ids: IdTable::new(dict.items().iter().map(|d| d.id.as_str())),
             slots,
+            prefixes,
+            present: vec![0; n.div_ceil(64)],
+            value_of: vec![0; n],
             stats: WriteStats::default(),
         };
         let time = options.time_generated.clone().unwrap_or_else(now_utc);
@@ -157,8 +182,9 @@ impl<W: Write> NaaccrXmlWriter<W> {
         self.stats
     }
 
-    fn write_items(&mut self, items: &Items, level: Level, depth: usize) {
-        let mut order: Vec<(u32, &'static str, &str)> = Vec::with_capacity(items.len());
+    fn write_items(&mut self, items: &Items, level: Level, _depth: usize) {
+        let mut values: Vec<&str> = Vec::with_capacity(items.len());
+        let mut written = 0u64;
         for (id, value) in items {
             if value.is_empty() {
                 continue;
@@ -174,25 +200,37 @@ impl<W: Write> NaaccrXmlWriter<W> {
             } else {
                 (id.as_str(), value.as_str())
             };
-            match self.slots.get(id) {
-                Some(s) if s.level == level => {
-                    let def_id: &'static str = &self.dict.items()[s.position as usize].id;
-                    order.push((s.position, def_id, value));
+            let position = self.ids.get(id.as_bytes());
+            match position.and_then(|p| self.slots[p].as_ref().map(|s| (p, s))) {
+                Some((p, s)) if s.level == level => {
+                    // Two ids converted to the same one (v25 `sex`): one item, the later wins.
+                    if self.present[p / 64] & (1 << (p % 64)) != 0 {
+                        self.stats.items_filtered += 1;
+                        written -= 1;
+                    }
+                    written += 1;
+                    self.present[p / 64] |= 1 << (p % 64);
+                    self.value_of[p] = values.len() as u32;
+                    values.push(value);
                 }
                 _ => self.stats.items_filtered += 1,
             }
         }
-        order.sort_unstable_by_key(|o| o.0);
-        let indent = &INDENT[..4 * depth.min(3)];
-        for &(_, id, value) in &order {
-            self.buf.extend_from_slice(indent);
-            self.buf.extend_from_slice(b"<Item naaccrId=\"");
-            self.buf.extend_from_slice(id.as_bytes());
-            self.buf.extend_from_slice(b"\">");
-            self.stats.characters_removed += escape_into(&mut self.buf, value, false);
-            self.buf.extend_from_slice(b"</Item>\n");
+        for w in 0..self.present.len() {
+            let mut bits = std::mem::take(&mut self.present[w]);
+            while bits != 0 {
+                let p = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(slot) = &self.slots[p] {
+                    self.buf
+                        .extend_from_slice(&self.prefixes[slot.prefix.clone()]);
+                    let value = values[self.value_of[p] as usize];
+                    self.stats.characters_removed += escape_into(&mut self.buf, value, false);
+                    self.buf.extend_from_slice(b"</Item>\n");
+                }
+            }
         }
-        self.stats.items += order.len() as u64;
+        self.stats.items += written;
     }
 
     fn flush_if_full(&mut self) -> std::io::Result<()> {
@@ -210,49 +248,84 @@ impl<W: Write> NaaccrXmlWriter<W> {
     }
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The first byte at or after `from` that may need escaping or removing in text: a control
+/// character, `&`, `<`, `>` or a non-ASCII byte (for U+FFFE/U+FFFF). Eight bytes at a time,
+/// since values are mostly plain.
+fn next_special(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        let x = u64::from_le_bytes(w);
+        let eq = |c: u8| {
+            let y = x ^ (LO * u64::from(c));
+            y.wrapping_sub(LO) & !y
+        };
+        // Borrows only run upwards, so the lowest flagged byte is a true hit.
+        let m = (eq(b'&') | eq(b'<') | eq(b'>') | (x.wrapping_sub(LO * 0x20) & !x) | x) & HI;
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() {
+        let c = b[i];
+        if !(0x20..0x80).contains(&c) || matches!(c, b'&' | b'<' | b'>') {
+            return i;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
 /// Appends `s` escaped for XML text (or an attribute value); returns the number of characters
 /// dropped because XML 1.0 cannot represent them.
 fn escape_into(out: &mut Vec<u8>, s: &str, attribute: bool) -> u64 {
-    // One table lookup per byte: markup characters, C0 controls but tab and LF, and the lead
-    // byte of U+F000..U+FFFF (which holds the non-characters U+FFFE/U+FFFF).
-    static SPECIAL: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut i = 0;
-        while i < 0x20 {
-            t[i] = i != 0x09 && i != 0x0A;
+    let bytes = s.as_bytes();
+    let mut removed = 0;
+    let mut start = 0;
+    let mut i = if attribute { 0 } else { next_special(bytes, 0) };
+    while i < bytes.len() {
+        let b = bytes[i];
+        let rep: Option<&[u8]> = match b {
+            b'&' => Some(b"&amp;"),
+            b'<' => Some(b"&lt;"),
+            b'>' => Some(b"&gt;"),
+            b'"' if attribute => Some(b"&quot;"),
+            // A raw CR would be normalised away by the reader: a reference keeps the value exact.
+            b'\r' => Some(b"&#13;"),
+            b'\n' if attribute => Some(b"&#10;"),
+            b'\t' if attribute => Some(b"&#9;"),
+            b'\n' | b'\t' => None,
+            c if c < 0x20 => Some(b""),
+            // U+FFFE and U+FFFF (EF BF BE / EF BF BF) are not XML characters.
+            0xEF if bytes.get(i + 1) == Some(&0xBF)
+                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
+            {
+                Some(b"")
+            }
+            _ => None,
+        };
+        if let Some(rep) = rep {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(rep);
+            let len = if b == 0xEF { 3 } else { 1 };
+            if rep.is_empty() {
+                removed += 1;
+            }
+            i += len;
+            start = i;
+        } else {
             i += 1;
         }
-        t[b'&' as usize] = true;
-        t[b'<' as usize] = true;
-        t[b'>' as usize] = true;
-        t[b'"' as usize] = true;
-        t[0xEF] = true;
-        t
-    };
-    let bytes = s.as_bytes();
-    if !bytes.iter().any(|&b| SPECIAL[usize::from(b)]) {
-        out.extend_from_slice(bytes);
-        return 0;
-    }
-    let mut removed = 0;
-    for c in s.chars() {
-        match c {
-            '&' => out.extend_from_slice(b"&amp;"),
-            '<' => out.extend_from_slice(b"&lt;"),
-            '>' => out.extend_from_slice(b"&gt;"),
-            '"' if attribute => out.extend_from_slice(b"&quot;"),
-            // A raw CR would be normalised away by the reader: a reference keeps the value exact.
-            '\r' => out.extend_from_slice(b"&#13;"),
-            '\n' if attribute => out.extend_from_slice(b"&#10;"),
-            '\t' if attribute => out.extend_from_slice(b"&#9;"),
-            c if (c as u32) < 0x20 && c != '\t' && c != '\n' => removed += 1,
-            '\u{FFFE}' | '\u{FFFF}' => removed += 1,
-            c => {
-                let mut b = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            }
+        if !attribute {
+            i = next_special(bytes, i);
         }
     }
+    out.extend_from_slice(&bytes[start..]);
     removed
 }
 
@@ -339,6 +412,28 @@ mod tests {
         assert!(xml.contains("<Item naaccrId=\"sex\">2</Item>"));
         assert!(xml.contains("naaccr-dictionary-250.xml"));
         assert!(!xml.contains("sexAssignedAtBirth"));
+    }
+
+    #[test]
+    fn escapes() {
+        let esc = |s: &str, a: bool| {
+            let mut out = Vec::new();
+            let removed = escape_into(&mut out, s, a);
+            (String::from_utf8(out).unwrap(), removed)
+        };
+        assert_eq!(
+            esc("plain text value", false),
+            ("plain text value".into(), 0)
+        );
+        assert_eq!(
+            esc("a&b<c>d\"e\r\nf\tg\u{7}h", false),
+            ("a&amp;b&lt;c&gt;d\"e&#13;\nf\tg".to_string() + "h", 1)
+        );
+        assert_eq!(esc("x\"y\nz\t", true), ("x&quot;y&#10;z&#9;".into(), 0));
+        assert_eq!(
+            esc("caf\u{e9} \u{FFFE}\u{FFFF}\u{F000} long enough", false),
+            ("caf\u{e9} \u{F000} long enough".into(), 2)
+        );
     }
 
     #[test]
