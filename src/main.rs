@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
+use cancer_registry::abstracts::tumors::Status;
 use cancer_registry::api::{self, AppState};
 use cancer_registry::auth::{keys::parse_ttl, Keys, Role};
 use cancer_registry::config::Config;
@@ -13,7 +14,12 @@ use cancer_registry::db::{self, Backend, Db};
 use cancer_registry::edits::{self, ReferenceTables};
 use cancer_registry::naaccr::dictionary_xml::DictionarySet;
 use cancer_registry::naaccr::xml::open_path;
+use cancer_registry::naaccr::xml::ExportVersion;
+use cancer_registry::naaccr::RecordType;
+use cancer_registry::submissions::export::Selection;
 use cancer_registry::submissions::jobs;
+
+mod commands;
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +62,36 @@ enum Command {
     },
     /// Print the OpenAPI document (what `openapi/openapi.json` holds).
     Openapi,
+    /// Import a NAACCR XML file (.xml or .xml.gz): validated whole first, then stored in one
+    /// transaction; prints the report.
+    Import {
+        file: std::path::PathBuf,
+        /// Facility of patients whose tumors name no Reporting Facility [540].
+        #[arg(long)]
+        facility: Option<String>,
+    },
+    /// Export tumors as a NAACCR XML file.
+    Export {
+        /// A, M, C or I.
+        #[arg(long, default_value = "A")]
+        record_type: String,
+        /// 260 or 250.
+        #[arg(long, default_value = "260")]
+        naaccr_version: String,
+        /// Only these reporting facilities (repeatable).
+        #[arg(long = "facility")]
+        facilities: Vec<String>,
+        #[arg(long)]
+        dx_year_from: Option<i32>,
+        #[arg(long)]
+        dx_year_to: Option<i32>,
+        /// Only tumors in this workflow status (draft, review, complete).
+        #[arg(long)]
+        status: Option<String>,
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Run the edit catalog over a NAACCR XML file (.xml or .xml.gz) and print a summary;
     /// exits 1 when an error-level edit fails.
     Edits {
@@ -103,6 +139,61 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Openapi => {
             print!("{}", api::openapi_json());
+            Ok(())
+        }
+        Command::Import { file, facility } => {
+            let config = Config::from_env(cli.database_url, None)?;
+            let db = Db::open(&config.database_url, &config.pool)?;
+            let dictionaries = DictionarySet::from_env()?;
+            let tables = ReferenceTables::load(&config.reference_dir).ok();
+            let report =
+                commands::import_file(&db, &dictionaries, tables.as_ref(), &file, facility)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Export {
+            record_type,
+            naaccr_version,
+            facilities,
+            dx_year_from,
+            dx_year_to,
+            status,
+            out,
+        } => {
+            let config = Config::from_env(cli.database_url, None)?;
+            let db = Db::open(&config.database_url, &config.pool)?;
+            let record_type = RecordType::parse(&record_type)
+                .with_context(|| format!("--record-type {record_type}: use A, M, C or I"))?;
+            let version = match naaccr_version.as_str() {
+                "260" => ExportVersion::V260,
+                "250" => ExportVersion::V250,
+                other => bail!("--naaccr-version {other}: use 260 or 250"),
+            };
+            let status = status
+                .map(|s| {
+                    Status::parse(&s)
+                        .with_context(|| format!("--status {s}: use draft, review or complete"))
+                })
+                .transpose()?;
+            let request = commands::ExportRequest {
+                record_type,
+                version,
+                selection: Selection {
+                    facilities: (!facilities.is_empty()).then_some(facilities),
+                    dx_year_from,
+                    dx_year_to,
+                    status,
+                    changed_since_last: false,
+                },
+                out,
+            };
+            let started = std::time::Instant::now();
+            let (patients, tumors) = commands::export_file(&db, &request)?;
+            println!(
+                "{patients} patients, {tumors} tumors written to {} in {:.1} s",
+                request.out.display(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Edits {
