@@ -201,23 +201,31 @@ fn main() -> anyhow::Result<()> {
             details,
             reference,
         } => {
-            let tables =
-                ReferenceTables::load(reference.unwrap_or_else(ReferenceTables::default_dir))?;
-            let dictionaries = DictionarySet::from_env()?;
-            let input =
-                open_path(&file).with_context(|| format!("cannot open {}", file.display()))?;
-            let stdout = std::io::stdout();
-            match edits::cli::summarize_xml(input, &dictionaries, &tables, details, stdout.lock()) {
-                // Exit 1 means "error-level edits fail"; an unreadable file is 2.
-                Ok(summary) if summary.has_errors() => std::process::exit(1),
-                Ok(_) => Ok(()),
+            // Exit 1 means "error-level edits fail"; a file or table that cannot be read is 2.
+            match run_edits(&file, details, reference) {
+                Ok(true) => std::process::exit(1),
+                Ok(false) => Ok(()),
                 Err(e) => {
-                    eprintln!("{}: {e}", file.display());
+                    eprintln!("{}: {e:#}", file.display());
                     std::process::exit(2)
                 }
             }
         }
     }
+}
+
+/// Runs the edits over a file; true when an error-level edit fails.
+fn run_edits(
+    file: &std::path::Path,
+    details: bool,
+    reference: Option<std::path::PathBuf>,
+) -> anyhow::Result<bool> {
+    let tables = ReferenceTables::load(reference.unwrap_or_else(ReferenceTables::default_dir))?;
+    let dictionaries = DictionarySet::from_env()?;
+    let input = open_path(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let stdout = std::io::stdout();
+    let summary = edits::cli::summarize_xml(input, &dictionaries, &tables, details, stdout.lock())?;
+    Ok(summary.has_errors())
 }
 
 #[actix_web::main]
