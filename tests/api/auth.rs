@@ -485,3 +485,66 @@ fn es256_public_key_and_algorithm_confusion() {
         .verify(&sign(Algorithm::HS256, &claims(), SECRET))
         .is_err());
 }
+
+/// RS256 with an identity provider's RSA key; a token of the same claims signed with another
+/// RSA key is refused, and so is an ES256 token.
+#[test]
+fn rs256_public_key() {
+    use cancer_registry::auth::{KeyConfig, Keys};
+    let dir = tempfile::tempdir().unwrap();
+    let openssl = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        "k1.pem",
+    ]) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "openssl is needed in CI"
+        );
+        eprintln!("SKIP: openssl is not available to make an RSA key");
+        return;
+    }
+    assert!(openssl(&[
+        "pkey", "-in", "k1.pem", "-pubout", "-out", "p1.pem"
+    ]));
+    assert!(openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        "k2.pem"
+    ]));
+    let config = |private: &str| KeyConfig {
+        algorithm: Algorithm::RS256,
+        secret: None,
+        secret_file: dir.path().join("unused"),
+        public_key_pem: Some(dir.path().join("p1.pem")),
+        private_key_pem: Some(dir.path().join(private)),
+        issuer: "cancer-registry".into(),
+        audience: "cancer-registry".into(),
+    };
+    let ttl = std::time::Duration::from_secs(60);
+    let good = Keys::load(&config("k1.pem")).unwrap();
+    let token = good.sign("idp", &[Role::Manager], None, ttl).unwrap();
+    assert_eq!(good.verify(&token).unwrap().sub, "idp");
+    // Signed by a key the service does not trust: the public key is still p1.
+    let other = Keys::load(&config("k2.pem")).unwrap();
+    let forged = other.sign("idp", &[Role::Manager], None, ttl).unwrap();
+    assert!(good.verify(&forged).is_err());
+    assert!(good
+        .verify(&sign(Algorithm::HS256, &claims(), SECRET))
+        .is_err());
+}
