@@ -7,7 +7,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ProblemDetails};
-use super::extract::actor;
+use super::extract::{actor, page_size};
 use super::AppState;
 use crate::audit::{self, Action, Event, Record};
 use crate::auth::{Caller, AUDITORS};
@@ -64,7 +64,7 @@ pub async fn list_audit(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(AUDITORS)?;
     let q = query.into_inner();
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_size(q.limit, 100, 1000)?;
     let actor = actor(&req, &caller);
     let (data, more) = state
         .db

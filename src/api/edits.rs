@@ -67,11 +67,19 @@ pub async fn list_edits(caller: Caller) -> Result<HttpResponse, ApiError> {
     }))
 }
 
-/// Items of one record in a check.
+/// The patient of a check.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckRecord {
-    #[schema(value_type = Object)]
+pub struct CheckPatient {
+    #[schema(value_type = super::items::PatientItems)]
+    pub items: RawItems,
+}
+
+/// A tumor of a check.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckTumor {
+    #[schema(value_type = super::items::TumorItems)]
     pub items: RawItems,
 }
 
@@ -79,9 +87,9 @@ pub struct CheckRecord {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
-    pub patient: CheckRecord,
+    pub patient: CheckPatient,
     #[serde(default)]
-    pub tumors: Vec<CheckRecord>,
+    pub tumors: Vec<CheckTumor>,
 }
 
 /// A failing edit.

@@ -50,6 +50,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("method {0} is not allowed on this resource")]
+    MethodNotAllowed(String),
     /// Error-level edits fail: the abstract cannot be completed.
     #[error("error-level edits fail; clear or override them first")]
     EditsFailed(Vec<ItemError>),
@@ -150,6 +152,11 @@ impl ApiError {
             ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             ApiError::EditsFailed(_) => (StatusCode::CONFLICT, "edits-failed", "Edits fail"),
             ApiError::Rejected(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -99,3 +99,18 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
+
+/// A requested page size, refused (not clamped) when out of range so a client learns its
+/// request was not honoured.
+pub fn page_size(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::Invalid(vec![crate::abstracts::ItemError::new(
+            "limit",
+            None,
+            "range",
+            format!("limit {n} is out of range: 1 to {max}"),
+        )])),
+    }
+}

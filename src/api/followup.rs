@@ -251,7 +251,7 @@ pub async fn set_recurrence(
 #[into_params(parameter_in = Query)]
 pub struct DueQuery {
     /// YYYY-MM-DD (default today).
-    #[param(pattern = "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$")]
+    #[param(pattern = "^(18|19|20)[0-9]{2}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])$")]
     pub as_of: Option<String>,
     /// Months since the last contact that make a patient due (default 12).
     #[param(minimum = 1, maximum = 120)]
@@ -483,10 +483,10 @@ pub async fn clear_deaths(
 #[into_params(parameter_in = Query)]
 pub struct RatesQuery {
     /// YYYY-MM-DD (default today).
-    #[param(pattern = "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$")]
+    #[param(pattern = "^(18|19|20)[0-9]{2}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])$")]
     pub as_of: Option<String>,
     /// The registry's reference date, YYYY-MM-DD (default 2005-01-01).
-    #[param(pattern = "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$")]
+    #[param(pattern = "^(18|19|20)[0-9]{2}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])$")]
     pub reference_date: Option<String>,
 }
 

@@ -106,9 +106,12 @@ pub fn pattern(def: &ItemDef) -> Option<String> {
         DataType::Date => {
             Some("^(18|19|20)[0-9]{2}((0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])?)?$".to_string())
         }
-        DataType::DateTime | DataType::Text => None,
+        // Text: at least one visible character, no control characters but tab and line ends.
+        DataType::DateTime | DataType::Text => Some(TEXT_PATTERN.to_string()),
     }
 }
+
+const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
 
 fn item_schema(def: &ItemDef, nullable: bool) -> Schema {
     let ty = if nullable {
@@ -128,9 +131,12 @@ fn item_schema(def: &ItemDef, nullable: bool) -> Schema {
         )))
         .max_length(Some(def.length as usize))
         .pattern(pattern(def));
-    if def.data_type.requires_full_length() {
-        b = b.min_length(Some(def.length as usize));
-    }
+    let min = if def.data_type.requires_full_length() {
+        def.length as usize
+    } else {
+        1
+    };
+    b = b.min_length(Some(min));
     if let Some(list) = codes::codes(&def.id) {
         let mut values: Vec<serde_json::Value> = list
             .iter()
@@ -147,27 +153,16 @@ fn item_schema(def: &ItemDef, nullable: bool) -> Schema {
 fn level_schema(level: Level, nullable: bool) -> Schema {
     let dict = Dictionary::v260();
     let mut b = ObjectBuilder::new().schema_type(Type::Object).description(Some(format!(
-        "{} data items keyed by NAACCR XML id (dictionary v26). The NAACCR core items are listed; \
-         every other {} item of the v26 dictionary is accepted too (see GET /api/v1/dictionary/items).{}",
+        "{} data items keyed by NAACCR XML id: every {} item of the v26 dictionary, with its number, \
+         name, length, pattern and codes (also at GET /api/v1/dictionary/items).{}",
         level.xml_element(),
         level.xml_element(),
         if nullable { " A null value removes the item." } else { "" }
     )));
-    for def in dict
-        .items()
-        .iter()
-        .filter(|d| d.level == level && d.core_group.is_some())
-    {
+    for def in dict.items().iter().filter(|d| d.level == level) {
         b = b.property(def.id.clone(), item_schema(def, nullable));
     }
-    let extra = ObjectBuilder::new().schema_type(if nullable {
-        utoipa::openapi::schema::SchemaType::Array(vec![Type::String, Type::Null])
-    } else {
-        utoipa::openapi::schema::SchemaType::Type(Type::String)
-    });
-    b = b.additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(Schema::Object(
-        extra.build(),
-    )))));
+    b = b.additional_properties(Some(AdditionalProperties::FreeForm(false)));
     Schema::Object(b.build())
 }
 

@@ -233,9 +233,52 @@ fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> ApiError
     }
 }
 
-/// A 404 problem for paths no route matches.
-async fn not_found() -> HttpResponse {
+/// Each path template of the contract (split in segments) with the methods it answers.
+static ROUTES: std::sync::LazyLock<Vec<(Vec<String>, Vec<&'static str>)>> =
+    std::sync::LazyLock::new(|| {
+        openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (path.split('/').map(str::to_string).collect(), methods)
+            })
+            .collect()
+    });
+
+/// 405 with `Allow` for a known path asked with another method, else a 404 problem.
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;
-    ApiError::NotFound("no such resource; the API is described at /openapi.json".into())
-        .error_response()
+    let segments: Vec<&str> = req.path().split('/').collect();
+    let allowed = ROUTES.iter().find(|(template, _)| {
+        template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| t.starts_with('{') || t == s)
+    });
+    match allowed {
+        Some((_, methods)) => {
+            let mut response =
+                ApiError::MethodNotAllowed(req.method().to_string()).error_response();
+            if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+                response.headers_mut().insert(header::ALLOW, v);
+            }
+            response
+        }
+        None => {
+            ApiError::NotFound("no such resource; the API is described at /openapi.json".into())
+                .error_response()
+        }
+    }
 }

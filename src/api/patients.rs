@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::refresh;
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match};
+use super::extract::{actor, etag, if_match, page_size};
 use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, RawItems};
 use super::tumors::{TumorPage, TumorResponse};
 use super::AppState;
@@ -177,6 +177,7 @@ pub async fn list_patients(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let q = query.into_inner();
+    let limit = page_size(q.limit, 50, 500)?;
     let actor = actor(&req, &caller);
     let page = state
         .db
@@ -190,7 +191,7 @@ pub async fn list_patients(
                 &caller.facilities,
                 &filter,
                 q.cursor.as_deref(),
-                q.limit,
+                Some(limit),
             )?;
             let ids: Vec<&str> = page.data.iter().map(|p| p.id.as_str()).collect();
             audit::record(
@@ -252,11 +253,13 @@ pub async fn get_patient(
     tag = "patients",
     params(
         ("id" = String, Path, description = "Patient id"),
-        ("If-Match" = String, Header, description = "ETag of the version being changed"),
+        ("If-Match" = String, Header, description = "ETag of the version being changed", pattern = r#"^(W/)?"[0-9]+"$"#),
     ),
     request_body = UpdatePatient,
     responses(
         (status = 200, body = PatientResponse, headers(("ETag" = String))),
+        (status = 412, description = "The ETag is stale: another change came first", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::refresh;
 use super::error::{ApiError, ProblemDetails};
-use super::extract::actor;
+use super::extract::{actor, page_size};
 use super::AppState;
 use crate::abstracts::ItemError;
 use crate::audit::{self, Action, Event};
@@ -39,8 +39,9 @@ pub struct CreateSubmission {
     /// NAACCR version of the file: `260` (default) or `250`.
     #[schema(pattern = "^(250|260)$")]
     pub naaccr_version: Option<String>,
-    #[serde(default)]
-    pub selection: Selection,
+    /// Which tumors; an empty object (or none) means every tumor you may see.
+    #[schema(value_type = Option<Selection>)]
+    pub selection: Option<serde_json::Value>,
 }
 
 /// Submissions.
@@ -105,18 +106,34 @@ pub async fn create_submission(
             "260 or 250",
         ));
     }
-    let (Some(mut record_type), Some(version), true) = (record_type, version, errors.is_empty())
+    // Read through a JSON value: serde would also take a struct from an array.
+    let selection = match body.selection {
+        None | Some(serde_json::Value::Null) => Some(Selection::default()),
+        Some(v @ serde_json::Value::Object(_)) => match serde_json::from_value::<Selection>(v) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors.push(ItemError::new("selection", None, "invalid", e.to_string()));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(ItemError::new("selection", None, "data-type", "an object"));
+            None
+        }
+    };
+    let (Some(mut record_type), Some(version), Some(selection), true) =
+        (record_type, version, selection, errors.is_empty())
     else {
         return Err(ApiError::Invalid(errors));
     };
-    if body.selection.changed_since_last {
+    if selection.changed_since_last {
         record_type = RecordType::M;
     }
     let new = NewSubmission {
         recipient: body.recipient.trim().to_string(),
         record_type,
         version,
-        selection: body.selection,
+        selection,
     };
     let actor = actor(&req, &caller);
     let submission = state
@@ -178,7 +195,7 @@ pub async fn list_submissions(
     query: web::Query<SubmissionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
-    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let limit = page_size(query.limit, 50, 200)?;
     let data = state
         .db
         .read(move |conn| jobs::list(conn, &caller.facilities, limit).map_err(ApiError::from))

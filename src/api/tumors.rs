@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::{blocking, refresh};
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match};
+use super::extract::{actor, etag, if_match, page_size};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
 use crate::abstracts::tumors::{self, Status, Tumor};
@@ -187,6 +187,7 @@ pub async fn list_tumors(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let q = query.into_inner();
+    let limit = page_size(q.limit, 50, 500)?;
     let actor = actor(&req, &caller);
     let page = state
         .db
@@ -208,7 +209,7 @@ pub async fn list_tumors(
                 &caller.facilities,
                 &filter,
                 q.cursor.as_deref(),
-                q.limit,
+                Some(limit),
             )?;
             let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
             audit::record(
@@ -279,11 +280,13 @@ pub async fn get_tumor(
     tag = "tumors",
     params(
         ("id" = String, Path, description = "Tumor id"),
-        ("If-Match" = String, Header, description = "ETag of the version being changed"),
+        ("If-Match" = String, Header, description = "ETag of the version being changed", pattern = r#"^(W/)?"[0-9]+"$"#),
     ),
     request_body = UpdateTumor,
     responses(
         (status = 200, body = TumorResponse, headers(("ETag" = String))),
+        (status = 412, description = "The ETag is stale: another change came first", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),
