@@ -17,6 +17,8 @@
 //! | `CANCER_REGISTRY_DATA_DIR` | `<database file>.files`, or `cancer-registry-files` for PostgreSQL | where submission files and uploads are kept |
 //! | `CANCER_REGISTRY_DICTIONARIES` | none | folder of older base dictionaries (140-240) and user dictionaries for imports |
 //! | `CANCER_REGISTRY_MAX_IMPORT_BYTES` | 4294967296 | largest NAACCR XML upload |
+//! | `CANCER_REGISTRY_ALGORITHMS` | `./algorithms` | folder of the staging algorithm ZIPs (eod_public, tnm, pediatric, cs) |
+//! | `CANCER_REGISTRY_CURRENT_YEAR` | the clock's year | the year staging compares diagnosis years with (set it for reproducible results) |
 //! | `CANCER_REGISTRY_REFERENCE` | `../shared/reference` | folder of the edits' reference tables (site/histology lists, ...) |
 
 use std::path::PathBuf;
@@ -53,6 +55,9 @@ pub struct Config {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    /// Staging algorithm ZIPs.
+    pub algorithms_dir: PathBuf,
+    pub current_year: u16,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -68,6 +73,34 @@ fn parse_var<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, Conf
             })
         })
         .transpose()
+}
+
+/// `CANCER_REGISTRY_CURRENT_YEAR`, else the clock's year.
+pub fn current_year() -> Result<u16, ConfigError> {
+    use chrono::Datelike;
+    match parse_var::<u16>("CANCER_REGISTRY_CURRENT_YEAR")? {
+        Some(y) if (1900..=2200).contains(&y) => Ok(y),
+        Some(y) => Err(ConfigError {
+            variable: "CANCER_REGISTRY_CURRENT_YEAR",
+            message: format!("{y} is not a plausible year"),
+        }),
+        None => Ok(u16::try_from(chrono::Utc::now().year()).unwrap_or(2026)),
+    }
+}
+
+/// Loads the staging algorithms of a folder, or says why there are none.
+pub fn load_staging(dir: &std::path::Path) -> Result<crate::staging::Registry, String> {
+    if !dir.is_dir() {
+        return Err(format!(
+            "the algorithms folder {} does not exist",
+            dir.display()
+        ));
+    }
+    let registry = crate::staging::Registry::load_dir(dir).map_err(|e| e.to_string())?;
+    if registry.algorithms().is_empty() {
+        return Err(format!("no algorithm ZIP in {}", dir.display()));
+    }
+    Ok(registry)
 }
 
 impl Config {
@@ -138,6 +171,10 @@ impl Config {
                 }),
             max_import_bytes: parse_var("CANCER_REGISTRY_MAX_IMPORT_BYTES")?
                 .unwrap_or(4 * 1024 * 1024 * 1024),
+            algorithms_dir: var("CANCER_REGISTRY_ALGORITHMS")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("algorithms")),
+            current_year: current_year()?,
         })
     }
 }

@@ -10,5 +10,7 @@ pub mod config;
 pub mod db;
 pub mod edits;
 pub mod followup;
+pub mod generate;
 pub mod naaccr;
+pub mod staging;
 pub mod submissions;

@@ -9,13 +9,14 @@ use clap::{Parser, Subcommand};
 use cancer_registry::abstracts::tumors::Status;
 use cancer_registry::api::{self, AppState};
 use cancer_registry::auth::{keys::parse_ttl, Keys, Role};
-use cancer_registry::config::Config;
+use cancer_registry::config::{load_staging, Config};
 use cancer_registry::db::{self, Backend, Db};
 use cancer_registry::edits::{self, ReferenceTables};
 use cancer_registry::naaccr::dictionary_xml::DictionarySet;
 use cancer_registry::naaccr::xml::open_path;
 use cancer_registry::naaccr::xml::ExportVersion;
 use cancer_registry::naaccr::RecordType;
+use cancer_registry::staging::StageOptions;
 use cancer_registry::submissions::export::Selection;
 use cancer_registry::submissions::jobs;
 
@@ -91,6 +92,22 @@ enum Command {
         /// The file to write.
         #[arg(long)]
         out: std::path::PathBuf,
+    },
+    /// Stage cases: JSON lines `{"id":..., "inputs":{...}}` on stdin, one result line per case
+    /// on stdout (`{"id","result","schema_id","output","errors","path"}`).
+    Stage {
+        /// Algorithm id: eod_public, tnm, pediatric, cs.
+        #[arg(long)]
+        algorithm: String,
+        /// Folder of the algorithm ZIPs (default: CANCER_REGISTRY_ALGORITHMS or ./algorithms).
+        #[arg(long)]
+        algorithms: Option<std::path::PathBuf>,
+    },
+    /// Write realistic synthetic abstracts as NAACCR XML:
+    /// `generate --patients N --seed S [--tables DIR] --out FILE.xml`.
+    Generate {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Run the edit catalog over a NAACCR XML file (.xml or .xml.gz) and print a summary;
     /// exits 1 when an error-level edit fails.
@@ -196,6 +213,39 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Stage {
+            algorithm,
+            algorithms,
+        } => {
+            let dir = algorithms
+                .or_else(|| std::env::var_os("CANCER_REGISTRY_ALGORITHMS").map(Into::into))
+                .unwrap_or_else(|| "algorithms".into());
+            let options = StageOptions {
+                current_year: cancer_registry::config::current_year()?,
+            };
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            let summary = cancer_registry::staging::cli::run(
+                &algorithm,
+                &dir,
+                &options,
+                stdin.lock(),
+                std::io::BufWriter::new(stdout.lock()),
+            )?;
+            log::debug!("{summary:?}");
+            Ok(())
+        }
+        Command::Generate { args } => match cancer_registry::generate::cli_run(args) {
+            Ok(summary) => {
+                eprintln!("{summary:?}");
+                Ok(())
+            }
+            Err(e @ cancer_registry::generate::Error::Usage(_)) => {
+                eprintln!("{e}");
+                std::process::exit(2)
+            }
+            Err(e) => Err(e.into()),
+        },
         Command::Edits {
             file,
             details,
@@ -249,6 +299,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if interrupted > 0 {
         log::warn!("{interrupted} submission(s) interrupted by the last stop were marked failed");
     }
+    let staging = match load_staging(&config.algorithms_dir) {
+        Ok(r) => {
+            let names: Vec<String> = r
+                .algorithms()
+                .iter()
+                .map(|a| format!("{} {}", a.id, a.version))
+                .collect();
+            log::info!("staging algorithms: {}", names.join(", "));
+            Ok(Arc::new(r))
+        }
+        Err(why) => {
+            log::warn!(
+                "staging is not available: {why}; {}",
+                api::staging::INSTALL_HINT
+            );
+            Err(why)
+        }
+    };
     let state = actix_web::web::Data::new(AppState {
         db,
         keys,
@@ -257,6 +325,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         dictionaries,
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
+        staging,
+        current_year: config.current_year,
     });
     log::info!(
         "listening on http://{} (API document at /docs/)",

@@ -10,6 +10,7 @@ pub mod followup;
 pub mod health;
 pub mod items;
 pub mod patients;
+pub mod staging;
 pub mod submissions;
 pub mod tumors;
 
@@ -30,6 +31,7 @@ use crate::auth::Keys;
 use crate::db::Db;
 use crate::edits::ReferenceTables;
 use crate::naaccr::dictionary_xml::DictionarySet;
+use crate::staging::Registry;
 use error::ApiError;
 use extract::RequestId;
 
@@ -45,6 +47,10 @@ pub struct AppState {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    /// The installed staging algorithms, or why there are none.
+    pub staging: Result<Arc<Registry>, String>,
+    /// The year staging compares diagnosis years with.
+    pub current_year: u16,
 }
 
 impl AppState {
@@ -77,6 +83,7 @@ impl AppState {
         (name = "tumors", description = "Tumor abstracts (tumor-level NAACCR items) and their workflow"),
         (name = "followup", description = "Follow-up: contacts, recurrence, due lists, letters, death clearance"),
         (name = "reports", description = "Registry reports"),
+        (name = "staging", description = "Staging algorithms (EOD 2018, TNM, Pediatric, Collaborative Stage)"),
         (name = "edits", description = "Data-quality edits and their results"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
@@ -135,6 +142,11 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(submissions::get_submission)
             .service(submissions::submission_file)
             .service(submissions::create_import)
+            .service(staging::list_algorithms)
+            .service(staging::list_schemas)
+            .service(staging::get_schema)
+            .service(staging::stage_case)
+            .service(staging::stage_tumor_items)
             .service(edits::list_edits)
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)

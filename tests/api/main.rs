@@ -13,5 +13,6 @@ mod followup;
 mod migrations;
 mod openapi;
 mod patients;
+mod staging;
 mod submissions;
 mod tumors;

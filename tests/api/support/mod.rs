@@ -172,6 +172,8 @@ impl TestApp {
             dictionaries: Arc::new(dictionaries()),
             data_dir: tdb.files.path().to_path_buf(),
             max_import_bytes: 64 * 1024 * 1024,
+            staging: staging(),
+            current_year: 2026,
         });
         let svc = test::init_service(api::app(state)).await;
         let service = Box::new(BoxedService(svc));
@@ -433,6 +435,18 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// The shared staging algorithms, loaded once for the whole suite.
+pub fn staging() -> Result<Arc<cancer_registry::staging::Registry>, String> {
+    static REGISTRY: std::sync::OnceLock<Result<Arc<cancer_registry::staging::Registry>, String>> =
+        std::sync::OnceLock::new();
+    REGISTRY
+        .get_or_init(|| match shared_file("staging/algorithms") {
+            Some(dir) => cancer_registry::config::load_staging(&dir).map(Arc::new),
+            None => Err("the shared staging algorithms are absent".to_string()),
+        })
+        .clone()
 }
 
 /// The built-in dictionaries plus the older base dictionaries of the shared folder.

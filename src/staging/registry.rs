@@ -1,0 +1,68 @@
+//! The set of algorithms loaded from a directory of ZIPs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Algorithm, AlgorithmInfo, Error};
+
+/// Loaded algorithms by id (lower-cased algorithm name from the ZIP, e.g. `eod_public`).
+#[derive(Debug, Default)]
+pub struct Registry {
+    algorithms: BTreeMap<String, (Algorithm, PathBuf)>,
+}
+
+impl Registry {
+    /// Loads every `*.zip` in `dir` (not recursive). Two ZIPs with the same algorithm id are an error:
+    /// silently picking one would make results depend on directory order.
+    pub fn load_dir(dir: &Path) -> Result<Registry, Error> {
+        let read = std::fs::read_dir(dir).map_err(|e| Error::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        let mut paths = Vec::new();
+        for entry in read {
+            let entry = entry.map_err(|e| Error::Io {
+                path: dir.display().to_string(),
+                source: e,
+            })?;
+            let path = entry.path();
+            let is_zip = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+            if is_zip && path.is_file() {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let mut reg = Registry::default();
+        for p in paths {
+            reg.load_zip(&p)?;
+        }
+        Ok(reg)
+    }
+
+    /// Loads one ZIP into the registry and returns its id.
+    pub fn load_zip(&mut self, path: &Path) -> Result<String, Error> {
+        let alg = Algorithm::load_zip(path)?;
+        let id = alg.id().to_string();
+        if let Some((_, first)) = self.algorithms.get(&id) {
+            return Err(Error::DuplicateAlgorithm {
+                id,
+                first: first.display().to_string(),
+                second: path.display().to_string(),
+            });
+        }
+        self.algorithms
+            .insert(id.clone(), (alg, path.to_path_buf()));
+        Ok(id)
+    }
+
+    /// Id, version and size of every loaded algorithm, sorted by id.
+    pub fn algorithms(&self) -> Vec<AlgorithmInfo> {
+        self.algorithms.values().map(|(a, _)| a.info()).collect()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Algorithm> {
+        self.algorithms.get(id).map(|(a, _)| a)
+    }
+}

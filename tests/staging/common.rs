@@ -1,0 +1,68 @@
+//! Locating the shared reference data and loading algorithms once per test binary.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use cancer_registry::staging::{Registry, StageOptions};
+
+/// The oracle was computed in 2026; any year up to 2099 gives the same results on the public cases.
+pub const OPTIONS: StageOptions = StageOptions { current_year: 2026 };
+
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("CANCER_REGISTRY_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
+}
+
+pub fn staging_dir() -> PathBuf {
+    shared_dir().join("staging")
+}
+
+/// Returns the path if it exists. Otherwise prints a loud SKIP, or panics under CI so that missing test
+/// data can never turn into a silent green run.
+pub fn require(path: &Path) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path.to_path_buf());
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        !ci,
+        "CI=true and required test data is missing: {}",
+        path.display()
+    );
+    eprintln!(
+        "\n********** SKIP: staging test data not found at {} (set CANCER_REGISTRY_SHARED) **********\n",
+        path.display()
+    );
+    None
+}
+
+/// Whether the full (slow in debug builds) suites should run instead of a deterministic sample.
+pub fn full() -> bool {
+    !cfg!(debug_assertions) || std::env::var("STAGING_FULL").is_ok_and(|v| v == "1")
+}
+
+pub fn registry() -> Option<&'static Registry> {
+    static REG: OnceLock<Option<Registry>> = OnceLock::new();
+    REG.get_or_init(|| {
+        let dir = require(&staging_dir().join("algorithms"))?;
+        match Registry::load_dir(&dir) {
+            Ok(r) => Some(r),
+            Err(e) => panic!("loading {}: {e}", dir.display()),
+        }
+    })
+    .as_ref()
+}
+
+pub fn gz_lines(path: &Path) -> impl Iterator<Item = String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = std::io::BufReader::with_capacity(
+        1 << 16,
+        flate2::read::GzDecoder::new(std::io::BufReader::new(file)),
+    );
+    reader
+        .lines()
+        .map(|l| l.unwrap_or_else(|e| panic!("reading gz: {e}")))
+}
