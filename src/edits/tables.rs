@@ -471,9 +471,13 @@ impl ReferenceTables {
             slots.insert(f.id().into(), Slot::Field(*f));
         }
         for schema in &mut schemas {
+            // Schema discriminators are required only where the schema selection reads them,
+            // which E03/N3007 check; requiring them for the whole schema here would make the
+            // two edits contradict each other on sites whose selection ignores them.
             schema.required_slots = schema
                 .seer_required
                 .iter()
+                .filter(|(id, _, _)| !id.starts_with("schemaDiscriminator"))
                 .filter_map(|(id, from, to)| {
                     Some((*slots.get(id.as_str())?, *from, *to, id.clone()))
                 })
