@@ -19,6 +19,7 @@
 //! | `CANCER_REGISTRY_MAX_IMPORT_BYTES` | 4294967296 | largest NAACCR XML upload |
 //! | `CANCER_REGISTRY_ALGORITHMS` | `./algorithms` | folder of the staging algorithm ZIPs (eod_public, tnm, pediatric, cs) |
 //! | `CANCER_REGISTRY_CURRENT_YEAR` | the clock's year | the year staging compares diagnosis years with (set it for reproducible results) |
+//! | `CANCER_REGISTRY_SUPPRESSION_THRESHOLD` | 16 | research and report tables suppress counts below this |
 //! | `CANCER_REGISTRY_REFERENCE` | `../shared/reference` | folder of the edits' reference tables (site/histology lists, ...) |
 
 use std::path::PathBuf;
@@ -58,6 +59,7 @@ pub struct Config {
     /// Staging algorithm ZIPs.
     pub algorithms_dir: PathBuf,
     pub current_year: u16,
+    pub suppression_threshold: u64,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -175,6 +177,8 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("algorithms")),
             current_year: current_year()?,
+            suppression_threshold: parse_var("CANCER_REGISTRY_SUPPRESSION_THRESHOLD")?
+                .unwrap_or(crate::research::DEFAULT_THRESHOLD),
         })
     }
 }

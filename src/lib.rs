@@ -12,5 +12,6 @@ pub mod edits;
 pub mod followup;
 pub mod generate;
 pub mod naaccr;
+pub mod research;
 pub mod staging;
 pub mod submissions;

@@ -327,6 +327,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         max_import_bytes: config.max_import_bytes,
         staging,
         current_year: config.current_year,
+        site_recode: cancer_registry::research::SiteRecodeTable::load(&config.reference_dir)
+            .map(Arc::new)
+            .map_err(|e| {
+                log::warn!("research tables are not available: {e}");
+                e.to_string()
+            }),
+        suppression_threshold: config.suppression_threshold,
     });
     log::info!(
         "listening on http://{} (API document at /docs/)",

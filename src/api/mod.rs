@@ -10,6 +10,7 @@ pub mod followup;
 pub mod health;
 pub mod items;
 pub mod patients;
+pub mod research;
 pub mod staging;
 pub mod submissions;
 pub mod tumors;
@@ -51,6 +52,10 @@ pub struct AppState {
     pub staging: Result<Arc<Registry>, String>,
     /// The year staging compares diagnosis years with.
     pub current_year: u16,
+    /// SEER site recode for tables, or why it is missing.
+    pub site_recode: Result<Arc<crate::research::SiteRecodeTable>, String>,
+    /// Table cells under this count are suppressed.
+    pub suppression_threshold: u64,
 }
 
 impl AppState {
@@ -83,6 +88,7 @@ impl AppState {
         (name = "tumors", description = "Tumor abstracts (tumor-level NAACCR items) and their workflow"),
         (name = "followup", description = "Follow-up: contacts, recurrence, due lists, letters, death clearance"),
         (name = "reports", description = "Registry reports"),
+        (name = "research", description = "Research data requests, de-identified extracts, suppressed tables"),
         (name = "staging", description = "Staging algorithms (EOD 2018, TNM, Pediatric, Collaborative Stage)"),
         (name = "edits", description = "Data-quality edits and their results"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
@@ -142,6 +148,15 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(submissions::get_submission)
             .service(submissions::submission_file)
             .service(submissions::create_import)
+            .service(research::create_request)
+            .service(research::list_requests)
+            .service(research::get_request)
+            .service(research::approve_request)
+            .service(research::reject_request)
+            .service(research::create_extract)
+            .service(research::request_table)
+            .service(research::list_releases)
+            .service(research::incidence)
             .service(staging::list_algorithms)
             .service(staging::list_schemas)
             .service(staging::get_schema)

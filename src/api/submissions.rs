@@ -294,7 +294,7 @@ pub async fn submission_file(
 }
 
 /// Streams a file from a reader thread, optionally gzip-compressed, with bounded buffering.
-fn stream_file(
+pub(crate) fn stream_file(
     mut file: std::fs::File,
     gzip: bool,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {

@@ -102,7 +102,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    research_requests (id) {
+        id -> Text,
+        title -> Text,
+        investigator -> Text,
+        institution -> Text,
+        purpose -> Text,
+        irb_approval_id -> Text,
+        irb_approval_date -> Text,
+        items -> Text,
+        selection -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        expires_on -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        history -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    research_releases (id) {
+        id -> Text,
+        request_id -> Text,
+        kind -> Text,
+        items -> Text,
+        records -> BigInt,
+        sha256 -> Text,
+        released_by -> Text,
+        released_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
+diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
 diesel::joinable!(patient_contacts -> patients (patient_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -112,5 +148,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     patient_contacts,
     submissions,
     submission_items,
-    imports
+    imports,
+    research_requests,
+    research_releases
 );

@@ -13,6 +13,7 @@ mod followup;
 mod migrations;
 mod openapi;
 mod patients;
+mod research;
 mod staging;
 mod submissions;
 mod tumors;

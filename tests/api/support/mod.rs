@@ -174,6 +174,13 @@ impl TestApp {
             max_import_bytes: 64 * 1024 * 1024,
             staging: staging(),
             current_year: 2026,
+            site_recode: match shared_file("reference") {
+                Some(dir) => cancer_registry::research::SiteRecodeTable::load(dir)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
+                None => Err("the shared reference tables are absent".into()),
+            },
+            suppression_threshold: 16,
         });
         let svc = test::init_service(api::app(state)).await;
         let service = Box::new(BoxedService(svc));

@@ -1,0 +1,2 @@
+DROP TABLE research_releases;
+DROP TABLE research_requests;
