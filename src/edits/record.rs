@@ -74,6 +74,7 @@ fields! {
     EodMets => "eodMets",
     Ss2018 => "summaryStage2018",
     DerivedSs2018 => "derivedSummaryStage2018",
+    DerivedGrade2018 => "derivedSummaryGrade2018",
     NodesPositive => "regionalNodesPositive",
     NodesExamined => "regionalNodesExamined",
     // treatment

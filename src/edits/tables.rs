@@ -20,6 +20,7 @@ pub const DEFAULT_REFERENCE_DIR: &str = "../shared/reference";
 const SITE_TYPE_2022: &str = "seer-site-histology-validation/sitetype.icdo3.d20220429.expanded.tsv";
 const SITE_TYPE_2015: &str = "seer-site-histology-validation/sitetype.icdo3.d20150918.expanded.tsv";
 const HIST_BEH: &str = "icdo3/histologicTypeIcdO3_preferredTermsOnly.csv";
+const EOD_ZIP: &str = "staging/eod_public-3.3.zip";
 const SCHEMA_SELECTION: &str = "written/eod_public_3.3_schema_selection.tsv";
 const SCHEMA_CODES: &str = "written/eod_public_3.3_schema_item_codes.tsv";
 /// Surgery table editions and the first diagnosis year each applies to.
@@ -257,6 +258,15 @@ pub struct ReferenceTables {
     slots: FxMap<Box<str>, Slot>,
     /// Surgery editions: first year, tables.
     surgery: Vec<(u16, Vec<SurgeryTable>)>,
+    /// The EOD algorithm, to recompute derived items (D06, E10); absent when its ZIP is.
+    eod: Option<std::sync::Arc<crate::staging::Algorithm>>,
+}
+
+impl ReferenceTables {
+    /// The EOD staging algorithm, when its ZIP is installed with the tables.
+    pub fn eod(&self) -> Option<&crate::staging::Algorithm> {
+        self.eod.as_deref()
+    }
 }
 
 fn read(dir: &Path, rel: &str) -> Result<String, Error> {
@@ -489,7 +499,12 @@ impl ReferenceTables {
             surgery.push((*year, load_surgery(dir, rel)?));
         }
 
+        // The derivation edits need the algorithm itself; without its ZIP they do not run.
+        let eod = crate::staging::Algorithm::load_zip(&dir.join(EOD_ZIP))
+            .ok()
+            .map(std::sync::Arc::new);
         Ok(ReferenceTables {
+            eod,
             site_type_2022,
             site_type_2015,
             hist_beh,

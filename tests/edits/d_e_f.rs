@@ -313,3 +313,40 @@ fn f07_ss2018_vs_nodes() {
     );
     passes_on("F07", &[], TUMOR_2016, &[("summaryStage2018", "3")]);
 }
+
+/// D06 and E10 recompute the derived items with the EOD algorithm: a stored value that differs
+/// fails, the derived one passes, and before 2018 (or blank) they do not run.
+#[test]
+fn d06_e10_rederive_with_the_eod_algorithm() {
+    if super::tables().is_some_and(|t| t.eod().is_none()) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the EOD ZIP is needed in CI"
+        );
+        return;
+    }
+    passes("D06", &[("derivedSummaryGrade2018", "2")]);
+    fails("D06", &[("derivedSummaryGrade2018", "9")]);
+    passes("D06", &[("derivedSummaryGrade2018", "")]);
+    passes(
+        "E10",
+        &[("derivedSummaryStage2018", "1"), ("summaryStage2018", "1")],
+    );
+    fails(
+        "E10",
+        &[("derivedSummaryStage2018", "7"), ("summaryStage2018", "7")],
+    );
+    // A distant EOD Mets derives 7.
+    passes(
+        "E10",
+        &[
+            ("eodMets", "10"),
+            ("derivedSummaryStage2018", "7"),
+            ("summaryStage2018", "7"),
+        ],
+    );
+    fails(
+        "E10",
+        &[("eodMets", "10"), ("derivedSummaryStage2018", "1")],
+    );
+}

@@ -3,7 +3,7 @@
 use super::super::codes::SS2018_BENIGN_SCHEMAS;
 use super::super::record::{Rec, F};
 use super::super::tables::{ReferenceTables, SchemaInputs};
-use super::super::{fail_with, Verdict};
+use super::super::{fail_with, Fail, PatientCtx, PatientFailures, Verdict};
 use super::d_grade::valid_for_schema;
 
 fn inputs<'a>(r: &Rec<'a>) -> Option<SchemaInputs<'a>> {
@@ -178,4 +178,43 @@ pub fn nodes(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
         return fail_with("more nodes positive than examined");
     }
     None
+}
+
+/// Recomputes an EOD output for each 2018+ tumor that stores the item, and reports a tumor whose
+/// stored value differs (the derivation is the algorithm's, not the registrar's).
+fn rederive(ctx: &PatientCtx<'_>, out: &mut PatientFailures, item: &str, output: &str) {
+    let Some(eod) = ctx.tables.eod() else { return };
+    let options = crate::staging::StageOptions { current_year: 2026 };
+    for (i, (t, r)) in ctx.tumors.iter().zip(ctx.recs).enumerate() {
+        let stored = t.get(item).map(|v| v.trim()).unwrap_or("");
+        if stored.is_empty() || r.year.is_none_or(|y| y < 2018) {
+            continue;
+        }
+        let staged = crate::staging::tumor::stage_with(eod, ctx.patient, t, &options);
+        if staged.result != "STAGED" {
+            continue;
+        }
+        let Some(Some(derived)) = staged.outputs.get(output) else {
+            continue;
+        };
+        if derived != stored {
+            out.push((
+                Some(i),
+                Fail {
+                    detail: format!("stored {stored}, the EOD algorithm derives {derived}").into(),
+                    hard: false,
+                },
+            ));
+        }
+    }
+}
+
+/// D06: Derived Summary Grade 2018 [1975] equals what the schema's grade table derives.
+pub fn derived_grade(ctx: &PatientCtx<'_>, out: &mut PatientFailures) {
+    rederive(ctx, out, "derivedSummaryGrade2018", "derived_summary_grade");
+}
+
+/// E10: Derived Summary Stage 2018 [762] equals what the EOD algorithm derives.
+pub fn derived_ss2018(ctx: &PatientCtx<'_>, out: &mut PatientFailures) {
+    rederive(ctx, out, "derivedSummaryStage2018", "ss2018_derived");
 }
