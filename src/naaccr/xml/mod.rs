@@ -85,7 +85,7 @@ impl IdTable {
         t
     }
 
-    fn hash(bytes: &[u8]) -> u64 {
+    pub(crate) fn hash(bytes: &[u8]) -> u64 {
         use std::hash::Hasher;
         let mut h = IdHasher::default();
         h.write(bytes);
@@ -93,11 +93,15 @@ impl IdTable {
     }
 
     pub(crate) fn get(&self, id: &[u8]) -> Option<usize> {
+        self.get_hashed(Self::hash(id), id)
+    }
+
+    /// [`IdTable::get`] with `h == IdTable::hash(id)` computed beforehand.
+    pub(crate) fn get_hashed(&self, h: u64, id: &[u8]) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let h = Self::hash(id);
         let fp = h >> 32;
         let mut at = h as usize & mask;
         loop {
