@@ -183,12 +183,12 @@ impl<W: Write> NaaccrXmlWriter<W> {
     }
 
     fn write_items(&mut self, items: &Items, level: Level, _depth: usize) {
-        // Two passes. The first only loads each id and hashes it, and loads each value's first
-        // byte: the id and value strings are separate heap blocks that are rarely cached, and
-        // in this short loop with no data-dependent branches the CPU overlaps their misses,
-        // where the lookup loop, one item at a time, waited for each (60% of the lookup time
-        // was that one load in profiles).
-        let mut pending: Vec<(u64, &str, &str)> = Vec::with_capacity(items.len());
+        // Two passes. The first only loads the first byte of each id and value: they are
+        // separate heap blocks that are rarely cached, and in this short loop with no
+        // data-dependent branches the CPU overlaps their misses, where the lookup loop, one
+        // item at a time, waited for each (60% of the lookup time was that one load in
+        // profiles). Hashing in this loop too, or touching in a separate loop, measured slower.
+        let mut pending: Vec<(&str, &str)> = Vec::with_capacity(items.len());
         let mut touched = 0u8;
         for (id, value) in items {
             if value.is_empty() {
@@ -205,14 +205,15 @@ impl<W: Write> NaaccrXmlWriter<W> {
             } else {
                 (id.as_str(), value.as_str())
             };
-            touched ^= value.as_bytes().first().copied().unwrap_or(0);
-            pending.push((IdTable::hash(id.as_bytes()), id, value));
+            touched ^= value.as_bytes().first().copied().unwrap_or(0)
+                ^ id.as_bytes().first().copied().unwrap_or(0);
+            pending.push((id, value));
         }
         std::hint::black_box(touched);
         let mut values: Vec<&str> = Vec::with_capacity(pending.len());
         let mut written = 0u64;
-        for &(h, id, value) in &pending {
-            let position = self.ids.get_hashed(h, id.as_bytes());
+        for &(id, value) in &pending {
+            let position = self.ids.get(id.as_bytes());
             match position.and_then(|p| self.slots[p].as_ref().map(|s| (p, s))) {
                 Some((p, s)) if s.level == level => {
                     // Two ids converted to the same one (v25 `sex`): one item, the later wins.
