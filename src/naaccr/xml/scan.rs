@@ -142,20 +142,40 @@ fn name_end(b: u8) -> bool {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// The first `"` in `b`, eight bytes at a time (ids are short: cheaper than a `memchr` call).
+/// The end of a fast-path id: the first `"` in `b`, or `None` when a byte comes first that
+/// the general path would treat differently (`&` for references, `<`, blanks and controls for
+/// normalisation, non-ASCII for the UTF-8 check). Eight bytes at a time, checking the id in
+/// the same pass (ids are short: cheaper than a `memchr` call).
 fn find_quote(b: &[u8]) -> Option<usize> {
+    let ok = |c: u8| (0x21..0x80).contains(&c) && !matches!(c, b'&' | b'<');
     let mut i = 0;
     while i + 8 <= b.len() {
         let mut w = [0u8; 8];
         w.copy_from_slice(&b[i..i + 8]);
-        let x = u64::from_le_bytes(w) ^ (LO * u64::from(b'"'));
-        let m = x.wrapping_sub(LO) & !x & HI;
+        let x = u64::from_le_bytes(w);
+        let eq = |c: u8| {
+            let y = x ^ (LO * u64::from(c));
+            y.wrapping_sub(LO) & !y
+        };
+        // Borrows only run upwards, so the lowest flagged byte is a true hit.
+        let m = (eq(b'"') | eq(b'&') | eq(b'<') | (x.wrapping_sub(LO * 0x21) & !x) | x) & HI;
         if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
+            let j = i + (m.trailing_zeros() / 8) as usize;
+            return (b[j] == b'"').then_some(j);
         }
         i += 8;
     }
-    b[i..].iter().position(|&c| c == b'"').map(|k| i + k)
+    while i < b.len() {
+        let c = b[i];
+        if c == b'"' {
+            return Some(i);
+        }
+        if !ok(c) {
+            return None;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The end of an item value (its `<`) and whether the value holds a control character, `&`
@@ -434,9 +454,7 @@ impl<R: Read> Scanner<R> {
             return Fast::No;
         };
         let id_end = id_start + id_len;
-        // Dictionary ids are alphanumeric; anything else (references, blanks) is left to the
-        // general path, which decodes and trims attribute values.
-        if id_len == 0 || !b[id_start..id_end].iter().all(u8::is_ascii_alphanumeric) {
+        if id_len == 0 {
             return Fast::No;
         }
         let (line, column) = (self.line, self.column_at(self.pos));
@@ -1012,6 +1030,24 @@ fn char_ref(name: &str) -> Result<char, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_ids() {
+        assert_eq!(find_quote(b"primarySite\">C504"), Some(11));
+        assert_eq!(find_quote(b"x\""), Some(1));
+        assert_eq!(find_quote(b"abc_def-ghi.jk\""), Some(14));
+        for bad in [
+            &b"a&amp;b\""[..],
+            b"long id with blank\"",
+            b" lead\"",
+            b"tab\there\"",
+            b"caf\xc3\xa9 long name\"",
+            b"a<b\"",
+            b"no quote at all here",
+        ] {
+            assert_eq!(find_quote(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn value_ends() {
