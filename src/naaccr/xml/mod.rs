@@ -98,6 +98,29 @@ fn id_words(b: &[u8]) -> (u64, u64) {
     }
 }
 
+/// Whether two keys of the same length over 16 bytes, whose first and last eight bytes are
+/// equal, are equal: word compares (a `memcmp` call was 5% of reading).
+fn same_middle(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() || n < 16 {
+        return a == b;
+    }
+    let word = |s: &[u8], j: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[j..j + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut i = 8;
+    while i < n - 8 {
+        let j = i.min(n - 16);
+        if word(a, j) != word(b, j) {
+            return false;
+        }
+        i += 8;
+    }
+    true
+}
+
 impl IdTable {
     /// The table for `keys`, whose position is the value looked up; of equal keys the first
     /// is found.
@@ -151,7 +174,7 @@ impl IdTable {
             }
             if s.head == head && s.tail == tail && s.len as usize == id.len() {
                 let k = (s.index - 1) as usize;
-                if id.len() <= 16 || self.long_key(k) == Some(id) {
+                if id.len() <= 16 || self.long_key(k).is_some_and(|key| same_middle(key, id)) {
                     return Some(k);
                 }
             }
@@ -183,13 +206,19 @@ mod tests {
         let keys = [
             "", "a", "ab", "abc", "abcd", "abcde", "abcdefg", "abcdefgh", "abcdefghi",
             "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghXjklmnopq", "abcdefghYjklmnopq",
-            "same", "same",
+            "same", "same", "abcdefghijklmnopqrstuvwxyz0123456789",
         ];
         let t = IdTable::new(keys);
         for (n, k) in keys.iter().enumerate().take(13) {
             assert_eq!(t.get(k.as_bytes()), Some(n), "{k}");
         }
         assert_eq!(t.get(b"same"), Some(13));
+        assert_eq!(t.get(b"abcdefghijklmnopqrstuvwxyz0123456789"), Some(15));
+        for i in 8..28 {
+            let mut k = *b"abcdefghijklmnopqrstuvwxyz0123456789";
+            k[i] = b'_';
+            assert_eq!(t.get(&k), None);
+        }
         for k in ["b", "abdc", "abcdefghZjklmnopq", "abcdefghijklmnopqr", "bcdefghi"] {
             assert_eq!(t.get(k.as_bytes()), None, "{k}");
         }

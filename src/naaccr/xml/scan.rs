@@ -148,22 +148,25 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// the same pass (ids are short: cheaper than a `memchr` call).
 fn find_quote(b: &[u8]) -> Option<usize> {
     let ok = |c: u8| (0x21..0x80).contains(&c) && !matches!(c, b'&' | b'<');
+    // Sixteen bytes a step: most ids end in the first, which saves a mispredicted loop exit.
+    const LO2: u128 = (LO as u128) << 64 | LO as u128;
+    const HI2: u128 = (HI as u128) << 64 | HI as u128;
     let mut i = 0;
-    while i + 8 <= b.len() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&b[i..i + 8]);
-        let x = u64::from_le_bytes(w);
+    while i + 16 <= b.len() {
+        let mut w = [0u8; 16];
+        w.copy_from_slice(&b[i..i + 16]);
+        let x = u128::from_le_bytes(w);
         let eq = |c: u8| {
-            let y = x ^ (LO * u64::from(c));
-            y.wrapping_sub(LO) & !y
+            let y = x ^ (LO2 * u128::from(c));
+            y.wrapping_sub(LO2) & !y
         };
         // Borrows only run upwards, so the lowest flagged byte is a true hit.
-        let m = (eq(b'"') | eq(b'&') | eq(b'<') | (x.wrapping_sub(LO * 0x21) & !x) | x) & HI;
+        let m = (eq(b'"') | eq(b'&') | eq(b'<') | (x.wrapping_sub(LO2 * 0x21) & !x) | x) & HI2;
         if m != 0 {
             let j = i + (m.trailing_zeros() / 8) as usize;
             return (b[j] == b'"').then_some(j);
         }
-        i += 8;
+        i += 16;
     }
     while i < b.len() {
         let c = b[i];
@@ -176,6 +179,29 @@ fn find_quote(b: &[u8]) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// `b.starts_with(p)` for the fast-path tags (4 to 16 bytes) as word compares: the library
+/// call it compiles to was 4% of reading.
+#[inline(always)]
+fn starts_with_word(b: &[u8], p: &[u8]) -> bool {
+    let n = p.len();
+    if b.len() < n || !(4..=16).contains(&n) {
+        return b.starts_with(p);
+    }
+    let word = |s: &[u8], i: usize| -> u64 {
+        if n >= 8 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&s[i..i + 8]);
+            u64::from_le_bytes(w)
+        } else {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&s[i..i + 4]);
+            u64::from(u32::from_le_bytes(w))
+        }
+    };
+    let k = if n >= 8 { 8 } else { 4 };
+    word(b, 0) == word(p, 0) && word(b, n - k) == word(p, n - k)
 }
 
 /// The end of an item value (its `<`) and whether the value holds a control character, `&`
@@ -446,7 +472,7 @@ impl<R: Read> Scanner<R> {
 
     fn fast_item_at(&mut self) -> Fast {
         let b = &self.buf[self.pos..self.end];
-        if !b.starts_with(FAST_OPEN) {
+        if !starts_with_word(b, FAST_OPEN) {
             return Fast::No;
         }
         let id_start = FAST_OPEN.len();
@@ -481,7 +507,7 @@ impl<R: Read> Scanner<R> {
         if b.len() - lt < FAST_CLOSE.len() {
             return Fast::NeedMore(v_start);
         }
-        if &b[lt..lt + FAST_CLOSE.len()] != FAST_CLOSE {
+        if !starts_with_word(&b[lt..], FAST_CLOSE) {
             return Fast::No;
         }
         if needs_decode {
@@ -1030,6 +1056,17 @@ fn char_ref(name: &str) -> Result<char, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_prefixes() {
+        assert!(starts_with_word(b"<Item naaccrId=\"x\">", FAST_OPEN));
+        assert!(!starts_with_word(b"<Item naaccrID=\"x\">", FAST_OPEN));
+        assert!(!starts_with_word(b"<Item naaccrId=", FAST_OPEN));
+        assert!(starts_with_word(b"</Item>\n", FAST_CLOSE));
+        assert!(!starts_with_word(b"</Itex>\n", FAST_CLOSE));
+        assert!(!starts_with_word(b"</Iten>", FAST_CLOSE));
+        assert!(!starts_with_word(b"<Item", FAST_CLOSE));
+    }
 
     #[test]
     fn fast_ids() {
