@@ -204,9 +204,22 @@ mod tests {
         assert_eq!(IdTable::default().get(b"x"), None);
         // Every length class, and long keys that differ only in the middle.
         let keys = [
-            "", "a", "ab", "abc", "abcd", "abcde", "abcdefg", "abcdefgh", "abcdefghi",
-            "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghXjklmnopq", "abcdefghYjklmnopq",
-            "same", "same", "abcdefghijklmnopqrstuvwxyz0123456789",
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghXjklmnopq",
+            "abcdefghYjklmnopq",
+            "same",
+            "same",
+            "abcdefghijklmnopqrstuvwxyz0123456789",
         ];
         let t = IdTable::new(keys);
         for (n, k) in keys.iter().enumerate().take(13) {
@@ -219,7 +232,13 @@ mod tests {
             k[i] = b'_';
             assert_eq!(t.get(&k), None);
         }
-        for k in ["b", "abdc", "abcdefghZjklmnopq", "abcdefghijklmnopqr", "bcdefghi"] {
+        for k in [
+            "b",
+            "abdc",
+            "abcdefghZjklmnopq",
+            "abcdefghijklmnopqr",
+            "bcdefghi",
+        ] {
             assert_eq!(t.get(k.as_bytes()), None, "{k}");
         }
     }

@@ -67,6 +67,8 @@ struct Slot {
     prefix: std::ops::Range<usize>,
 }
 
+type RecordMap = (Arc<[Box<str>]>, Vec<u32>);
+
 /// The streaming writer: [`NaaccrXmlWriter::new`] writes the root and its items, then
 /// [`NaaccrXmlWriter::write_patient`] once per patient, then [`NaaccrXmlWriter::finish`].
 pub struct NaaccrXmlWriter<W: Write> {
@@ -84,7 +86,7 @@ pub struct NaaccrXmlWriter<W: Write> {
     value_of: Vec<u32>,
     /// For [`NaaccrXmlWriter::write_record`]: the reader's item names (kept, so the pointer
     /// identifies them) and each one's dictionary position (`u32::MAX`: not in it).
-    record_map: Option<(Arc<[Box<str>]>, Vec<u32>)>,
+    record_map: Option<RecordMap>,
     stats: WriteStats,
 }
 
@@ -508,10 +510,12 @@ mod tests {
         use super::super::reader::{NaaccrXmlReader, PatientRecord, UnknownItems};
         let mut p = sample();
         p.items.insert("madeUpItem".into(), "x".into());
-        p.tumors[0].items.insert("nameLast".into(), "wrong level".into());
+        p.tumors[0]
+            .items
+            .insert("nameLast".into(), "wrong level".into());
         p.tumors.push(Tumor::default());
-        let mut w = NaaccrXmlWriter::new(Vec::new(), &WriterOptions::default(), &Items::new())
-            .unwrap();
+        let mut w =
+            NaaccrXmlWriter::new(Vec::new(), &WriterOptions::default(), &Items::new()).unwrap();
         w.write_patient(&p).unwrap();
         let xml = w.finish().unwrap().0;
         for options in [
@@ -548,18 +552,11 @@ mod tests {
                     (String::from_utf8(out).unwrap(), stats)
                 };
                 let a = out(false, &mut r);
-                let mut r = NaaccrXmlReader::new(&xml[..], &set, read_again(unknown_items)).unwrap();
+                let mut r = NaaccrXmlReader::new(&xml[..], &set, read).unwrap();
                 let b = out(true, &mut r);
                 assert_eq!(a, b);
                 assert!(a.0.contains("textRemarks") != (options.record_type == RecordType::I));
             }
-        }
-    }
-
-    fn read_again(unknown_items: super::super::reader::UnknownItems) -> ReaderOptions {
-        ReaderOptions {
-            unknown_items,
-            ..ReaderOptions::default()
         }
     }
 
