@@ -1,6 +1,7 @@
 //! Throughput and memory of the NAACCR XML writer and validating reader on a generated
 //! v26 abstract file of 100,000 tumors (60-150 items each, values valid for their dictionary
-//! definitions). Run: `cargo bench --bench naaccr_xml` (`NAACCR_BENCH_TUMORS=n` to resize).
+//! definitions), writing from `Patient` maps and from `PatientRecord`s. Run:
+//! `cargo bench --bench naaccr_xml` (`NAACCR_BENCH_TUMORS=n` to resize).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs::File;
@@ -230,6 +231,44 @@ fn main() {
         stats.tumors as f64 / st, stats.items as f64 / st, stats.bytes as f64 / 1e6 / st,
         stats.tumors as f64 / sc, stats.bytes as f64 / 1e6 / sc
     );
+
+    // The same from `PatientRecord`s (what a reader hands out, and an export could keep):
+    // the pool written once and read back into records.
+    let mut w = NaaccrXmlWriter::new(Vec::new(), &options, &Items::new()).unwrap();
+    for p in &pool {
+        w.write_patient(p).unwrap();
+    }
+    let (xml, _) = w.finish().unwrap();
+    let set = DictionarySet::builtin();
+    let mut reader = NaaccrXmlReader::new(&xml[..], &set, ReaderOptions::default()).unwrap();
+    let mut records = Vec::new();
+    let mut rec = PatientRecord::new();
+    while reader.next_patient_into(&mut rec).unwrap() {
+        records.push(rec.clone());
+    }
+    drop(reader);
+    drop(xml);
+    let (t, c) = (Instant::now(), cpu());
+    let mut w = NaaccrXmlWriter::new(std::io::sink(), &options, &Items::new()).unwrap();
+    let mut written = 0usize;
+    'records: loop {
+        for r in &records {
+            if written + r.tumor_count() > tumors {
+                break 'records;
+            }
+            w.write_record(r).unwrap();
+            written += r.tumor_count();
+        }
+    }
+    let (_, stats) = w.finish().unwrap();
+    let (st, sc) = (t.elapsed().as_secs_f64(), cpu() - c);
+    println!(
+        "write records (to io::sink): {} tumors / {} items, {:.1} MB in {:.2} s wall ({:.2} s CPU) = {:.0} tumors/s, {:.1} MB/s (per CPU second: {:.0} tumors/s, {:.1} MB/s)",
+        stats.tumors, stats.items, stats.bytes as f64 / 1e6, st, sc,
+        stats.tumors as f64 / st, stats.bytes as f64 / 1e6 / st,
+        stats.tumors as f64 / sc, stats.bytes as f64 / 1e6 / sc
+    );
+    drop(records);
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.xml");

@@ -151,19 +151,19 @@ pub struct Patient {
 }
 
 /// Marks a record slot whose id is not in the dictionaries (kept with `UnknownItems::Keep`).
-const UNKNOWN_ID: u32 = 1 << 31;
+pub(super) const UNKNOWN_ID: u32 = 1 << 31;
 
 #[derive(Debug, Clone, Copy)]
-struct Slot {
-    name: u32,
-    start: usize,
-    end: usize,
+pub(super) struct Slot {
+    pub(super) name: u32,
+    pub(super) start: usize,
+    pub(super) end: usize,
 }
 
 #[derive(Debug, Clone)]
-struct TumorSlot {
-    line: u64,
-    items: std::ops::Range<usize>,
+pub(super) struct TumorSlot {
+    pub(super) line: u64,
+    pub(super) items: std::ops::Range<usize>,
 }
 
 /// One patient as a flat record that [`NaaccrXmlReader::next_patient_into`] refills in place:
@@ -176,13 +176,13 @@ pub struct PatientRecord {
     pub line: u64,
     /// Non-fatal errors found in the patient and its tumors.
     pub errors: Vec<XmlError>,
-    names: Arc<[Box<str>]>,
-    unknown_names: Vec<Box<str>>,
-    slots: Vec<Slot>,
+    pub(super) names: Arc<[Box<str>]>,
+    pub(super) unknown_names: Vec<Box<str>>,
+    pub(super) slots: Vec<Slot>,
     /// Values, UTF-8 (checked or decoded by the reader).
-    text: Vec<u8>,
-    patient_items: usize,
-    tumors: Vec<TumorSlot>,
+    pub(super) text: Vec<u8>,
+    pub(super) patient_items: usize,
+    pub(super) tumors: Vec<TumorSlot>,
 }
 
 /// The items of a patient or tumor of a [`PatientRecord`], as `(naaccrId, value)` in document
