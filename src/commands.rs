@@ -12,7 +12,7 @@ use serde_json::json;
 use cancer_registry::audit::{self, Action, Actor, Event};
 use cancer_registry::auth::FacilityScope;
 use cancer_registry::db::{self, Db};
-use cancer_registry::edits::{store, ReferenceTables};
+use cancer_registry::edits::ReferenceTables;
 use cancer_registry::naaccr::dictionary_xml::DictionarySet;
 use cancer_registry::naaccr::xml::{maybe_gunzip, ExportVersion};
 use cancer_registry::naaccr::RecordType;
@@ -127,41 +127,16 @@ pub fn import_file(
     let actor = operator();
     let mut conn = db.conn()?;
     let report = db::transaction(&mut conn, |conn| {
-        let mut applied_report = report.clone();
-        let mut events = Vec::new();
-        import::walk(
+        Ok::<_, anyhow::Error>(import::apply_file(
+            conn,
             open(&apply)?,
             dictionaries,
             &scope,
             &options,
-            &mut ImportReport::default(),
-            |fp| {
-                let a = import::apply_patient(
-                    conn,
-                    &scope,
-                    fp,
-                    options.file_name.as_deref(),
-                    &mut applied_report,
-                )?;
-                if a.created
-                    || a.updated
-                    || !a.tumors_created.is_empty()
-                    || !a.tumors_updated.is_empty()
-                {
-                    store::refresh_patient(conn, &a.patient.id, tables)?;
-                    events.push(Event {
-                    action: if a.created { Action::Create } else { Action::Update },
-                    entity: "patient",
-                    entity_id: Some(a.patient.id),
-                    details: json!({ "import": applied_report.id, "tumorsCreated": a.tumors_created, "tumorsUpdated": a.tumors_updated }),
-                });
-                }
-                Ok(())
-            },
-        )?;
-        audit::record_all(conn, &actor, events)?;
-        import::record(conn, &applied_report, &actor.sub)?;
-        Ok::<_, anyhow::Error>(applied_report)
+            &report,
+            tables,
+            &actor,
+        )?)
     })?;
     apply.finish_and_clear();
     Ok(report)

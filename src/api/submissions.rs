@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::refresh;
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, page_size};
 use super::AppState;
@@ -23,7 +22,6 @@ use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
 use crate::submissions::import::{self, ImportOptions, ImportReport};
 use crate::submissions::jobs::{self, NewSubmission, Submission};
-use crate::submissions::Error as SubmissionError;
 
 /// A submission to build.
 #[derive(Deserialize, ToSchema)]
@@ -429,52 +427,16 @@ pub async fn create_import(
                 return Err(ApiError::Rejected(problems));
             }
             // Runs inside this write transaction: the whole file or nothing.
-            let mut events = Vec::new();
-            let mut patients = Vec::new();
-            let mut applied_report = report.clone();
-            import::walk(
+            let applied_report = import::apply_file(
+                conn,
                 open(&path)?,
                 &dictionaries,
                 &scope,
                 &options,
-                &mut ImportReport::default(),
-                |fp| {
-                    let applied = import::apply_patient(
-                        conn,
-                        &scope,
-                        fp,
-                        options.file_name.as_deref(),
-                        &mut applied_report,
-                    )?;
-                    if applied.created
-                        || applied.updated
-                        || !applied.tumors_created.is_empty()
-                        || !applied.tumors_updated.is_empty()
-                    {
-                        events.push(Event {
-                            action: if applied.created {
-                                Action::Create
-                            } else {
-                                Action::Update
-                            },
-                            entity: "patient",
-                            entity_id: Some(applied.patient.id.clone()),
-                            details: json!({
-                                "import": applied_report.id,
-                                "tumorsCreated": applied.tumors_created,
-                                "tumorsUpdated": applied.tumors_updated,
-                            }),
-                        });
-                        patients.push(applied.patient.id);
-                    }
-                    Ok::<_, SubmissionError>(())
-                },
+                &report,
+                tables.as_deref(),
+                &actor,
             )?;
-            for p in &patients {
-                refresh(conn, &tables, p)?;
-            }
-            audit::record_all(conn, &actor, events)?;
-            import::record(conn, &applied_report, &caller.sub)?;
             Ok::<_, ApiError>(applied_report)
         })
         .await?;

@@ -403,3 +403,68 @@ pub fn record(conn: &mut DbConn, report: &ImportReport, created_by: &str) -> Res
         .execute(conn)?;
     Ok(())
 }
+
+/// Applies a validated file (call inside one write transaction): every patient is created or
+/// updated, its edits rerun, and its change audited as it goes, so memory stays flat.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_file<R: BufRead>(
+    conn: &mut DbConn,
+    input: R,
+    dictionaries: &DictionarySet,
+    scope: &FacilityScope,
+    options: &ImportOptions,
+    report: &ImportReport,
+    tables: Option<&crate::edits::ReferenceTables>,
+    actor: &crate::audit::Actor,
+) -> Result<ImportReport, Error> {
+    use crate::audit::{self, Action, Event};
+    let mut applied_report = report.clone();
+    let problems = walk(
+        input,
+        dictionaries,
+        scope,
+        options,
+        &mut ImportReport::default(),
+        |fp| {
+            let a = apply_patient(
+                conn,
+                scope,
+                fp,
+                options.file_name.as_deref(),
+                &mut applied_report,
+            )?;
+            if a.created
+                || a.updated
+                || !a.tumors_created.is_empty()
+                || !a.tumors_updated.is_empty()
+            {
+                crate::edits::store::refresh_patient(conn, &a.patient.id, tables)?;
+                audit::record(
+                    conn,
+                    actor,
+                    Event {
+                        action: if a.created {
+                            Action::Create
+                        } else {
+                            Action::Update
+                        },
+                        entity: "patient",
+                        entity_id: Some(a.patient.id),
+                        details: serde_json::json!({
+                            "import": applied_report.id,
+                            "tumorsCreated": a.tumors_created,
+                            "tumorsUpdated": a.tumors_updated,
+                        }),
+                    },
+                )?;
+            }
+            Ok(())
+        },
+    )?;
+    // The file was validated before; a problem now means it changed under us.
+    if !problems.is_empty() {
+        return Err(Error::Rejected(problems));
+    }
+    record(conn, &applied_report, &actor.sub)?;
+    Ok(applied_report)
+}
