@@ -500,6 +500,45 @@ pub fn page_by_patient(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<Tumor>, Error> {
+    // The cursor is split into "rest of this patient" and "later patients": each is a range
+    // scan of the (patient_id, id) index, where one OR condition made the planners scan from
+    // the start on every page.
+    let mut rows = match after {
+        Some((p, t)) => {
+            let mut same = export_query(scope, filter, facilities)
+                .filter(tumors::patient_id.eq(p.to_string()))
+                .filter(tumors::id.gt(t.to_string()))
+                .order((tumors::patient_id.asc(), tumors::id.asc()))
+                .limit(limit)
+                .select(TumorRow::as_select())
+                .load(conn)?;
+            let rest = limit - same.len() as i64;
+            if rest > 0 {
+                same.extend(
+                    export_query(scope, filter, facilities)
+                        .filter(tumors::patient_id.gt(p.to_string()))
+                        .order((tumors::patient_id.asc(), tumors::id.asc()))
+                        .limit(rest)
+                        .select(TumorRow::as_select())
+                        .load(conn)?,
+                );
+            }
+            same
+        }
+        None => export_query(scope, filter, facilities)
+            .order((tumors::patient_id.asc(), tumors::id.asc()))
+            .limit(limit)
+            .select(TumorRow::as_select())
+            .load(conn)?,
+    };
+    Ok(rows.drain(..).map(Tumor::from).collect())
+}
+
+fn export_query<'a>(
+    scope: &FacilityScope,
+    filter: &Filter,
+    facilities: Option<&[String]>,
+) -> tumors::BoxedQuery<'a, crate::db::MultiBackend> {
     let mut query = tumors::table.into_boxed();
     if let FacilityScope::Only(list) = scope {
         query = query.filter(tumors::facility_id.eq_any(list.clone()));
@@ -516,17 +555,5 @@ pub fn page_by_patient(
     if let Some(v) = filter.status {
         query = query.filter(tumors::status.eq(v.as_str()));
     }
-    if let Some((p, t)) = after {
-        query = query.filter(
-            tumors::patient_id.gt(p.to_string()).or(tumors::patient_id
-                .eq(p.to_string())
-                .and(tumors::id.gt(t.to_string()))),
-        );
-    }
-    let rows: Vec<TumorRow> = query
-        .order((tumors::patient_id.asc(), tumors::id.asc()))
-        .limit(limit)
-        .select(TumorRow::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(Tumor::from).collect())
+    query
 }

@@ -1,0 +1,2 @@
+DROP INDEX tumors_patient;
+CREATE INDEX tumors_patient ON tumors (patient_id);
