@@ -62,7 +62,8 @@ wrk.body = io.open("$work/check.json"):read("*a")
 LUA
 run() {
   echo "== $1"
-  wrk -t2 -c"$conns" -d"${seconds}s" --latency -s "$2" "$3" | grep -E 'Requests/sec|50%|99%|Non-2xx'
+  local threads=$(( conns < 2 ? conns : 2 ))
+  wrk -t"$threads" -c"$conns" -d"${seconds}s" --latency -s "$2" "$3" | grep -E '^ +(50|99)%|Requests/sec|Non-2xx'
 }
 run "GET one tumor" "$work/auth.lua" "$base/tumors/$tumor"
 run "GET tumor list, filtered" "$work/auth.lua" "$base/tumors?dxYearFrom=2018&status=draft&limit=50"
