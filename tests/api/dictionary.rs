@@ -156,3 +156,76 @@ async fn dictionary_endpoint(app: TestApp) {
         .all(|i| i.level != Level::Root || i.number < 100));
 }
 both_backends!(dictionary_endpoint, dictionary_endpoint);
+
+/// The code tables written into the source agree with the NAACCR v26 lookups
+/// (`reference/naaccr-lookups/naaccr-lookups-260.zip`), but for deliberate differences: behavior
+/// 6 (metastatic) is never reported to registries, Race 1 cannot be 88 ("no further race",
+/// which only Race 2-5 take), and the record types L and U of the lookup are not NAACCR XML
+/// record types.
+#[test]
+fn code_tables_match_the_naaccr_lookups() {
+    let Some(zip) = shared_file("reference/naaccr-lookups/naaccr-lookups-260.zip") else {
+        return;
+    };
+    let deliberate: &[(&str, &str)] = &[
+        ("behaviorCodeIcdO3", "6"),
+        ("race1", "88"),
+        ("recordType", "L"),
+        ("recordType", "U"),
+    ];
+    let mut compared = 0;
+    for item in [
+        "sexAssignedAtBirth",
+        "vitalStatus",
+        "laterality",
+        "behaviorCodeIcdO3",
+        "diagnosticConfirmation",
+        "classOfCase",
+        "maritalStatusAtDx",
+        "spanishHispanicOrigin",
+        "race1",
+        "race2",
+        "race3",
+        "race4",
+        "race5",
+        "cancerStatus",
+        "followUpSource",
+        "nextFollowUpSource",
+        "typeOfReportingSource",
+        "recurrenceType1st",
+        "recordType",
+    ] {
+        let out = match std::process::Command::new("unzip")
+            .arg("-p")
+            .arg(&zip)
+            .arg(format!("naaccr-lookups-260/{item}.csv"))
+            .output()
+        {
+            Ok(o) if o.status.success() => o.stdout,
+            Ok(o) => panic!(
+                "{item}: not in the lookups: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(_) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "unzip is needed in CI"
+                );
+                eprintln!("SKIP: unzip is not installed");
+                return;
+            }
+        };
+        let mut published: Vec<String> = String::from_utf8_lossy(&out)
+            .lines()
+            .filter_map(|l| l.split(',').next())
+            .map(|c| c.trim_matches('"').to_string())
+            .filter(|c| !c.is_empty() && !deliberate.contains(&(item, c.as_str())))
+            .collect();
+        published.sort();
+        let mut ours = codes::code_values(item).unwrap_or_else(|| panic!("{item}: no table"));
+        ours.sort();
+        assert_eq!(ours, published, "{item}");
+        compared += 1;
+    }
+    assert_eq!(compared, 19);
+}
