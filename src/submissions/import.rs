@@ -5,7 +5,8 @@
 //! validity is reported by the edits, as for any exchange file.
 //!
 //! Matching rule: a patient matches an existing patient of the same facility (the Reporting
-//! Facility [540] of its first tumor, else the import's default facility) with the same
+//! Facility [540] of its first tumor, else the import's default facility, else the caller's
+//! only facility, else for central staff [`UNKNOWN_FACILITY`]) with the same
 //! Patient ID Number [20]; without a patient id number it is always new. A tumor matches a
 //! tumor of the matched patient with the same Reporting Facility [540] and, in order of
 //! preference, the same Accession Number--Hosp [550] and Sequence Number--Hospital [560], else
@@ -28,6 +29,10 @@ use crate::naaccr::convert::{patient_to_v26, ConversionReport};
 use crate::naaccr::dictionary_xml::DictionarySet;
 use crate::naaccr::xml::{self, NaaccrXmlReader, ReaderOptions};
 use crate::naaccr::{Items, Level};
+
+/// The Reporting Facility given to records of a file that names none, imported by a caller
+/// who covers every facility and gave no `facility`.
+pub const UNKNOWN_FACILITY: &str = "0000000000";
 
 /// At most this many problems are listed; the count says how many there were.
 const MAX_PROBLEMS: usize = 1000;
@@ -192,9 +197,12 @@ pub fn walk<R: BufRead>(
             .tumors
             .iter()
             .find_map(|t| t.items.get(FACILITY_ITEM).cloned());
+        // Central staff importing a file whose tumors name no facility, without `?facility=`,
+        // file its patients under the "unknown facility" id rather than refusing a valid file.
         let facility = named
             .or_else(|| options.default_facility.clone())
-            .or_else(|| scope.single().map(str::to_string));
+            .or_else(|| scope.single().map(str::to_string))
+            .or_else(|| matches!(scope, FacilityScope::All).then(|| UNKNOWN_FACILITY.to_string()));
         let Some(facility) = facility else {
             push(&mut problems, problem(Some(p.line), None, Some(FACILITY_ITEM), "required", "no Reporting Facility [540] on the tumors and no default facility: pass ?facility=".into()));
             continue;

@@ -520,3 +520,24 @@ both_backends!(
     submission_scope_and_validation,
     submission_scope_and_validation
 );
+
+async fn central_staff_import_without_a_facility(app: TestApp) {
+    let manager = app.token(Role::Manager, None);
+    let Some(body) = read_shared("naaccr/validity/valid/valid_standard-file-3.xml") else {
+        return;
+    };
+    let r = import(&app, &manager, "", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["patientsCreated"], 1);
+    let p = app.get("/api/v1/patients", &manager).await;
+    assert_eq!(p.body["data"][0]["facilityId"], "0000000000");
+    // A registrar of several facilities must say which one.
+    let both = app.token(Role::Registrar, Some(&[FACILITY_A, FACILITY_B]));
+    let body = read_shared("naaccr/validity/valid/valid_standard-file-3.xml").unwrap();
+    let r = import(&app, &both, "", body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+both_backends!(
+    central_staff_import_without_a_facility,
+    central_staff_import_without_a_facility
+);
