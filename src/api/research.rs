@@ -163,6 +163,12 @@ pub async fn get_request(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Approval {
     /// Last day of data use, YYYY-MM-DD, in the future.
+    #[serde(
+        alias = "expiresAt",
+        alias = "expiry",
+        alias = "dataUseExpiry",
+        alias = "expires"
+    )]
     pub expires_on: String,
     pub reason: Option<String>,
 }

@@ -24,16 +24,23 @@ use crate::naaccr::PartialDate;
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeathRecord {
+    #[serde(alias = "lastName")]
     pub name_last: Option<String>,
+    #[serde(alias = "firstName")]
     pub name_first: Option<String>,
     /// CCYYMMDD.
+    #[serde(alias = "birthDate")]
     pub date_of_birth: Option<String>,
+    #[serde(alias = "sexAssignedAtBirth")]
     pub sex: Option<String>,
     /// Nine digits, when present.
+    #[serde(alias = "socialSecurityNumber")]
     pub ssn: Option<String>,
     /// CCYYMMDD.
+    #[serde(alias = "deathDate")]
     pub date_of_death: String,
     /// ICD-10 underlying cause, e.g. C509.
+    #[serde(alias = "cause")]
     pub cause_of_death: Option<String>,
     /// State (2 letters) or country (3 letters) of death.
     pub place_of_death: Option<String>,
@@ -265,7 +272,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<DeathRecord>, Error> {
         return Err(invalid("body", "required", "the CSV has no header row"));
     };
     let key = |h: &str| h.trim().replace('_', "").to_ascii_lowercase();
-    let columns: Vec<String> = header.iter().map(|h| key(h)).collect();
+    let columns: Vec<String> = header
+        .iter()
+        .map(|h| canonical(&key(h)).to_string())
+        .collect();
     let known = [
         "namelast",
         "namefirst",
@@ -313,7 +323,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<DeathRecord>, Error> {
         for (c, v) in columns.iter().zip(fields) {
             let v = v.trim().to_string();
             let v = (!v.is_empty()).then_some(v);
-            match c.as_str() {
+            match canonical(c) {
                 "namelast" => r.name_last = v,
                 "namefirst" => r.name_first = v,
                 "dateofbirth" => r.date_of_birth = v,
@@ -334,6 +344,20 @@ pub fn parse_csv(text: &str) -> Result<Vec<DeathRecord>, Error> {
         out.push(r);
     }
     Ok(out)
+}
+
+/// The column a header names, accepting the usual other spellings.
+fn canonical(column: &str) -> &str {
+    match column {
+        "lastname" => "namelast",
+        "firstname" => "namefirst",
+        "birthdate" => "dateofbirth",
+        "sexassignedatbirth" => "sex",
+        "socialsecuritynumber" => "ssn",
+        "deathdate" => "dateofdeath",
+        "cause" => "causeofdeath",
+        other => other,
+    }
 }
 
 /// Splits CSV text into rows of fields with their 1-based line numbers (quoted fields may hold
