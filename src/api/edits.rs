@@ -108,14 +108,17 @@ pub struct CheckFailure {
 pub struct CheckResponse {
     pub errors: usize,
     pub warnings: usize,
+    /// The failing edits.
     pub failures: Vec<CheckFailure>,
+    /// Edits that fail but are suppressed by an over-ride flag the abstract sets.
+    pub overridden: Vec<CheckFailure>,
 }
 
 /// Check an abstract without storing it.
 ///
 /// Runs every edit over the given patient and tumors and returns each failure with its edit
-/// id, severity, tumor, items and message (over-ridden failures are returned with
-/// `overridden: true` and not counted). Items are checked against the dictionary first.
+/// id, severity, tumor, items and message (failures an over-ride flag suppresses are listed
+/// apart in `overridden` and not counted). Items are checked against the dictionary first.
 #[utoipa::path(
     tag = "edits",
     request_body = CheckRequest,
@@ -140,23 +143,25 @@ pub async fn check_edits(
     for t in body.tumors {
         tumors.push(checked_items(t.items, Level::Tumor)?);
     }
-    let failures: Vec<CheckFailure> = store::check(&patient, &tumors, &tables)
-        .into_iter()
-        .map(|(tumor_index, failure)| CheckFailure {
-            tumor_index,
-            failure,
-        })
-        .collect();
+    let (overridden, failures): (Vec<CheckFailure>, Vec<CheckFailure>) =
+        store::check(&patient, &tumors, &tables)
+            .into_iter()
+            .map(|(tumor_index, failure)| CheckFailure {
+                tumor_index,
+                failure,
+            })
+            .partition(|f| f.failure.overridden);
     let count = |sev: &str| {
         failures
             .iter()
-            .filter(|f| f.failure.severity == sev && !f.failure.overridden)
+            .filter(|f| f.failure.severity == sev)
             .count()
     };
     Ok(HttpResponse::Ok().json(CheckResponse {
         errors: count("error"),
         warnings: count("warning"),
         failures,
+        overridden,
     }))
 }
 

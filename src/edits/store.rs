@@ -36,7 +36,11 @@ pub struct EditSummary {
     pub status: String,
     pub errors: usize,
     pub warnings: usize,
+    /// The failing edits.
     pub failures: Vec<StoredFailure>,
+    /// Edits that fail but are suppressed by an over-ride flag (kept for the record).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<StoredFailure>,
     pub checked_at: Option<DateTime<Utc>>,
 }
 
@@ -49,13 +53,10 @@ impl EditSummary {
     }
 }
 
-fn summarize(failures: Vec<StoredFailure>, checked_at: Option<DateTime<Utc>>) -> EditSummary {
-    let active = |sev: &str| {
-        failures
-            .iter()
-            .filter(|f| f.severity == sev && !f.overridden)
-            .count()
-    };
+fn summarize(all: Vec<StoredFailure>, checked_at: Option<DateTime<Utc>>) -> EditSummary {
+    let (overridden, failures): (Vec<StoredFailure>, Vec<StoredFailure>) =
+        all.into_iter().partition(|f| f.overridden);
+    let active = |sev: &str| failures.iter().filter(|f| f.severity == sev).count();
     let (errors, warnings) = (active("error"), active("warning"));
     let status = if errors > 0 {
         "errors"
@@ -69,6 +70,7 @@ fn summarize(failures: Vec<StoredFailure>, checked_at: Option<DateTime<Utc>>) ->
         errors,
         warnings,
         failures,
+        overridden,
         checked_at,
     }
 }
@@ -146,14 +148,21 @@ pub fn refresh_patient(
                 errors: 0,
                 warnings: 0,
                 failures: Vec::new(),
+                overridden: Vec::new(),
                 checked_at: None,
             }
         };
         diesel::update(tumors::table.filter(tumors::id.eq(&id)))
             .set((
                 tumors::edit_status.eq(&summary.status),
-                tumors::edit_failures
-                    .eq(serde_json::to_string(&summary.failures).unwrap_or_else(|_| "[]".into())),
+                tumors::edit_failures.eq(serde_json::to_string(
+                    &summary
+                        .failures
+                        .iter()
+                        .chain(&summary.overridden)
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_else(|_| "[]".into())),
                 tumors::edits_checked_at.eq(summary.checked_at.map(|t| t.naive_utc())),
             ))
             .execute(conn)?;
@@ -184,6 +193,7 @@ pub fn summary(conn: &mut DbConn, tumor_id: &str) -> Result<Option<EditSummary>,
                 errors: 0,
                 warnings: 0,
                 failures,
+                overridden: Vec::new(),
                 checked_at: at.map(|t| t.and_utc()),
             },
             Some(_) => summarize(failures, at.map(|t| t.and_utc())),

@@ -205,6 +205,13 @@ async fn overrides_need_a_reviewer_and_a_reason(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(
+        r.body["edits"]["overridden"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|f| f["editId"] == "IF25")),
+        "the override is kept on record: {}",
+        r.body
+    );
+    assert!(
         !failing(&r.body, "IF25"),
         "the override suppresses IF25: {}",
         r.body
