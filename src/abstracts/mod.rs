@@ -55,6 +55,28 @@ pub(crate) fn check_version(
     }
 }
 
+impl<T> Page<T> {
+    /// A page from `limit + 1` rows fetched in id order: the extra row only says another page
+    /// follows, whose cursor is the id of the last row kept.
+    pub(crate) fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: i64,
+        id: impl Fn(&R) -> &str,
+        into: impl Fn(R) -> T,
+    ) -> Page<T> {
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit.max(0) as usize);
+            rows.last().map(|r| id(r).to_string())
+        } else {
+            None
+        };
+        Page {
+            data: rows.into_iter().map(into).collect(),
+            next,
+        }
+    }
+}
+
 /// Clamps a requested page size.
 pub(crate) fn page_limit(limit: Option<i64>) -> i64 {
     limit.unwrap_or(50).clamp(1, 500)

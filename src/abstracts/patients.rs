@@ -203,21 +203,17 @@ pub fn list(
     if let Some(c) = after {
         query = query.filter(patients::id.gt(c.to_string()));
     }
-    let mut rows: Vec<PatientRow> = query
+    let rows: Vec<PatientRow> = query
         .order(patients::id.asc())
         .limit(limit + 1)
         .select(PatientRow::as_select())
         .load(conn)?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
-    Ok(Page {
-        data: rows.into_iter().map(Patient::from).collect(),
-        next,
-    })
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id.as_str(),
+        Patient::from,
+    ))
 }
 
 /// Merges item changes into a patient at the expected version.

@@ -279,21 +279,12 @@ pub fn list(
     if let Some(c) = after {
         query = query.filter(tumors::id.gt(c.to_string()));
     }
-    let mut rows: Vec<TumorRow> = query
+    let rows: Vec<TumorRow> = query
         .order(tumors::id.asc())
         .limit(limit + 1)
         .select(TumorRow::as_select())
         .load(conn)?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
-    Ok(Page {
-        data: rows.into_iter().map(Tumor::from).collect(),
-        next,
-    })
+    Ok(Page::from_rows(rows, limit, |r| r.id.as_str(), Tumor::from))
 }
 
 /// Writes new items and status at `tumor.version`, bumping the version; stale if another
