@@ -33,46 +33,8 @@ const SSF_KEYS: [&str; 25] = [
     "ssf12", "ssf13", "ssf14", "ssf15", "ssf16", "ssf17", "ssf18", "ssf19", "ssf20", "ssf21",
     "ssf22", "ssf23", "ssf24", "ssf25",
 ];
-const OUTPUT_KEYS: [&str; 38] = [
-    "ajcc6_t",
-    "ajcc6_tdescriptor",
-    "ajcc6_n",
-    "ajcc6_ndescriptor",
-    "ajcc6_m",
-    "ajcc6_mdescriptor",
-    "ajcc6_stage",
-    "ajcc7_t",
-    "ajcc7_tdescriptor",
-    "ajcc7_n",
-    "ajcc7_ndescriptor",
-    "ajcc7_m",
-    "ajcc7_mdescriptor",
-    "ajcc7_stage",
-    "t77",
-    "n77",
-    "m77",
-    "ss77",
-    "t2000",
-    "n2000",
-    "m2000",
-    "ss2000",
-    "stor_ajcc6_t",
-    "stor_ajcc6_tdescriptor",
-    "stor_ajcc6_n",
-    "stor_ajcc6_ndescriptor",
-    "stor_ajcc6_m",
-    "stor_ajcc6_mdescriptor",
-    "stor_ajcc6_stage",
-    "stor_ajcc7_t",
-    "stor_ajcc7_tdescriptor",
-    "stor_ajcc7_n",
-    "stor_ajcc7_ndescriptor",
-    "stor_ajcc7_m",
-    "stor_ajcc7_mdescriptor",
-    "stor_ajcc7_stage",
-    "stor_ss77",
-    "stor_ss2000",
-];
+/// The outputs a CS integration line lists: every CS output but the schema number and version.
+const OUTPUT_KEYS: &[&str] = common::CS_OUTPUTS.split_at(2).1;
 /// Debug builds check every N-th line of the big files.
 const DEBUG_SAMPLE: usize = 97;
 

@@ -7,50 +7,6 @@ use serde_json::{Map, Value};
 
 use crate::common;
 
-/// The 40 Collaborative Stage outputs (ENGINE.md §1).
-const CS_OUTPUTS: [&str; 40] = [
-    "schema_number",
-    "csver_derived",
-    "ajcc6_t",
-    "ajcc6_tdescriptor",
-    "ajcc6_n",
-    "ajcc6_ndescriptor",
-    "ajcc6_m",
-    "ajcc6_mdescriptor",
-    "ajcc6_stage",
-    "ajcc7_t",
-    "ajcc7_tdescriptor",
-    "ajcc7_n",
-    "ajcc7_ndescriptor",
-    "ajcc7_m",
-    "ajcc7_mdescriptor",
-    "ajcc7_stage",
-    "t77",
-    "n77",
-    "m77",
-    "ss77",
-    "t2000",
-    "n2000",
-    "m2000",
-    "ss2000",
-    "stor_ajcc6_t",
-    "stor_ajcc6_tdescriptor",
-    "stor_ajcc6_n",
-    "stor_ajcc6_ndescriptor",
-    "stor_ajcc6_m",
-    "stor_ajcc6_mdescriptor",
-    "stor_ajcc6_stage",
-    "stor_ajcc7_t",
-    "stor_ajcc7_tdescriptor",
-    "stor_ajcc7_n",
-    "stor_ajcc7_ndescriptor",
-    "stor_ajcc7_m",
-    "stor_ajcc7_mdescriptor",
-    "stor_ajcc7_stage",
-    "stor_ss77",
-    "stor_ss2000",
-];
-
 fn entries(obj: &Map<String, Value>) -> Vec<(&str, Option<&str>)> {
     obj.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
@@ -116,9 +72,10 @@ fn check_staging(
                             .collect::<Vec<_>>()
                     }) == e.columns
             }),
-            "output_keys_subset_of_cs_outputs" => {
-                r.output.keys().all(|k| CS_OUTPUTS.contains(&k.as_str()))
-            }
+            "output_keys_subset_of_cs_outputs" => r
+                .output
+                .keys()
+                .all(|k| common::CS_OUTPUTS.contains(&k.as_str())),
             "null_output_rule" => {
                 !r.output.is_empty()
                     && r.output
