@@ -260,12 +260,20 @@ pub struct ReferenceTables {
     surgery: Vec<(u16, Vec<SurgeryTable>)>,
     /// The EOD algorithm, to recompute derived items (D06, E10); absent when its ZIP is.
     eod: Option<std::sync::Arc<crate::staging::Algorithm>>,
+    /// The year the EOD algorithm compares diagnosis years with (`CANCER_REGISTRY_CURRENT_YEAR`,
+    /// else the clock), read once at load.
+    current_year: u16,
 }
 
 impl ReferenceTables {
     /// The EOD staging algorithm, when its ZIP is installed with the tables.
     pub fn eod(&self) -> Option<&crate::staging::Algorithm> {
         self.eod.as_deref()
+    }
+
+    /// The year staging compares diagnosis years with.
+    pub fn current_year(&self) -> u16 {
+        self.current_year
     }
 }
 
@@ -505,6 +513,7 @@ impl ReferenceTables {
             .map(std::sync::Arc::new);
         Ok(ReferenceTables {
             eod,
+            current_year: crate::config::current_year().unwrap_or(2026),
             site_type_2022,
             site_type_2015,
             hist_beh,

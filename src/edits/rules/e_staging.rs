@@ -184,7 +184,9 @@ pub fn nodes(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
 /// stored value differs (the derivation is the algorithm's, not the registrar's).
 fn rederive(ctx: &PatientCtx<'_>, out: &mut PatientFailures, item: &str, output: &str) {
     let Some(eod) = ctx.tables.eod() else { return };
-    let options = crate::staging::StageOptions { current_year: 2026 };
+    let options = crate::staging::StageOptions {
+        current_year: ctx.tables.current_year(),
+    };
     for (i, (t, r)) in ctx.tumors.iter().zip(ctx.recs).enumerate() {
         let stored = t.get(item).map(|v| v.trim()).unwrap_or("");
         if stored.is_empty() || r.year.is_none_or(|y| y < 2018) {
