@@ -30,6 +30,15 @@ pub(crate) fn refresh(
     Ok(store::refresh_patient(conn, patient_id, tables.as_deref())?)
 }
 
+/// Reruns the edits of a tumor's patient and returns that tumor's outcome.
+pub(crate) fn refresh_tumor(
+    conn: &mut DbConn,
+    tables: &Option<Arc<ReferenceTables>>,
+    tumor: &crate::abstracts::tumors::Tumor,
+) -> Result<Option<EditSummary>, ApiError> {
+    Ok(refresh(conn, tables, &tumor.patient_id)?.remove(&tumor.id))
+}
+
 /// The failures that block completion, as problem entries.
 pub(crate) fn blocking(summary: &EditSummary) -> Vec<ItemError> {
     summary
@@ -194,9 +203,7 @@ pub async fn run_tumor_edits(
         .db
         .write(move |conn| {
             let tumor = tumors::get(conn, &caller.facilities, &id)?;
-            let mut all = refresh(conn, &tables, &tumor.patient_id)?;
-            let summary = all
-                .remove(&tumor.id)
+            let summary = refresh_tumor(conn, &tables, &tumor)?
                 .ok_or_else(|| ApiError::NotFound(format!("tumor {id} was not found")))?;
             audit::record(
                 conn,

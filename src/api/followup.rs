@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::refresh;
+use super::edits::{refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match};
 use super::tumors::TumorResponse;
@@ -235,8 +235,7 @@ pub async fn set_recurrence(
                     },
                 )?;
             }
-            let mut edits = refresh(conn, &tables, &t.patient_id)?;
-            let e = edits.remove(&t.id);
+            let e = refresh_tumor(conn, &tables, &t)?;
             Ok::<_, ApiError>((t, e))
         })
         .await?;

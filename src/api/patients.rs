@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::refresh;
+use super::edits::{refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match, page_size};
 use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, RawItems};
@@ -404,8 +404,7 @@ pub async fn create_tumor(
                     details: json!({ "patientId": t.patient_id, "items": t.items }),
                 },
             )?;
-            let mut edits = refresh(conn, &tables, &t.patient_id)?;
-            let e = edits.remove(&t.id);
+            let e = refresh_tumor(conn, &tables, &t)?;
             Ok::<_, ApiError>((t, e))
         })
         .await?;

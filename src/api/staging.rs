@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::refresh;
+use super::edits::refresh_tumor;
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag};
 use super::tumors::TumorResponse;
@@ -436,8 +436,7 @@ pub async fn stage_tumor_items(
                 })?;
                 t
             };
-            let mut all = refresh(conn, &tables, &tumor.patient_id)?;
-            let e = all.remove(&tumor.id);
+            let e = refresh_tumor(conn, &tables, &tumor)?;
             Ok::<_, ApiError>((staging, tumor, e))
         })
         .await?;

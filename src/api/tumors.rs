@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::{blocking, refresh};
+use super::edits::{blocking, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match, page_size};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
@@ -351,8 +351,7 @@ pub async fn update_tumor(
                     },
                 )?;
             }
-            let mut edits = refresh(conn, &tables, &t.patient_id)?;
-            let e = edits.remove(&t.id);
+            let e = refresh_tumor(conn, &tables, &t)?;
             Ok::<_, ApiError>((t, e))
         })
         .await?;
@@ -450,8 +449,7 @@ pub async fn set_tumor_status(
             let current = tumors::get(conn, &caller.facilities, &id)?;
             // Only a move the workflow allows is gated; the others fail as conflicts below.
             if change.status == Status::Complete && current.status == Status::Review {
-                let mut all = refresh(conn, &tables, &current.patient_id)?;
-                if let Some(summary) = all.remove(&current.id) {
+                if let Some(summary) = refresh_tumor(conn, &tables, &current)? {
                     let failing = blocking(&summary);
                     if !failing.is_empty() {
                         return Err(ApiError::EditsFailed(failing));
