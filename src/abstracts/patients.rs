@@ -28,8 +28,8 @@ pub struct Patient {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = patients)]
-struct PatientRow {
+#[diesel(table_name = patients, treat_none_as_default_value = false)]
+pub struct PatientRow {
     id: String,
     facility_id: String,
     patient_id_number: Option<String>,
@@ -106,28 +106,98 @@ pub fn create_with(
     items: Items,
     checks: Checks,
 ) -> Result<Patient, Error> {
+    let new = prepare(scope, facility, items, checks)?;
+    diesel::insert_into(patients::table)
+        .values(&new.row)
+        .execute(conn)?;
+    Ok(new.row.into())
+}
+
+/// A checked patient not yet stored (imports store many in one statement).
+#[derive(Insertable)]
+#[diesel(table_name = patients)]
+pub struct NewPatient {
+    #[diesel(embed)]
+    row: PatientRow,
+}
+
+impl NewPatient {
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+
+    pub fn facility_id(&self) -> &str {
+        &self.row.facility_id
+    }
+}
+
+/// Checks a new patient's items and facility and builds its row, without touching the database.
+pub fn prepare(
+    scope: &FacilityScope,
+    facility: Option<String>,
+    items: Items,
+    checks: Checks,
+) -> Result<NewPatient, Error> {
     let facility = resolve_facility(scope, facility, "facilityId")?;
     let errors = items::check_items_with(Level::Patient, &items, checks);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
     let now = Utc::now().naive_utc();
-    let row = PatientRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        facility_id: facility,
-        patient_id_number: items.get("patientIdNumber").cloned(),
-        items: items::to_json(&items),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        date_of_birth: items.get("dateOfBirth").cloned(),
-        vital_status: items.get("vitalStatus").cloned(),
-        date_of_last_contact: items.get("dateOfLastContact").cloned(),
-    };
-    diesel::insert_into(patients::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(row.into())
+    Ok(NewPatient {
+        row: PatientRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            facility_id: facility,
+            patient_id_number: items.get("patientIdNumber").cloned(),
+            items: items::to_json(&items),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            date_of_birth: items.get("dateOfBirth").cloned(),
+            vital_status: items.get("vitalStatus").cloned(),
+            date_of_last_contact: items.get("dateOfLastContact").cloned(),
+        },
+    })
+}
+
+/// Stores prepared patients, several per statement.
+pub fn insert_many(conn: &mut DbConn, new: &[NewPatient]) -> Result<(), Error> {
+    crate::insert_many!(conn, patients::table, new, 1000)?;
+    Ok(())
+}
+
+/// Of the given Patient ID Numbers [20] of one facility, those already stored, with the id of
+/// the first patient holding each (the one an import matches).
+pub fn ids_by_number(
+    conn: &mut DbConn,
+    facility: &str,
+    numbers: &[&str],
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut found = BTreeMap::new();
+    for part in numbers.chunks(500) {
+        // By number alone, on its own index, facility filtered here: with the facility in the
+        // query, both backends walked the facility's patients (SQLite to avoid a sort;
+        // PostgreSQL with a plan made when the table was still empty), which made imports
+        // quadratic.
+        let rows: Vec<(String, Option<String>, String)> = patients::table
+            .filter(patients::patient_id_number.eq_any(part))
+            .select((
+                patients::facility_id,
+                patients::patient_id_number,
+                patients::id,
+            ))
+            .load(conn)?;
+        for (fac, number, id) in rows {
+            let Some(number) = number.filter(|_| fac == facility) else {
+                continue;
+            };
+            let first = found.entry(number).or_insert_with(|| id.clone());
+            if id < *first {
+                *first = id;
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Whether the scope sees the patient: it created it, or sees one of its tumors.

@@ -74,8 +74,8 @@ pub struct Tumor {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = tumors)]
-struct TumorRow {
+#[diesel(table_name = tumors, treat_none_as_default_value = false)]
+pub struct TumorRow {
     id: String,
     patient_id: String,
     facility_id: String,
@@ -158,11 +158,51 @@ pub fn create_with(
     conn: &mut DbConn,
     scope: &FacilityScope,
     patient_id: &str,
-    mut items: Items,
+    items: Items,
     source: Source,
     checks: Checks,
 ) -> Result<Tumor, Error> {
     patients::get(conn, scope, patient_id)?;
+    let new = prepare(scope, patient_id, items, source, checks)?;
+    diesel::insert_into(tumors::table)
+        .values(&new.row)
+        .execute(conn)?;
+    Ok(new.row.into())
+}
+
+/// A checked tumor not yet stored, with the outcome of its edits when known (imports store
+/// many in one statement, edits included, instead of updating each row after).
+#[derive(Insertable)]
+#[diesel(table_name = tumors, treat_none_as_default_value = false)]
+pub struct NewTumor {
+    #[diesel(embed)]
+    row: TumorRow,
+    edit_failures: Option<String>,
+    edits_checked_at: Option<NaiveDateTime>,
+}
+
+impl NewTumor {
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+
+    /// Records the outcome of the tumor's edits: status, failures as JSON, when checked.
+    pub fn set_edits(&mut self, (status, failures, at): (String, String, Option<NaiveDateTime>)) {
+        self.row.edit_status = Some(status);
+        self.edit_failures = Some(failures);
+        self.edits_checked_at = at;
+    }
+}
+
+/// Checks a new tumor of a patient (which the caller has checked the scope sees) and builds its
+/// row, without touching the database. Returns the row and the items as stored.
+pub fn prepare(
+    scope: &FacilityScope,
+    patient_id: &str,
+    mut items: Items,
+    source: Source,
+    checks: Checks,
+) -> Result<NewTumor, Error> {
     let named = items.get(FACILITY_ITEM).cloned();
     let facility = resolve_facility(scope, named, FACILITY_ITEM)?;
     items.insert(FACILITY_ITEM.to_string(), facility.clone());
@@ -190,10 +230,17 @@ pub fn create_with(
         updated_at: now,
         edit_status: None,
     };
-    diesel::insert_into(tumors::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(row.into())
+    Ok(NewTumor {
+        row,
+        edit_failures: None,
+        edits_checked_at: None,
+    })
+}
+
+/// Stores prepared tumors, several per statement.
+pub fn insert_many(conn: &mut DbConn, new: &[NewTumor]) -> Result<(), Error> {
+    crate::insert_many!(conn, tumors::table, new, 500)?;
+    Ok(())
 }
 
 fn find_row(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<TumorRow, Error> {

@@ -66,7 +66,7 @@ impl Actor {
 }
 
 #[derive(Insertable, Queryable, Selectable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 struct AuditRow {
     id: String,
     at: NaiveDateTime,
@@ -106,12 +106,7 @@ pub fn record_all(
             details: e.details.to_string(),
         })
         .collect();
-    // Multi-row VALUES does not compile for the two-backend connection; callers write few rows.
-    for row in &rows {
-        diesel::insert_into(audit_log::table)
-            .values(row)
-            .execute(conn)?;
-    }
+    crate::insert_many!(conn, audit_log::table, rows, 1000)?;
     Ok(())
 }
 

@@ -79,9 +79,11 @@ impl Backend {
             Backend::Postgres(url) => Ok(DbConn::Postgres(PgConnection::establish(url)?)),
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                // Busy timeout first: the other pragmas may already need the lock.
+                // Busy timeout first: the other pragmas may already need the lock. A 32 MiB page
+                // cache (default 2 MiB) keeps a large import's index pages in memory instead of
+                // re-reading them from the WAL; it is a bound, not an allocation.
                 conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
                 )?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -288,4 +290,35 @@ pub fn revert_all(backend: &Backend) -> Result<usize, DbError> {
         reverted += 1;
     }
     Ok(reverted)
+}
+
+/// Inserts rows with multi-row INSERTs, `chunk` rows per statement. The two-backend connection
+/// cannot build a multi-row INSERT, so this goes through the concrete connection; bulk writes
+/// (imports, audit batches) need it, as one statement per row costs a round trip each on
+/// PostgreSQL. Keep `chunk` times the columns under SQLite's 32,766 bound parameters.
+#[macro_export]
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {{
+        use diesel::RunQueryDsl;
+        let mut inserted: usize = 0;
+        let mut outcome: Result<(), diesel::result::Error> = Ok(());
+        for part in $rows.chunks($chunk) {
+            let done = match &mut *$conn {
+                $crate::db::DbConn::Postgres(c) => {
+                    diesel::insert_into($table).values(part).execute(c)
+                }
+                $crate::db::DbConn::Sqlite(c) => {
+                    diesel::insert_into($table).values(part).execute(c)
+                }
+            };
+            match done {
+                Ok(n) => inserted += n,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        outcome.map(|()| inserted)
+    }};
 }

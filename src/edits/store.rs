@@ -126,49 +126,74 @@ pub fn refresh_patient(
         .iter()
         .map(|(_, j)| serde_json::from_str(j).unwrap_or_default())
         .collect();
-    let now = Utc::now();
-    let mut per_tumor: Vec<Vec<StoredFailure>> = vec![Vec::new(); rows.len()];
-    if let Some(tables) = tables {
-        for (index, failure) in check(&patient, &items, tables) {
-            // A patient-level failure concerns every tumor of the patient.
-            match index {
-                Some(i) if i < per_tumor.len() => per_tumor[i].push(failure),
-                Some(_) => {}
-                None => per_tumor.iter_mut().for_each(|v| v.push(failure.clone())),
-            }
-        }
-    }
+    let summaries = outcomes(&patient, &items, tables, Utc::now());
     let mut out = BTreeMap::new();
-    for ((id, _), failures) in rows.into_iter().zip(per_tumor) {
-        let summary = if tables.is_some() {
-            summarize(failures, Some(now))
-        } else {
-            EditSummary {
+    for ((id, _), summary) in rows.into_iter().zip(summaries) {
+        let (status, failures, checked_at) = columns(&summary);
+        diesel::update(tumors::table.filter(tumors::id.eq(&id)))
+            .set((
+                tumors::edit_status.eq(status),
+                tumors::edit_failures.eq(failures),
+                tumors::edits_checked_at.eq(checked_at),
+            ))
+            .execute(conn)?;
+        out.insert(id, summary);
+    }
+    Ok(out)
+}
+
+/// The outcome of each tumor of a patient, in the order given (no database). Without
+/// reference tables every tumor is `not-run`.
+pub fn outcomes(
+    patient: &Items,
+    tumors: &[Items],
+    tables: Option<&ReferenceTables>,
+    now: DateTime<Utc>,
+) -> Vec<EditSummary> {
+    let Some(tables) = tables else {
+        return tumors
+            .iter()
+            .map(|_| EditSummary {
                 status: "not-run".into(),
                 errors: 0,
                 warnings: 0,
                 failures: Vec::new(),
                 overridden: Vec::new(),
                 checked_at: None,
-            }
-        };
-        diesel::update(tumors::table.filter(tumors::id.eq(&id)))
-            .set((
-                tumors::edit_status.eq(&summary.status),
-                tumors::edit_failures.eq(serde_json::to_string(
-                    &summary
-                        .failures
-                        .iter()
-                        .chain(&summary.overridden)
-                        .collect::<Vec<_>>(),
-                )
-                .unwrap_or_else(|_| "[]".into())),
-                tumors::edits_checked_at.eq(summary.checked_at.map(|t| t.naive_utc())),
-            ))
-            .execute(conn)?;
-        out.insert(id, summary);
+            })
+            .collect();
+    };
+    let mut per_tumor: Vec<Vec<StoredFailure>> = vec![Vec::new(); tumors.len()];
+    for (index, failure) in check(patient, tumors, tables) {
+        // A patient-level failure concerns every tumor of the patient.
+        match index {
+            Some(i) if i < per_tumor.len() => per_tumor[i].push(failure),
+            Some(_) => {}
+            None => per_tumor.iter_mut().for_each(|v| v.push(failure.clone())),
+        }
     }
-    Ok(out)
+    per_tumor
+        .into_iter()
+        .map(|f| summarize(f, Some(now)))
+        .collect()
+}
+
+/// The stored columns of an outcome: status, failures (over-ridden ones included, flagged) as
+/// JSON, and when it was checked.
+pub fn columns(summary: &EditSummary) -> (String, String, Option<NaiveDateTime>) {
+    let failures = serde_json::to_string(
+        &summary
+            .failures
+            .iter()
+            .chain(&summary.overridden)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|_| "[]".into());
+    (
+        summary.status.clone(),
+        failures,
+        summary.checked_at.map(|t| t.naive_utc()),
+    )
 }
 
 /// The stored outcome of a tumor (`None` when the tumor does not exist).

@@ -14,7 +14,7 @@
 //! [522] and Date of Diagnosis [390]. Matched records take the file's values (items the file
 //! does not carry keep their stored values); the others are created.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
 use serde::Serialize;
@@ -412,10 +412,16 @@ pub fn record(conn: &mut DbConn, report: &ImportReport, created_by: &str) -> Res
     Ok(())
 }
 
+/// Patients applied per batch: new patients of a batch are stored with a few multi-row
+/// statements instead of several statements each, which is what makes large imports fast on
+/// PostgreSQL, where every statement is a round trip. Bounds the memory an import holds.
+const BATCH: usize = 500;
+
 /// Applies a validated file (call inside one write transaction): every patient is created or
-/// updated, its edits rerun, and its change audited as it goes, so memory stays flat.
+/// updated, its edits rerun, and its change audited, a batch of patients at a time, so memory
+/// stays flat.
 #[allow(clippy::too_many_arguments)]
-pub fn apply_file<R: BufRead>(
+pub fn apply_file<R: BufRead + Send>(
     conn: &mut DbConn,
     input: R,
     dictionaries: &DictionarySet,
@@ -425,54 +431,211 @@ pub fn apply_file<R: BufRead>(
     tables: Option<&crate::edits::ReferenceTables>,
     actor: &crate::audit::Actor,
 ) -> Result<ImportReport, Error> {
-    use crate::audit::{self, Action, Event};
-    let mut applied_report = report.clone();
-    let problems = walk(
-        input,
-        dictionaries,
+    let mut batch = Batch {
+        conn,
         scope,
         options,
-        &mut ImportReport::default(),
-        |fp| {
-            let a = apply_patient(
-                conn,
+        tables,
+        actor,
+        report: report.clone(),
+        patients: Vec::new(),
+        keys: BTreeSet::new(),
+    };
+    // The file is parsed on its own thread while this one writes, so parsing overlaps the
+    // database's work; the bounded channel keeps memory flat.
+    let (problems, applied) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<FilePatient>(BATCH);
+        let reader = s.spawn(move || {
+            walk(
+                input,
+                dictionaries,
                 scope,
-                fp,
-                options.file_name.as_deref(),
-                &mut applied_report,
-            )?;
-            if a.created
-                || a.updated
-                || !a.tumors_created.is_empty()
-                || !a.tumors_updated.is_empty()
-            {
-                crate::edits::store::refresh_patient(conn, &a.patient.id, tables)?;
-                audit::record(
-                    conn,
-                    actor,
-                    Event {
-                        action: if a.created {
-                            Action::Create
-                        } else {
-                            Action::Update
-                        },
-                        entity: "patient",
-                        entity_id: Some(a.patient.id),
-                        details: serde_json::json!({
-                            "import": applied_report.id,
-                            "tumorsCreated": a.tumors_created,
-                            "tumorsUpdated": a.tumors_updated,
-                        }),
-                    },
-                )?;
+                options,
+                &mut ImportReport::default(),
+                // A closed channel means the writer failed; its error is the one reported.
+                |fp| {
+                    tx.send(fp)
+                        .map_err(|_| Error::Conflict("import stopped".into()))
+                },
+            )
+        });
+        let mut applied = Ok(());
+        for fp in rx.iter() {
+            applied = batch.push(fp);
+            if applied.is_err() {
+                break;
             }
-            Ok(())
-        },
-    )?;
+        }
+        drop(rx);
+        if applied.is_ok() {
+            applied = batch.flush();
+        }
+        let problems = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::Conflict("the file reader failed".into())));
+        (problems, applied)
+    });
+    applied?;
+    let problems = problems?;
     // The file was validated before; a problem now means it changed under us.
     if !problems.is_empty() {
         return Err(Error::Rejected(problems));
     }
-    record(conn, &applied_report, &actor.sub)?;
-    Ok(applied_report)
+    record(batch.conn, &batch.report, &actor.sub)?;
+    Ok(batch.report)
+}
+
+/// Patients of a file waiting to be applied.
+struct Batch<'a> {
+    conn: &'a mut DbConn,
+    scope: &'a FacilityScope,
+    options: &'a ImportOptions,
+    tables: Option<&'a crate::edits::ReferenceTables>,
+    actor: &'a crate::audit::Actor,
+    report: ImportReport,
+    patients: Vec<FilePatient>,
+    /// (facility, patient id number) of the waiting patients.
+    keys: BTreeSet<(String, String)>,
+}
+
+impl Batch<'_> {
+    fn push(&mut self, fp: FilePatient) -> Result<(), Error> {
+        if let Some(number) = fp.patient.items.get("patientIdNumber") {
+            let key = (fp.facility.clone(), number.clone());
+            // A patient the file repeats must match the one stored before it: store that first.
+            if self.keys.contains(&key) {
+                self.flush()?;
+            }
+            self.keys.insert(key);
+        }
+        self.patients.push(fp);
+        if self.patients.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        use crate::audit::{self, Action, Event};
+        let waiting = std::mem::take(&mut self.patients);
+        self.keys.clear();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let mut by_facility: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for fp in &waiting {
+            if let Some(n) = fp.patient.items.get("patientIdNumber") {
+                by_facility.entry(&fp.facility).or_default().push(n);
+            }
+        }
+        let mut stored: BTreeSet<(String, String)> = BTreeSet::new();
+        for (facility, numbers) in by_facility {
+            for number in patients::ids_by_number(self.conn, facility, &numbers)?.into_keys() {
+                stored.insert((facility.to_string(), number));
+            }
+        }
+        let file_name = self.options.file_name.as_deref();
+        let mut new_patients = Vec::new();
+        let mut new_tumors = Vec::new();
+        let mut events = Vec::new();
+        let now = chrono::Utc::now();
+        for fp in waiting {
+            let matched = fp
+                .patient
+                .items
+                .get("patientIdNumber")
+                .is_some_and(|n| stored.contains(&(fp.facility.clone(), n.clone())));
+            if matched {
+                self.apply_matched(fp)?;
+                continue;
+            }
+            let FilePatient {
+                patient: p,
+                facility,
+            } = fp;
+            let patient = patients::prepare(
+                self.scope,
+                Some(facility.clone()),
+                p.items.clone(),
+                Checks::Format,
+            )?;
+            let mut tumors_of = Vec::with_capacity(p.tumors.len());
+            let mut items_of = Vec::with_capacity(p.tumors.len());
+            for t in p.tumors {
+                let mut items = t.items;
+                items
+                    .entry(FACILITY_ITEM.to_string())
+                    .or_insert_with(|| facility.clone());
+                let source = Source {
+                    file: file_name.map(str::to_string),
+                    line: Some(t.line as i64),
+                };
+                let tumor = tumors::prepare(
+                    self.scope,
+                    patient.id(),
+                    items.clone(),
+                    source,
+                    Checks::Format,
+                )?;
+                tumors_of.push(tumor);
+                items_of.push(items);
+            }
+            let outcomes = crate::edits::store::outcomes(&p.items, &items_of, self.tables, now);
+            for (tumor, outcome) in tumors_of.iter_mut().zip(&outcomes) {
+                tumor.set_edits(crate::edits::store::columns(outcome));
+            }
+            self.report.patients_created += 1;
+            self.report.tumors_created += tumors_of.len() as u64;
+            events.push(Event {
+                action: Action::Create,
+                entity: "patient",
+                entity_id: Some(patient.id().to_string()),
+                details: serde_json::json!({
+                    "import": self.report.id,
+                    "tumorsCreated": tumors_of.iter().map(|t| t.id()).collect::<Vec<_>>(),
+                    "tumorsUpdated": [],
+                }),
+            });
+            new_patients.push(patient);
+            new_tumors.extend(tumors_of);
+        }
+        patients::insert_many(self.conn, &new_patients)?;
+        tumors::insert_many(self.conn, &new_tumors)?;
+        audit::record_all(self.conn, self.actor, events)?;
+        Ok(())
+    }
+
+    /// A patient that matches a stored one: updated (with its tumors) one statement at a time.
+    fn apply_matched(&mut self, fp: FilePatient) -> Result<(), Error> {
+        use crate::audit::{self, Action, Event};
+        let a = apply_patient(
+            self.conn,
+            self.scope,
+            fp,
+            self.options.file_name.as_deref(),
+            &mut self.report,
+        )?;
+        if a.created || a.updated || !a.tumors_created.is_empty() || !a.tumors_updated.is_empty() {
+            crate::edits::store::refresh_patient(self.conn, &a.patient.id, self.tables)?;
+            audit::record(
+                self.conn,
+                self.actor,
+                Event {
+                    action: if a.created {
+                        Action::Create
+                    } else {
+                        Action::Update
+                    },
+                    entity: "patient",
+                    entity_id: Some(a.patient.id),
+                    details: serde_json::json!({
+                        "import": self.report.id,
+                        "tumorsCreated": a.tumors_created,
+                        "tumorsUpdated": a.tumors_updated,
+                    }),
+                },
+            )?;
+        }
+        Ok(())
+    }
 }

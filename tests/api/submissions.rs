@@ -541,3 +541,44 @@ both_backends!(
     central_staff_import_without_a_facility,
     central_staff_import_without_a_facility
 );
+
+/// A file of `n` patients numbered 1..=n and then `repeats`, each with one tumor whose
+/// accession number is its position in the file.
+fn numbered_file(n: usize, repeats: &[usize]) -> Vec<u8> {
+    let mut s = String::from(
+        r#"<?xml version="1.0"?><NaaccrData xmlns="http://naaccr.org/naaccrxml" baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-260.xml" recordType="A" specificationVersion="1.8">"#,
+    );
+    for (pos, number) in (1..=n).chain(repeats.iter().copied()).enumerate() {
+        s.push_str(&format!(
+            r#"<Patient><Item naaccrId="patientIdNumber">{number:08}</Item><Item naaccrId="dateOfBirth">19500101</Item><Tumor><Item naaccrId="reportingFacility">{FACILITY_A}</Item><Item naaccrId="accessionNumberHosp">{pos:09}</Item><Item naaccrId="sequenceNumberHospital">00</Item><Item naaccrId="primarySite">C509</Item></Tumor></Patient>"#
+        ));
+    }
+    s.push_str("</NaaccrData>");
+    s.into_bytes()
+}
+
+/// Patients are applied in batches: a patient the file repeats, inside one batch or across
+/// two, matches the one stored before it, and a second import of the file changes nothing.
+async fn repeated_patients_across_batches(app: TestApp) {
+    let registrar = app.token(Role::Registrar, Some(&[FACILITY_A]));
+    let body = numbered_file(1_200, &[3, 1_100, 1]);
+    let r = import(&app, &registrar, "", body.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["patientsCreated"], 1_200, "{}", r.body);
+    assert_eq!(r.body["tumorsCreated"], 1_203, "{}", r.body);
+    assert_eq!(count(&app, &registrar, "patients").await, 1_200);
+    assert_eq!(count(&app, &registrar, "tumors").await, 1_203);
+    let again = import(&app, &registrar, "", body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.body["patientsCreated"], 0, "{}", again.body);
+    assert_eq!(again.body["tumorsCreated"], 0, "{}", again.body);
+    assert_eq!(again.body["tumorsUpdated"], 0, "{}", again.body);
+    assert_eq!(count(&app, &registrar, "tumors").await, 1_203);
+    // Every new tumor had its edits run as it was stored.
+    let t = app.get("/api/v1/tumors?limit=1", &registrar).await;
+    assert!(t.body["data"][0]["editStatus"].is_string(), "{}", t.body);
+}
+both_backends!(
+    repeated_patients_across_batches,
+    repeated_patients_across_batches
+);

@@ -1,0 +1,8 @@
+DO $$
+BEGIN
+  EXECUTE 'ALTER TABLE tumors ALTER COLUMN items SET COMPRESSION default';
+  EXECUTE 'ALTER TABLE patients ALTER COLUMN items SET COMPRESSION default';
+EXCEPTION WHEN OTHERS THEN
+  RAISE NOTICE 'compression left as it was: %', SQLERRM;
+END
+$$;
