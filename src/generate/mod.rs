@@ -52,6 +52,9 @@ pub enum Error {
 pub struct GenerateOptions {
     pub patients: u64,
     pub seed: u64,
+    /// Index of the first patient written: a run can be split into files (`--first 0`,
+    /// `--first N`, ...) whose patients are those of the whole run, numbered apart.
+    pub first: u64,
     /// `timeGenerated` of the root element: fixed so that the output is reproducible.
     pub time_generated: String,
     /// Registry ID [40] written on the root.
@@ -63,6 +66,7 @@ impl Default for GenerateOptions {
         GenerateOptions {
             patients: 1000,
             seed: 1,
+            first: 0,
             time_generated: "2026-01-01T00:00:00Z".to_string(),
             registry_id: "0000000001".to_string(),
         }
@@ -99,7 +103,7 @@ pub fn generate(
         ..WriterOptions::default()
     };
     let mut w = NaaccrXmlWriter::new(out, &writer_options, &root)?;
-    for i in 0..options.patients {
+    for i in options.first..options.first.saturating_add(options.patients) {
         let p = generate_patient(tables, options.seed, i);
         w.write_patient(&p)?;
     }
@@ -116,6 +120,7 @@ pub fn generate(
 pub const USAGE: &str = "usage: cancer-registry generate --patients N --seed S [--tables DIR] --out FILE.xml\n\
   --patients N   number of patients (default 1000)\n\
   --seed S       random seed; the same seed gives the same bytes (default 1)\n\
+  --first I      index of the first patient (default 0): splits one run into several files\n\
   --tables DIR   generator tables (default $CANCER_REGISTRY_GENERATOR_TABLES or ../shared/naaccr/generator-tables)\n\
   --out FILE     output file; - for standard output";
 
@@ -156,6 +161,12 @@ where
                 options.seed = v
                     .parse()
                     .map_err(|_| usage(format!("--seed: not a number: {v}")))?;
+            }
+            "--first" => {
+                let v = value()?;
+                options.first = v
+                    .parse()
+                    .map_err(|_| usage(format!("--first: not a number: {v}")))?;
             }
             "--tables" => tables_dir = Some(PathBuf::from(value()?)),
             "--out" => out = Some(value()?),

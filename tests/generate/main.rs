@@ -125,6 +125,37 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     assert_eq!(first, s.xml);
 }
 
+/// A run split with `first` holds the patients of the whole run, in order.
+#[test]
+fn a_run_split_in_parts_has_the_whole_runs_patients() {
+    let Some(s) = sample() else { return };
+    let patients_of = |first: u64, patients: u64| {
+        let mut out = Vec::new();
+        let options = GenerateOptions {
+            patients,
+            seed: 5,
+            first,
+            ..GenerateOptions::default()
+        };
+        generate(&options, &s.tables, &mut out).unwrap();
+        let mut read = Vec::new();
+        let report = read_all(
+            &out[..],
+            &DictionarySet::builtin(),
+            ReaderOptions::default(),
+            |p| read.push((p.items.clone(), p.tumors.len())),
+        );
+        assert_eq!(report.error_count, 0);
+        read
+    };
+    let whole = patients_of(0, 120);
+    let mut parts = patients_of(0, 50);
+    parts.extend(patients_of(50, 70));
+    assert_eq!(whole.len(), 120);
+    assert_eq!(parts, whole);
+    assert_eq!(get(&parts[50].0, "patientIdNumber"), "00000051");
+}
+
 #[test]
 fn every_value_is_valid_for_the_v26_dictionary() {
     let Some(s) = sample() else { return };
