@@ -13,6 +13,9 @@
 # Env: ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), SCALE_DB (default
 # cancer_registry_scale, dropped and recreated), WORK (scratch folder, default a temp dir),
 # SECONDS_PER_WRK (default 30). Needs wrk, psql, /usr/bin/time and a release build.
+# PostgreSQL's stock settings (128 MB shared_buffers, 1 GB max_wal_size) make a bulk load of
+# this size checkpoint-bound; the run in BENCHMARKS.md used shared_buffers=4GB,
+# max_wal_size=16GB, checkpoint_timeout=30min, wal_compression=on (ALTER SYSTEM + restart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tumors="${1:-10000000}"; parts="${2:-10}"
@@ -34,7 +37,7 @@ timed() { /usr/bin/time -f "%e s wall, %U s user, max RSS %M KB" "$@"; }
 patients=$(( tumors * 100000 / 105446 ))
 per_part=$(( (patients + parts - 1) / parts ))
 say "== scale run $(date -u +%FT%TZ): $tumors tumors asked, $patients patients in $parts parts, database $dbname"
-say "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(psql "$admin" -tAc 'show server_version')"
+say "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PostgreSQL $(psql "$admin" -tAc 'show server_version'), shared_buffers $(psql "$admin" -tAc 'show shared_buffers'), max_wal_size $(psql "$admin" -tAc 'show max_wal_size')"
 psql "$admin" -qc "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
 "$bin" migrate >/dev/null
 

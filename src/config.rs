@@ -17,6 +17,7 @@
 //! | `CANCER_REGISTRY_DATA_DIR` | `<database file>.files`, or `cancer-registry-files` for PostgreSQL | where submission files and uploads are kept |
 //! | `CANCER_REGISTRY_DICTIONARIES` | none | folder of older base dictionaries (140-240) and user dictionaries for imports |
 //! | `CANCER_REGISTRY_MAX_IMPORT_BYTES` | 4294967296 | largest NAACCR XML upload |
+//! | `CANCER_REGISTRY_CLIENT_TIMEOUT_SECS` | 30 | a client that pauses this long while sending a request head or an upload gets 408 |
 //! | `CANCER_REGISTRY_ALGORITHMS` | `./algorithms` | folder of the staging algorithm ZIPs (eod_public, tnm, pediatric, cs) |
 //! | `CANCER_REGISTRY_CURRENT_YEAR` | the clock's year | the year staging compares diagnosis years with (set it for reproducible results) |
 //! | `CANCER_REGISTRY_SUPPRESSION_THRESHOLD` | 16 | research and report tables suppress counts below this |
@@ -56,6 +57,7 @@ pub struct Config {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    pub client_timeout: Duration,
     /// Staging algorithm ZIPs.
     pub algorithms_dir: PathBuf,
     pub current_year: u16,
@@ -173,6 +175,11 @@ impl Config {
                 }),
             max_import_bytes: parse_var("CANCER_REGISTRY_MAX_IMPORT_BYTES")?
                 .unwrap_or(4 * 1024 * 1024 * 1024),
+            client_timeout: Duration::from_secs(
+                parse_var("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS")?
+                    .unwrap_or(30)
+                    .max(1),
+            ),
             algorithms_dir: var("CANCER_REGISTRY_ALGORITHMS")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("algorithms")),

@@ -295,7 +295,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let dictionaries = Arc::new(DictionarySet::from_env()?);
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let interrupted = jobs::recover(&mut *db.conn()?)?;
+    let interrupted = jobs::recover(&mut *db.conn()?, &config.data_dir)?;
     if interrupted > 0 {
         log::warn!("{interrupted} submission(s) interrupted by the last stop were marked failed");
     }
@@ -325,6 +325,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         dictionaries,
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
+        client_timeout: config.client_timeout,
         staging,
         current_year: config.current_year,
         site_recode: cancer_registry::research::SiteRecodeTable::load(&config.reference_dir)
@@ -339,10 +340,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "listening on http://{} (API document at /docs/)",
         config.bind
     );
+    let client_timeout = config.client_timeout;
     actix_web::HttpServer::new(move || api::app(state.clone()))
         .bind(&config.bind)
         .with_context(|| format!("cannot listen on {}", config.bind))?
-        .client_request_timeout(std::time::Duration::from_secs(30))
+        .client_request_timeout(client_timeout)
         .shutdown_timeout(30)
         .run()
         .await?;

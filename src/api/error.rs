@@ -46,6 +46,9 @@ pub enum ApiError {
     Invalid(Vec<ItemError>),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The client stopped sending in the middle of its request.
+    #[error("{0}")]
+    Timeout(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -149,6 +152,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "Payload too large",
+            ),
+            ApiError::Timeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request timeout",
             ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),

@@ -48,6 +48,8 @@ pub struct AppState {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    /// How long a client may pause while sending a request (head or upload) before it is cut off.
+    pub client_timeout: std::time::Duration,
     /// The installed staging algorithms, or why there are none.
     pub staging: Result<Arc<Registry>, String>,
     /// The year staging compares diagnosis years with.
@@ -254,6 +256,15 @@ fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> ApiError
         J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::PayloadTooLarge(limit),
         J::ContentType => {
             ApiError::BadRequest("send the body as JSON (Content-Type: application/json)".into())
+        }
+        // serde_json stops at 128 levels of nesting; no body of the contract nests near that.
+        J::Deserialize(e) if e.to_string().contains("recursion limit") => {
+            ApiError::Invalid(vec![crate::abstracts::ItemError::new(
+                "body",
+                None,
+                "depth",
+                "JSON nested deeper than 128 levels",
+            )])
         }
         J::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON body: {e}")),
         other => ApiError::BadRequest(format!("unreadable body: {other}")),

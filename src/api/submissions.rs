@@ -378,7 +378,17 @@ pub async fn create_import(
     let mut upload = tempfile::NamedTempFile::new_in(&dir)
         .map_err(|e| ApiError::Internal(format!("{}: {e}", dir.display())))?;
     let mut size: u64 = 0;
-    while let Some(chunk) = payload.next().await {
+    loop {
+        // A client that stalls mid-upload would otherwise hold a connection and a file forever.
+        let next = actix_web::rt::time::timeout(state.client_timeout, payload.next())
+            .await
+            .map_err(|_| {
+                ApiError::Timeout(format!(
+                    "the upload stalled for {} s after {size} bytes; nothing was stored",
+                    state.client_timeout.as_secs()
+                ))
+            })?;
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("upload interrupted: {e}")))?;
         size += chunk.len() as u64;
         if size > state.max_import_bytes {

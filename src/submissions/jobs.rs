@@ -187,20 +187,33 @@ pub fn file_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.xml"))
 }
 
-/// Marks batches left queued or running by a previous process as failed.
-pub fn recover(conn: &mut DbConn) -> Result<usize, Error> {
-    Ok(
-        diesel::update(
-            submissions::table.filter(submissions::status.eq_any(["queued", "running"])),
-        )
+/// Marks batches left queued or running by a previous process as failed and removes what
+/// their builds had written; empties `uploads/` of `dir` (imports cut off mid-way, which stored
+/// nothing). Assumes one service process per data folder.
+pub fn recover(conn: &mut DbConn, dir: &Path) -> Result<usize, Error> {
+    let interrupted: Vec<String> = submissions::table
+        .filter(submissions::status.eq_any(["queued", "running"]))
+        .select(submissions::id)
+        .load(conn)?;
+    diesel::update(submissions::table.filter(submissions::id.eq_any(&interrupted)))
         .set((
             submissions::status.eq("failed"),
             submissions::error
                 .eq("interrupted by a restart of the service; create the submission again"),
             submissions::finished_at.eq(Some(Utc::now().naive_utc())),
         ))
-        .execute(conn)?,
-    )
+        .execute(conn)?;
+    for id in &interrupted {
+        for leftover in [format!("{id}.xml.part"), format!("{id}.carried")] {
+            let _ = fs::remove_file(dir.join(leftover));
+        }
+    }
+    if let Ok(uploads) = fs::read_dir(dir.join("uploads")) {
+        for entry in uploads.flatten() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(interrupted.len())
 }
 
 fn set_progress(conn: &mut DbConn, id: &str, c: ExportCounts) -> Result<(), Error> {

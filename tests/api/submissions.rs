@@ -582,3 +582,24 @@ both_backends!(
     repeated_patients_across_batches,
     repeated_patients_across_batches
 );
+
+/// JSON nested past serde's 128 levels is refused as a field problem, not a crash.
+async fn deeply_nested_json_is_refused(app: TestApp) {
+    let manager = app.token(Role::Manager, None);
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let body = format!(r#"{{"recordType":"A","recipient":"state","selection":{deep}}}"#);
+    let r = app
+        .call_bytes(
+            Method::POST,
+            "/api/v1/submissions",
+            &manager,
+            "application/json",
+            body.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["rule"], "depth", "{}", r.body);
+    let list = app.get("/api/v1/submissions?limit=200", &manager).await;
+    assert_eq!(list.body["data"], serde_json::json!([]), "{} {}", list.status, list.body);
+}
+both_backends!(deeply_nested_json_is_refused, deeply_nested_json_is_refused);

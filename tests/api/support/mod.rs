@@ -36,7 +36,8 @@ pub struct TestDb {
     /// Submission files and uploads of this test.
     pub files: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
-    pg_schema: Option<(String, String)>,
+    /// (admin URL, schema) of a PostgreSQL test database.
+    pub pg_schema: Option<(String, String)>,
 }
 
 impl Drop for TestDb {
@@ -171,6 +172,7 @@ impl TestApp {
             edit_tables,
             dictionaries: Arc::new(dictionaries()),
             data_dir: tdb.files.path().to_path_buf(),
+            client_timeout: std::time::Duration::from_secs(30),
             max_import_bytes: 64 * 1024 * 1024,
             staging: staging(),
             current_year: 2026,
@@ -439,6 +441,26 @@ macro_rules! both_backends {
                 {
                     ($body)(app).await;
                 }
+            }
+        }
+    };
+}
+
+/// Runs a blocking test body on SQLite and on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! both_backends_sync {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn sqlite() {
+                ($body)($crate::support::Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                ($body)($crate::support::Backend::Postgres);
             }
         }
     };

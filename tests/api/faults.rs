@@ -1,0 +1,468 @@
+//! Faults, against the real binary: SIGKILL in the middle of an import and of a submission
+//! build leaves nothing partial and the job reported failed after a restart; SIGTERM lets an
+//! in-flight import finish; a client that stalls is cut off. On SQLite and PostgreSQL.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cancer_registry::auth::{Keys, Role};
+use serde_json::Value;
+
+use crate::both_backends_sync;
+use crate::support::*;
+
+/// A running `cancer-registry serve` over a test database.
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(db: &TestDb, data_dir: &Path, extra: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let log = data_dir.join(format!("server-{port}.log"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cancer-registry"));
+    cmd.arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("CANCER_REGISTRY_BIND", format!("127.0.0.1:{port}"))
+        .env("CANCER_REGISTRY_JWT_SECRET", SECRET)
+        .env("CANCER_REGISTRY_DATA_DIR", data_dir)
+        .env("CANCER_REGISTRY_REFERENCE", data_dir.join("no-reference"))
+        .env("CANCER_REGISTRY_ALGORITHMS", data_dir.join("no-algorithms"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let server = Server { child, port, log };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = http(port, "GET", "/health/ready", None, None, b"") {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "the server did not start: {}",
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+}
+
+impl Server {
+    fn kill9(mut self) {
+        signal(&self.child, "KILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{sig} failed");
+}
+
+/// One HTTP/1.1 request on its own connection; (status, body). Chunked bodies are decoded.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(t) = token {
+        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    if let Some(c) = content_type {
+        head.push_str(&format!("Content-Type: {c}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes())?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no response head"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line: {head}")))?;
+    let mut body = raw[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Ok((status, body))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+    out
+}
+
+fn json(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or(Value::Null)
+}
+
+fn manager() -> String {
+    let keys = Keys::load(&key_config()).unwrap();
+    keys.sign(
+        "fault-manager",
+        &[Role::Manager],
+        None,
+        Duration::from_secs(600),
+    )
+    .unwrap()
+}
+
+/// A file of `n` simple patients of facility A, one tumor each.
+fn file_of(n: usize) -> Vec<u8> {
+    let mut s = String::from(
+        r#"<?xml version="1.0"?><NaaccrData xmlns="http://naaccr.org/naaccrxml" baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-260.xml" recordType="A" specificationVersion="1.8">"#,
+    );
+    for i in 1..=n {
+        s.push_str(&format!(
+            r#"<Patient><Item naaccrId="patientIdNumber">{i:08}</Item><Item naaccrId="dateOfBirth">19500101</Item><Item naaccrId="nameLast">FAULT</Item><Tumor><Item naaccrId="reportingFacility">{FACILITY_A}</Item><Item naaccrId="accessionNumberHosp">{i:09}</Item><Item naaccrId="sequenceNumberHospital">00</Item><Item naaccrId="primarySite">C509</Item><Item naaccrId="histologicTypeIcdO3">8500</Item><Item naaccrId="dateOfDiagnosis">20200115</Item></Tumor></Patient>"#
+        ));
+    }
+    s.push_str("</NaaccrData>");
+    s.into_bytes()
+}
+
+/// Rows in a table, read straight from the database.
+fn rows(db: &TestDb, table: &str) -> i64 {
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let options = cancer_registry::db::PoolOptions {
+        max_size: 1,
+        connection_timeout: Duration::from_secs(10),
+    };
+    let pool = cancer_registry::db::Db::open(&db.url, &options).unwrap();
+    let mut conn = pool.conn().unwrap();
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<N>(&mut *conn)
+        .unwrap()
+        .n
+}
+
+/// Waits until the database shows the server's write transaction open and writing: for SQLite
+/// the WAL grows past `wal_floor` bytes, for PostgreSQL a backend of this test's schema holds a
+/// transaction id. Panics after `limit`.
+fn wait_for_open_write(db: &TestDb, wal_floor: u64, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        let open = match &db.pg_schema {
+            None => std::fs::metadata(format!("{}-wal", db.url)).map_or(0, |m| m.len()) > wal_floor,
+            Some((admin, _)) => pg_writer_open(admin, &db.url),
+        };
+        if open {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("the write transaction never opened");
+}
+
+fn pg_writer_open(admin: &str, url: &str) -> bool {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let app = url
+        .split("application_name=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap_or("");
+    let Ok(mut c) = diesel::pg::PgConnection::establish(admin) else {
+        return false;
+    };
+    diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND backend_xid IS NOT NULL",
+    )
+    .bind::<Text, _>(app)
+    .get_result::<N>(&mut c)
+    .map(|r| r.n > 0)
+    .unwrap_or(false)
+}
+
+/// A test database whose PostgreSQL sessions carry a name of their own, to be watched.
+fn fault_db(backend: Backend) -> Option<TestDb> {
+    let mut db = test_db(backend)?;
+    if db.pg_schema.is_some() {
+        db.url = format!(
+            "{}&application_name=fault_{}",
+            db.url,
+            uuid::Uuid::new_v4().simple()
+        );
+    }
+    Some(db)
+}
+
+fn wal_size(db: &TestDb) -> u64 {
+    std::fs::metadata(format!("{}-wal", db.url)).map_or(0, |m| m.len())
+}
+
+const PATIENTS: usize = 20_000;
+
+fn kill_mid_import(backend: Backend) {
+    let Some(db) = fault_db(backend) else { return };
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db, data.path(), &[]);
+    let token = manager();
+    let floor = wal_size(&db) + (1 << 20);
+    let port = server.port;
+    let upload = std::thread::spawn(move || {
+        http(
+            port,
+            "POST",
+            "/api/v1/imports",
+            Some(&token),
+            Some("application/xml"),
+            &file_of(PATIENTS),
+        )
+    });
+    wait_for_open_write(&db, floor, Duration::from_secs(120));
+    server.kill9();
+    let answered = upload.join().unwrap();
+    assert!(
+        !matches!(answered, Ok((201, _))),
+        "the import finished before the kill: the test proves nothing"
+    );
+    // Restarted: nothing of the file is stored, no import is recorded, the upload is gone.
+    let server = start(&db, data.path(), &[]);
+    assert_eq!(rows(&db, "patients"), 0);
+    assert_eq!(rows(&db, "tumors"), 0);
+    assert_eq!(rows(&db, "imports"), 0);
+    let left: Vec<_> = std::fs::read_dir(data.path().join("uploads"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "uploads left behind: {left:?}");
+    // And the same file imports whole afterwards.
+    let (status, body) = http(
+        server.port,
+        "POST",
+        "/api/v1/imports",
+        Some(&manager()),
+        Some("application/xml"),
+        &file_of(PATIENTS),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(rows(&db, "patients"), PATIENTS as i64);
+}
+both_backends_sync!(kill_mid_import, kill_mid_import);
+
+fn kill_mid_submission(backend: Backend) {
+    let Some(db) = fault_db(backend) else { return };
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db, data.path(), &[]);
+    let token = manager();
+    let (status, body) = http(
+        server.port,
+        "POST",
+        "/api/v1/imports",
+        Some(&token),
+        Some("application/xml"),
+        &file_of(PATIENTS),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let (status, body) = http(
+        server.port,
+        "POST",
+        "/api/v1/submissions",
+        Some(&token),
+        Some("application/json"),
+        br#"{"recordType":"A","recipient":"state"}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let id = json(&body)["id"].as_str().unwrap().to_string();
+    // Killed once the build has started writing its file.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, b) = http(
+            server.port,
+            "GET",
+            &format!("/api/v1/submissions/{id}"),
+            Some(&token),
+            None,
+            b"",
+        )
+        .unwrap();
+        let s = json(&b);
+        assert_ne!(s["status"], "done", "the build finished first: {s}");
+        if s["status"] == "running" && s["tumors"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the build never ran: {s}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.kill9();
+    let server = start(&db, data.path(), &[]);
+    let (_, b) = http(
+        server.port,
+        "GET",
+        &format!("/api/v1/submissions/{id}"),
+        Some(&token),
+        None,
+        b"",
+    )
+    .unwrap();
+    let s = json(&b);
+    assert_eq!(s["status"], "failed", "{s}");
+    assert!(s["error"].as_str().unwrap().contains("restart"), "{s}");
+    // No file, partial or whole, and no tumor counted as carried by it.
+    let files: Vec<_> = std::fs::read_dir(data.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(&id))
+        .collect();
+    assert!(files.is_empty(), "left behind: {files:?}");
+    let (status, _) = http(
+        server.port,
+        "GET",
+        &format!("/api/v1/submissions/{id}/file"),
+        Some(&token),
+        None,
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 409);
+    assert_eq!(rows(&db, "submission_items"), 0);
+}
+both_backends_sync!(kill_mid_submission, kill_mid_submission);
+
+fn sigterm_finishes_the_import_in_flight(backend: Backend) {
+    let Some(db) = fault_db(backend) else { return };
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(&db, data.path(), &[]);
+    let token = manager();
+    let floor = wal_size(&db) + (1 << 20);
+    let port = server.port;
+    let upload = std::thread::spawn(move || {
+        http(
+            port,
+            "POST",
+            "/api/v1/imports",
+            Some(&token),
+            Some("application/xml"),
+            &file_of(PATIENTS),
+        )
+    });
+    wait_for_open_write(&db, floor, Duration::from_secs(120));
+    signal(&server.child, "TERM");
+    let (status, body) = upload.join().unwrap().unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    assert_eq!(rows(&db, "patients"), PATIENTS as i64);
+    // Stopped: it no longer answers.
+    assert!(http(server.port, "GET", "/health/live", None, None, b"").is_err());
+}
+both_backends_sync!(
+    sigterm_finishes_the_import_in_flight,
+    sigterm_finishes_the_import_in_flight
+);
+
+/// A client that sends half a request head and stalls is answered 408 and cut off; one that
+/// stalls in the middle of an upload too, and its upload is not kept.
+#[test]
+fn stalled_clients_are_cut_off() {
+    let Some(db) = fault_db(Backend::Sqlite) else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let server = start(
+        &db,
+        data.path(),
+        &[("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "1")],
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(
+        String::from_utf8_lossy(&raw).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /api/v1/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/xml\r\nContent-Length: 100000\r\n\r\n<?xml version=\"1.0\"?>",
+        manager()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("problem+json"), "{text}");
+    std::thread::sleep(Duration::from_millis(200));
+    let left: Vec<_> = std::fs::read_dir(data.path().join("uploads"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "upload kept: {left:?}");
+}
