@@ -250,7 +250,7 @@ pub async fn set_recurrence(
 #[into_params(parameter_in = Query)]
 pub struct DueQuery {
     /// YYYY-MM-DD (default today).
-    #[param(pattern = "^(18|19|20)[0-9]{2}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])$")]
+    #[param(pattern = "^((18|19|20)[0-9]{2}-?((0[13578]|1[02])-?(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-?(0[1-9]|[12][0-9]|30)|02-?(0[1-9]|1[0-9]|2[0-8]))|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)-?02-?29)$")]
     pub as_of: Option<String>,
     /// Months since the last contact that make a patient due (default 12).
     #[param(minimum = 1, maximum = 120)]
@@ -482,10 +482,10 @@ pub async fn clear_deaths(
 #[into_params(parameter_in = Query)]
 pub struct RatesQuery {
     /// YYYY-MM-DD (default today).
-    #[param(pattern = "^(18|19|20)[0-9]{2}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])$")]
+    #[param(pattern = "^((18|19|20)[0-9]{2}-?((0[13578]|1[02])-?(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-?(0[1-9]|[12][0-9]|30)|02-?(0[1-9]|1[0-9]|2[0-8]))|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)-?02-?29)$")]
     pub as_of: Option<String>,
     /// The registry's reference date, YYYY-MM-DD (default 2005-01-01).
-    #[param(pattern = "^(18|19|20)[0-9]{2}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])$")]
+    #[param(pattern = "^((18|19|20)[0-9]{2}-?((0[13578]|1[02])-?(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-?(0[1-9]|[12][0-9]|30)|02-?(0[1-9]|1[0-9]|2[0-8]))|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)-?02-?29)$")]
     pub reference_date: Option<String>,
 }
 

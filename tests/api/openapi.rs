@@ -62,3 +62,47 @@ async fn served_document_is_the_committed_one() {
         serde_json::to_value(cancer_registry::api::openapi()).unwrap()
     );
 }
+
+/// The contract's date patterns accept exactly the dates the service accepts: every day of
+/// 1790-2110 in full, every year and month alone, and the query form with dashes.
+#[test]
+fn date_patterns_are_the_calendar() {
+    use cancer_registry::naaccr::PartialDate;
+    let doc = serde_json::to_value(cancer_registry::api::openapi()).unwrap();
+    let item = doc["components"]["schemas"]["PatientItems"]["properties"]["dateOfBirth"]
+        ["pattern"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let query = doc["paths"]["/api/v1/followup/due"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "asOf")
+        .unwrap()["schema"]["pattern"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = regex::Regex::new(&item).unwrap();
+    let query = regex::Regex::new(&query).unwrap();
+    let mut checked = 0;
+    for year in 1790..=2110 {
+        let y = format!("{year:04}");
+        assert_eq!(item.is_match(&y), PartialDate::parse(&y).is_ok(), "{y}");
+        for month in 0..=13 {
+            let ym = format!("{y}{month:02}");
+            assert_eq!(item.is_match(&ym), PartialDate::parse(&ym).is_ok(), "{ym}");
+            for day in 0..=32 {
+                let full = format!("{ym}{day:02}");
+                let ok = PartialDate::parse(&full).is_ok();
+                assert_eq!(item.is_match(&full), ok, "{full}");
+                let dashed = format!("{y}-{month:02}-{day:02}");
+                assert_eq!(query.is_match(&dashed), ok, "{dashed}");
+                assert_eq!(query.is_match(&full), ok, "{full}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 321 * 14 * 33);
+    assert!(item.is_match("20000229") && !item.is_match("19000229"));
+}
