@@ -38,10 +38,14 @@ patients=$(( tumors * 100000 / 105446 ))
 per_part=$(( (patients + parts - 1) / parts ))
 say "== scale run $(date -u +%FT%TZ): $tumors tumors asked, $patients patients in $parts parts, database $dbname"
 say "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PostgreSQL $(psql "$admin" -tAc 'show server_version'), shared_buffers $(psql "$admin" -tAc 'show shared_buffers'), max_wal_size $(psql "$admin" -tAc 'show max_wal_size')"
-psql "$admin" -qc "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
-"$bin" migrate >/dev/null
+# FIRST_PART=k resumes a run at part k, keeping the database.
+first_part="${FIRST_PART:-0}"
+if [ "$first_part" -eq 0 ]; then
+  psql "$admin" -qc "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
+  "$bin" migrate >/dev/null
+fi
 
-for ((i = 0; i < parts; i++)); do
+for ((i = first_part; i < parts; i++)); do
   first=$(( i * per_part ))
   n=$(( patients - first < per_part ? patients - first : per_part ))
   [ "$n" -le 0 ] && break

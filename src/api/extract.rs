@@ -83,10 +83,14 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         ));
     }
     let tag = text.strip_prefix("W/").unwrap_or(text);
-    let version = tag
+    let digits = tag
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<i64>().ok())
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+    // A well-formed ETag too large for any version names a version that does not exist: the
+    // precondition fails (412), the request is not malformed.
+    let version = digits
+        .map(|t| t.parse::<i64>().unwrap_or(i64::MAX))
         .ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "If-Match {text:?} is not an ETag of this service (it looks like \"3\")"

@@ -140,11 +140,11 @@ fn item_schema(def: &ItemDef, nullable: bool) -> Schema {
         1
     };
     b = b.min_length(Some(min));
-    if let Some(list) = codes::codes(&def.id) {
-        let mut values: Vec<serde_json::Value> = list
-            .iter()
-            .map(|(c, _)| serde_json::Value::from(*c))
-            .collect();
+    // Every code the service checks, ICD-O-3 sites and histologies included, so that what the
+    // contract calls valid is what a write accepts.
+    if let Some(list) = codes::code_values(&def.id) {
+        let mut values: Vec<serde_json::Value> =
+            list.into_iter().map(serde_json::Value::from).collect();
         if nullable {
             values.push(serde_json::Value::Null);
         }

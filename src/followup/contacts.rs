@@ -23,7 +23,9 @@ use crate::naaccr::{Level, PartialDate};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewContact {
     /// Contact date, CCYYMMDD (for a death, the date of death).
-    #[schema(pattern = "^[0-9]{8}$")]
+    #[schema(
+        pattern = "^((18|19|20)[0-9]{2}((0[13578]|1[02])(0[1-9]|[12][0-9]|3[01])|(0[469]|11)(0[1-9]|[12][0-9]|30)|02(0[1-9]|1[0-9]|2[0-8]))|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)0229)$"
+    )]
     pub date: String,
     /// Vital Status [1760]: `1` alive, `0` dead.
     #[schema(pattern = "^[01]$")]

@@ -16,9 +16,17 @@ use crate::naaccr::PartialDate;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResearchSelection {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::json_int::opt_i32"
+    )]
     pub dx_year_from: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::json_int::opt_i32"
+    )]
     pub dx_year_to: Option<i32>,
     /// Primary site codes or prefixes (`C50` = every breast subsite).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -431,6 +431,14 @@ pub fn apply_file<R: BufRead + Send>(
     tables: Option<&crate::edits::ReferenceTables>,
     actor: &crate::audit::Actor,
 ) -> Result<ImportReport, Error> {
+    if let DbConn::Postgres(c) = &mut *conn {
+        // Planner statistics lag behind a bulk load (nothing is analyzed until it commits): with
+        // them, a batch's lookup of 500 patient numbers was planned as a scan of the whole
+        // table, and JIT-compiled. Every query of an import has an index; this transaction
+        // uses them.
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")?;
+    }
     let mut batch = Batch {
         conn,
         scope,
