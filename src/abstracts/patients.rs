@@ -307,10 +307,12 @@ pub fn update_with(
     checks: Checks,
 ) -> Result<(Patient, Vec<ItemChange>), Error> {
     let row = find_row(conn, scope, id)?;
-    check_version(ENTITY, expected, row.version)?;
+    let version = row.version;
     let mut patient = Patient::from(row);
     let changed = items::apply_changes_with(Level::Patient, &mut patient.items, changes, checks)
         .map_err(Error::Invalid)?;
+    // The request's own checks come before its precondition (RFC 9110 13.2.2).
+    check_version(ENTITY, expected, version)?;
     if changed.is_empty() {
         return Ok((patient, changed));
     }

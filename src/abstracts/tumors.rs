@@ -390,7 +390,7 @@ pub fn update_with(
     checks: Checks,
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
     let row = find_row(conn, scope, id)?;
-    check_version(ENTITY, expected, row.version)?;
+    let version = row.version;
     let mut tumor = Tumor::from(row);
     match changes.get(FACILITY_ITEM) {
         Some(None) => {
@@ -410,6 +410,9 @@ pub fn update_with(
     }
     let changed = items::apply_changes_with(Level::Tumor, &mut tumor.items, changes, checks)
         .map_err(Error::Invalid)?;
+    // The request's own checks come before its precondition (RFC 9110 13.2.2): a malformed
+    // change is 422 whatever version it names.
+    check_version(ENTITY, expected, version)?;
     if changed.is_empty() {
         return Ok((tumor, changed));
     }

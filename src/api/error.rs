@@ -58,6 +58,9 @@ pub enum ApiError {
     /// Error-level edits fail: the abstract cannot be completed.
     #[error("error-level edits fail; clear or override them first")]
     EditsFailed(Vec<ItemError>),
+    /// The stored abstract lacks what staging needs (the request itself is fine): 409.
+    #[error("the tumor cannot be staged as stored")]
+    NotStageable(Vec<ItemError>),
     /// A file was refused; nothing was stored.
     #[error("the file was refused: {} problem(s); nothing was stored", .0.len())]
     Rejected(Vec<FileProblem>),
@@ -166,6 +169,9 @@ impl ApiError {
                 "Method not allowed",
             ),
             ApiError::EditsFailed(_) => (StatusCode::CONFLICT, "edits-failed", "Edits fail"),
+            ApiError::NotStageable(_) => {
+                (StatusCode::CONFLICT, "not-stageable", "The tumor cannot be staged")
+            }
             ApiError::Rejected(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "file-rejected",
@@ -179,7 +185,8 @@ impl ApiError {
         match self {
             ApiError::Abstracts(abstracts::Error::Invalid(e))
             | ApiError::Invalid(e)
-            | ApiError::EditsFailed(e) => e,
+            | ApiError::EditsFailed(e)
+            | ApiError::NotStageable(e) => e,
             _ => &[],
         }
     }

@@ -105,7 +105,8 @@ pub fn pattern(def: &ItemDef) -> Option<String> {
         DataType::Numeric => Some("^[0-9]+(\\.[0-9]+)?$".to_string()),
         DataType::Date => Some(DATE_PATTERN.to_string()),
         // Text: at least one visible character, no control characters but tab and line ends.
-        DataType::DateTime | DataType::Text => Some(TEXT_PATTERN.to_string()),
+        DataType::DateTime => Some(DATE_TIME_PATTERN.to_string()),
+        DataType::Text => Some(TEXT_PATTERN.to_string()),
     }
 }
 
@@ -113,6 +114,10 @@ pub fn pattern(def: &ItemDef) -> Option<String> {
 /// day counts per month and February 29 only in leap years (2000, not 1800 or 1900), so that
 /// what the contract calls valid is what the service accepts.
 pub const DATE_PATTERN: &str = "^((18|19|20)[0-9]{2}((0[1-9]|1[0-2])|(0[13578]|1[02])(0[1-9]|[12][0-9]|3[01])|(0[469]|11)(0[1-9]|[12][0-9]|30)|02(0[1-9]|1[0-9]|2[0-8]))?|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)0229)$";
+
+/// A NAACCR dateTime: CCYY, CCYY-MM or CCYY-MM-DD (on the calendar), the last optionally with
+/// Thh:mm:ss and a zone (Z or +hh:mm).
+pub const DATE_TIME_PATTERN: &str = "^((18|19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?|((18|19|20)[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)-02-29)(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-][0-9]{2}:[0-9]{2}))?)$";
 
 const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
 

@@ -418,7 +418,7 @@ pub async fn stage_tumor_items(
             let tumor = tumors::get(conn, &caller.facilities, &id)?;
             let patient = patients::get(conn, &caller.facilities, &tumor.patient_id)?;
             let (staging, changes) = stage_tumor(&registry, &patient.items, &tumor.items, &options)
-                .map_err(|e| ApiError::Invalid(vec![ItemError::new("dateOfDiagnosis", Some(390), "staging", e.to_string())]))?;
+                .map_err(|e| ApiError::NotStageable(vec![ItemError::new("dateOfDiagnosis", Some(390), "staging", e.to_string())]))?;
             let tumor = if changes.is_empty() {
                 tumor
             } else {

@@ -50,8 +50,15 @@ pub struct NewContact {
 pub struct Contact {
     pub id: String,
     pub patient_id: String,
-    #[serde(flatten)]
-    pub contact: NewContact,
+    // The reported fields spelled out rather than a flattened `NewContact`: that one refuses
+    // unknown fields, and its schema would then forbid the fields below.
+    pub date: String,
+    pub vital_status: String,
+    pub follow_up_source: Option<String>,
+    pub next_follow_up_source: Option<String>,
+    pub tumors: BTreeMap<String, String>,
+    pub cause_of_death: Option<String>,
+    pub place_of_death: Option<String>,
     /// Whether it updated the abstract (false when older than what was stored).
     pub applied: bool,
     pub recorded_by: String,
@@ -73,13 +80,17 @@ struct ContactRow {
 
 impl From<ContactRow> for Contact {
     fn from(r: ContactRow) -> Contact {
-        let mut contact: NewContact = serde_json::from_str(&r.details).unwrap_or_default();
-        contact.date = r.contact_date;
-        contact.vital_status = r.vital_status;
+        let reported: NewContact = serde_json::from_str(&r.details).unwrap_or_default();
         Contact {
             id: r.id,
             patient_id: r.patient_id,
-            contact,
+            date: r.contact_date,
+            vital_status: r.vital_status,
+            follow_up_source: reported.follow_up_source,
+            next_follow_up_source: reported.next_follow_up_source,
+            tumors: reported.tumors,
+            cause_of_death: reported.cause_of_death,
+            place_of_death: reported.place_of_death,
             applied: r.applied,
             recorded_by: r.recorded_by,
             created_at: r.created_at.and_utc(),

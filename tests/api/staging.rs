@@ -172,7 +172,9 @@ async fn staging_a_tumor_writes_derived_items(app: TestApp) {
             &[],
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The request is fine; the stored tumor cannot be staged: a conflict with its state.
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/not-stageable");
     assert!(r.body["detail"].as_str().unwrap().contains("1999"));
 }
 both_backends!(
