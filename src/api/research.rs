@@ -458,17 +458,9 @@ fn dimensions(group_by: &str) -> Result<Vec<String>, ApiError> {
             bad
         }));
     }
-    let mut unique = dims.clone();
-    unique.sort();
-    unique.dedup();
-    if unique.len() != dims.len() {
-        return Err(ApiError::Invalid(vec![ItemError::new(
-            "groupBy",
-            None,
-            "duplicate",
-            "each dimension once",
-        )]));
-    }
+    // A dimension named twice is grouped by once (the response lists the dimensions used).
+    let mut seen = std::collections::HashSet::new();
+    let dims: Vec<String> = dims.into_iter().filter(|d| seen.insert(d.clone())).collect();
     Ok(dims)
 }
 
