@@ -175,7 +175,9 @@ fn client(
                             "PATCH",
                             &path,
                             Some(&etag),
-                            Some(&format!(r#"{{"items":{{"textRemarks":"load {seed} {n}"}}}}"#)),
+                            Some(&format!(
+                                r#"{{"items":{{"textRemarks":"load {seed} {n}"}}}}"#
+                            )),
                         ),
                     ),
                     Ok(r) => ("GET+PATCH tumor", Ok(r)),

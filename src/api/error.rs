@@ -169,9 +169,11 @@ impl ApiError {
                 "Method not allowed",
             ),
             ApiError::EditsFailed(_) => (StatusCode::CONFLICT, "edits-failed", "Edits fail"),
-            ApiError::NotStageable(_) => {
-                (StatusCode::CONFLICT, "not-stageable", "The tumor cannot be staged")
-            }
+            ApiError::NotStageable(_) => (
+                StatusCode::CONFLICT,
+                "not-stageable",
+                "The tumor cannot be staged",
+            ),
             ApiError::Rejected(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "file-rejected",

@@ -460,7 +460,10 @@ fn dimensions(group_by: &str) -> Result<Vec<String>, ApiError> {
     }
     // A dimension named twice is grouped by once (the response lists the dimensions used).
     let mut seen = std::collections::HashSet::new();
-    let dims: Vec<String> = dims.into_iter().filter(|d| seen.insert(d.clone())).collect();
+    let dims: Vec<String> = dims
+        .into_iter()
+        .filter(|d| seen.insert(d.clone()))
+        .collect();
     Ok(dims)
 }
 

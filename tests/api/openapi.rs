@@ -69,8 +69,7 @@ async fn served_document_is_the_committed_one() {
 fn date_patterns_are_the_calendar() {
     use cancer_registry::naaccr::PartialDate;
     let doc = serde_json::to_value(cancer_registry::api::openapi()).unwrap();
-    let item = doc["components"]["schemas"]["PatientItems"]["properties"]["dateOfBirth"]
-        ["pattern"]
+    let item = doc["components"]["schemas"]["PatientItems"]["properties"]["dateOfBirth"]["pattern"]
         .as_str()
         .unwrap()
         .to_string();
@@ -109,14 +108,35 @@ fn date_patterns_are_the_calendar() {
         .item("pathDateSpecCollect1")
         .unwrap();
     let date_time = regex::Regex::new(
-        doc["components"]["schemas"]["TumorItems"]["properties"]["pathDateSpecCollect1"]
-            ["pattern"]
+        doc["components"]["schemas"]["TumorItems"]["properties"]["pathDateSpecCollect1"]["pattern"]
             .as_str()
             .unwrap(),
     )
     .unwrap();
-    for date in ["2023", "2023-02", "2023-13", "2023-02-28", "2023-02-29", "2024-02-29", "1900-02-29", "2000-02-29", "2023-04-31", "0", "20230101", "2023-1-01"] {
-        for time in ["", "T10:20:30Z", "T23:59:59+05:30", "T24:00:00Z", "T10:60:00Z", "T10:20:30", "T10:20:30-0800", "T10:20:30-08:00"] {
+    for date in [
+        "2023",
+        "2023-02",
+        "2023-13",
+        "2023-02-28",
+        "2023-02-29",
+        "2024-02-29",
+        "1900-02-29",
+        "2000-02-29",
+        "2023-04-31",
+        "0",
+        "20230101",
+        "2023-1-01",
+    ] {
+        for time in [
+            "",
+            "T10:20:30Z",
+            "T23:59:59+05:30",
+            "T24:00:00Z",
+            "T10:60:00Z",
+            "T10:20:30",
+            "T10:20:30-0800",
+            "T10:20:30-08:00",
+        ] {
             let v = format!("{date}{time}");
             let valid = cancer_registry::naaccr::value::validate(def, &v).is_ok();
             assert_eq!(date_time.is_match(&v), valid, "{v}");

@@ -600,6 +600,54 @@ async fn deeply_nested_json_is_refused(app: TestApp) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.body["errors"][0]["rule"], "depth", "{}", r.body);
     let list = app.get("/api/v1/submissions?limit=200", &manager).await;
-    assert_eq!(list.body["data"], serde_json::json!([]), "{} {}", list.status, list.body);
+    assert_eq!(
+        list.body["data"],
+        serde_json::json!([]),
+        "{} {}",
+        list.status,
+        list.body
+    );
 }
 both_backends!(deeply_nested_json_is_refused, deeply_nested_json_is_refused);
+
+/// A file past the per-element bounds is refused (422) naming the bound and the line, and
+/// nothing is stored.
+async fn files_past_the_element_bounds_are_refused(app: TestApp) {
+    let registrar = app.token(Role::Registrar, Some(&[FACILITY_A]));
+    let head = r#"<?xml version="1.0"?>
+<NaaccrData xmlns="http://naaccr.org/naaccrxml" baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-260.xml" recordType="A" specificationVersion="1.8">
+<Patient>
+"#;
+    // 2,001 items in one patient (items no dictionary has: the bound counts elements).
+    let mut many_items = String::from(head);
+    for i in 0..2_001 {
+        many_items.push_str(&format!("<Item naaccrId=\"noSuchItem{i}\">X</Item>\n"));
+    }
+    many_items.push_str("</Patient></NaaccrData>");
+    // 1,001 tumors in one patient.
+    let mut many_tumors = String::from(head);
+    for i in 0..1_001 {
+        many_tumors.push_str(&format!(
+            "<Tumor><Item naaccrId=\"reportingFacility\">{FACILITY_A}</Item><Item naaccrId=\"sequenceNumberHospital\">{:02}</Item></Tumor>\n",
+            i % 60
+        ));
+    }
+    many_tumors.push_str("</Patient></NaaccrData>");
+    for (body, says) in [(many_items, "items in one"), (many_tumors, "tumors in one")] {
+        let r = import(&app, &registrar, "", body.into_bytes()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        // Other problems (the unknown items) come first; the bound stops the reading.
+        let problems = r.body["problems"].as_array().unwrap();
+        let limit = problems
+            .iter()
+            .find(|p| p["rule"] == "limit")
+            .unwrap_or_else(|| panic!("no limit problem: {}", r.body));
+        assert!(limit["message"].as_str().unwrap().contains(says), "{limit}");
+        assert!(limit["line"].as_u64().unwrap() > 1_000, "{limit}");
+    }
+    assert_eq!(count(&app, &registrar, "patients").await, 0);
+}
+both_backends!(
+    files_past_the_element_bounds_are_refused,
+    files_past_the_element_bounds_are_refused
+);
