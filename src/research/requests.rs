@@ -43,19 +43,25 @@ pub struct ResearchSelection {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewRequest {
-    #[schema(min_length = 1, max_length = 300)]
+    // `\S`: at least one character that is not blank, as the service requires.
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
     pub title: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub investigator: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub institution: String,
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub purpose: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub irb_approval_id: String,
     /// CCYYMMDD or YYYY-MM-DD.
+    #[schema(
+        pattern = "^((18|19|20)[0-9]{2}-?((0[13578]|1[02])-?(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-?(0[1-9]|[12][0-9]|30)|02-?(0[1-9]|1[0-9]|2[0-8]))|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)-?02-?29)$"
+    )]
     pub irb_approval_date: String,
-    /// The NAACCR XML ids requested.
+    /// The NAACCR XML ids requested: items that may be released (identifiers never are), each
+    /// once.
+    #[schema(schema_with = releasable_items_schema)]
     pub items: Vec<String>,
     #[serde(default)]
     pub selection: ResearchSelection,
@@ -140,6 +146,31 @@ impl From<Row> for ResearchRequest {
             created_at: r.created_at.and_utc(),
         }
     }
+}
+
+/// The contract of a request's `items`, from the same classification that refuses them.
+fn releasable_items_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let ids: Vec<serde_json::Value> = crate::naaccr::Dictionary::v260()
+        .items()
+        .iter()
+        .filter(|d| {
+            !matches!(
+                super::deid::classify(d),
+                super::deid::ItemClass::Identifier(_)
+            )
+        })
+        .map(|d| serde_json::Value::from(d.id.clone()))
+        .collect();
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(ids)),
+        )
+        .min_items(Some(1))
+        .unique_items(true)
+        .build()
 }
 
 fn invalid(field: &str, rule: &str, message: impl Into<String>) -> abstracts::Error {
