@@ -11,7 +11,7 @@ pub mod db;
 pub mod edits;
 pub mod followup;
 pub mod generate;
-pub mod json_int;
+pub mod json_input;
 pub mod naaccr;
 pub mod research;
 pub mod staging;

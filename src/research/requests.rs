@@ -19,13 +19,13 @@ pub struct ResearchSelection {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::json_int::opt_i32"
+        deserialize_with = "crate::json_input::opt_i32"
     )]
     pub dx_year_from: Option<i32>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::json_int::opt_i32"
+        deserialize_with = "crate::json_input::opt_i32"
     )]
     pub dx_year_to: Option<i32>,
     /// Primary site codes or prefixes (`C50` = every breast subsite).
@@ -63,7 +63,7 @@ pub struct NewRequest {
     /// once.
     #[schema(schema_with = releasable_items_schema)]
     pub items: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_input::object")]
     pub selection: ResearchSelection,
 }
 

@@ -29,14 +29,14 @@ pub struct Selection {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::json_int::opt_i32"
+        deserialize_with = "crate::json_input::opt_i32"
     )]
     pub dx_year_from: Option<i32>,
     /// Latest diagnosis year (inclusive).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::json_int::opt_i32"
+        deserialize_with = "crate::json_input::opt_i32"
     )]
     pub dx_year_to: Option<i32>,
     /// Only tumors in this workflow status (e.g. `complete`).
