@@ -5,12 +5,12 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-/// A struct that must be given as a JSON object (or null / absent: its default).
+/// A struct that must be given as a JSON object when present (absent: its default, with
+/// `#[serde(default)]`); null is not an object either.
 pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(
     d: D,
 ) -> Result<T, D::Error> {
     match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => Ok(T::default()),
         v @ serde_json::Value::Object(_) => {
             serde_json::from_value(v).map_err(serde::de::Error::custom)
         }
@@ -20,6 +20,7 @@ pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(
                 serde_json::Value::Array(_) => "an array",
                 serde_json::Value::String(_) => "a string",
                 serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Null => "null",
                 _ => "a boolean",
             }
         ))),
@@ -71,7 +72,7 @@ mod tests {
     fn objects_must_be_objects() {
         let read = |j: &str| serde_json::from_str::<Outer>(j).map(|o| o.inner);
         assert_eq!(read(r#"{"inner":{"a":1}}"#).unwrap(), Inner { a: Some(1) });
-        assert_eq!(read(r#"{"inner":null}"#).unwrap(), Inner::default());
+        assert!(read(r#"{"inner":null}"#).is_err());
         assert_eq!(read("{}").unwrap(), Inner::default());
         assert!(read(r#"{"inner":[1]}"#).is_err());
         assert!(read(r#"{"inner":[null, null]}"#).is_err());
