@@ -202,7 +202,7 @@ fn wait_for_open_write(db: &TestDb, wal_floor: u64, limit: Duration) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         let open = match &db.pg_schema {
-            None => std::fs::metadata(format!("{}-wal", db.url)).map_or(0, |m| m.len()) > wal_floor,
+            None => wal_size(db) > wal_floor,
             Some((admin, _)) => pg_writer_open(admin, &db.url),
         };
         if open {
@@ -257,13 +257,14 @@ fn wal_size(db: &TestDb) -> u64 {
 
 const PATIENTS: usize = 20_000;
 
-fn kill_mid_import(backend: Backend) {
-    let Some(db) = fault_db(backend) else { return };
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&db, data.path(), &[]);
+/// Starts importing a file of [`PATIENTS`] on another thread and returns once the import's
+/// write transaction is open and writing.
+fn import_until_writing(
+    db: &TestDb,
+    port: u16,
+) -> std::thread::JoinHandle<std::io::Result<(u16, Vec<u8>)>> {
     let token = manager();
-    let floor = wal_size(&db) + (1 << 20);
-    let port = server.port;
+    let floor = wal_size(db) + (1 << 20);
     let upload = std::thread::spawn(move || {
         http(
             port,
@@ -274,7 +275,22 @@ fn kill_mid_import(backend: Backend) {
             &file_of(PATIENTS),
         )
     });
-    wait_for_open_write(&db, floor, Duration::from_secs(120));
+    wait_for_open_write(db, floor, Duration::from_secs(120));
+    upload
+}
+
+/// Files left in the data folder's `uploads/`.
+fn uploads_left(data: &Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(data.join("uploads"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default()
+}
+
+fn kill_mid_import(backend: Backend) {
+    let Some(db) = fault_db(backend) else { return };
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db, data.path(), &[]);
+    let upload = import_until_writing(&db, server.port);
     server.kill9();
     let answered = upload.join().unwrap();
     assert!(
@@ -286,9 +302,7 @@ fn kill_mid_import(backend: Backend) {
     assert_eq!(rows(&db, "patients"), 0);
     assert_eq!(rows(&db, "tumors"), 0);
     assert_eq!(rows(&db, "imports"), 0);
-    let left: Vec<_> = std::fs::read_dir(data.path().join("uploads"))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
+    let left = uploads_left(data.path());
     assert!(left.is_empty(), "uploads left behind: {left:?}");
     // And the same file imports whole afterwards.
     let (status, body) = http(
@@ -391,20 +405,7 @@ fn sigterm_finishes_the_import_in_flight(backend: Backend) {
     let Some(db) = fault_db(backend) else { return };
     let data = tempfile::tempdir().unwrap();
     let mut server = start(&db, data.path(), &[]);
-    let token = manager();
-    let floor = wal_size(&db) + (1 << 20);
-    let port = server.port;
-    let upload = std::thread::spawn(move || {
-        http(
-            port,
-            "POST",
-            "/api/v1/imports",
-            Some(&token),
-            Some("application/xml"),
-            &file_of(PATIENTS),
-        )
-    });
-    wait_for_open_write(&db, floor, Duration::from_secs(120));
+    let upload = import_until_writing(&db, server.port);
     signal(&server.child, "TERM");
     let (status, body) = upload.join().unwrap().unwrap();
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
@@ -461,8 +462,6 @@ fn stalled_clients_are_cut_off() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("problem+json"), "{text}");
     std::thread::sleep(Duration::from_millis(200));
-    let left: Vec<_> = std::fs::read_dir(data.path().join("uploads"))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
+    let left = uploads_left(data.path());
     assert!(left.is_empty(), "upload kept: {left:?}");
 }
