@@ -82,6 +82,36 @@ fn date_patterns_are_the_calendar() {
         .as_str()
         .unwrap()
         .to_string();
+    // The attribute macros take literals only, so the same full-date pattern is written at
+    // each field: every copy must be the one checked below.
+    let param = |path: &str, name: &str| {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for copy in [
+        param("/api/v1/followup/letters", "asOf"),
+        param("/api/v1/reports/followup-rates", "asOf"),
+        param("/api/v1/reports/followup-rates", "referenceDate"),
+        doc["components"]["schemas"]["NewRequest"]["properties"]["irbApprovalDate"]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    ] {
+        assert_eq!(copy, query);
+    }
+    let contact = regex::Regex::new(
+        doc["components"]["schemas"]["NewContact"]["properties"]["date"]["pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     let item = regex::Regex::new(&item).unwrap();
     let query = regex::Regex::new(&query).unwrap();
     let mut checked = 0;
@@ -98,6 +128,7 @@ fn date_patterns_are_the_calendar() {
                 let dashed = format!("{y}-{month:02}-{day:02}");
                 assert_eq!(query.is_match(&dashed), ok, "{dashed}");
                 assert_eq!(query.is_match(&full), ok, "{full}");
+                assert_eq!(contact.is_match(&full), ok, "{full}");
                 checked += 1;
             }
         }
