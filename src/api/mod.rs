@@ -70,7 +70,7 @@ impl AppState {
     pub fn require_tables(&self) -> Result<Arc<ReferenceTables>, ApiError> {
         self.edit_tables.clone().map_err(|why| {
             ApiError::Unavailable(format!(
-                "edits are not available: {why}. Install the reference tables and set CANCER_REGISTRY_REFERENCE to their folder"
+                "edits are not available: {why}. The tables are built in; CANCER_REGISTRY_REFERENCE, when set, must name a complete copy of data/reference"
             ))
         })
     }

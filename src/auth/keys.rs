@@ -42,6 +42,16 @@ impl Keys {
     /// Loads keys; for HS256 without a configured secret, reads the secret file or creates it
     /// (32 random bytes, mode 0600) and logs where.
     pub fn load(config: &KeyConfig) -> Result<Keys, AuthError> {
+        Keys::load_with(config, true)
+    }
+
+    /// Loads keys to sign with, never creating a secret: a secret made here would differ from
+    /// the server's, and the token printed would be refused.
+    pub fn load_existing(config: &KeyConfig) -> Result<Keys, AuthError> {
+        Keys::load_with(config, false)
+    }
+
+    fn load_with(config: &KeyConfig, create: bool) -> Result<Keys, AuthError> {
         let (decoding, encoding) = match config.algorithm {
             Algorithm::HS256 => {
                 let secret = match &config.secret {
@@ -51,7 +61,7 @@ impl Keys {
                             "CANCER_REGISTRY_JWT_SECRET must be at least 32 characters".into(),
                         ))
                     }
-                    None => secret_from_file(&config.secret_file)?,
+                    None => secret_from_file(&config.secret_file, create)?,
                 };
                 (
                     DecodingKey::from_secret(&secret),
@@ -173,13 +183,21 @@ fn read_key(path: &Path) -> Result<Vec<u8>, AuthError> {
     fs::read(path).map_err(|e| AuthError::Keys(format!("cannot read {}: {e}", path.display())))
 }
 
-fn secret_from_file(path: &Path) -> Result<Vec<u8>, AuthError> {
+fn secret_from_file(path: &Path, create: bool) -> Result<Vec<u8>, AuthError> {
     match fs::read_to_string(path) {
         Ok(text) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|e| {
                 AuthError::Keys(format!("secret file {} is corrupt: {e}", path.display()))
             }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
+            Err(AuthError::Keys(format!(
+                "no token secret at {}: start the service first (it creates the secret beside the \
+                 database), run this command where the service runs, or set CANCER_REGISTRY_JWT_SECRET \
+                 (or CANCER_REGISTRY_JWT_SECRET_FILE) to the service's secret",
+                path.display()
+            )))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let secret: [u8; 32] = rand::random();
             let encoded = base64::engine::general_purpose::STANDARD.encode(secret);

@@ -342,27 +342,30 @@ fn realistic_five_way_table() {
 
 // ---------------------------------------------------------------- site recode
 
-/// `shared/reference`, or `None` after a loud skip notice (a failure under `CI=true`).
+/// The reference folder the service reads: `CANCER_REGISTRY_REFERENCE`, else the published
+/// files shipped in `data/reference` (what the binary embeds).
 fn reference_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("CANCER_REGISTRY_REFERENCE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"));
-    if dir
-        .join("seer-site-recode/site-recode-data-2023.csv")
-        .is_file()
-    {
-        return Some(dir);
-    }
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reference"));
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "SEER site recode table missing under {} with CI=true",
+        dir.join("seer-site-recode/site-recode-data-2023.csv")
+            .is_file(),
+        "SEER site recode table missing under {}",
         dir.display()
     );
-    eprintln!(
-        "\n*** SKIP: SEER site recode table not found under {} (set CANCER_REGISTRY_REFERENCE) ***\n",
-        dir.display()
-    );
-    None
+    Some(dir)
+}
+
+#[test]
+fn embedded_site_recode_is_the_shipped_file() {
+    let embedded =
+        SiteRecodeTable::load_source(&cancer_registry::refdata::Source::Embedded("reference"))
+            .unwrap();
+    let dir = reference_dir().unwrap();
+    let shipped = SiteRecodeTable::load(&dir).unwrap();
+    assert_eq!(embedded.len(), shipped.len());
+    assert!(embedded.len() > 50, "{}", embedded.len());
 }
 
 #[test]
