@@ -29,6 +29,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCER_REGISTRY_JWT_PRIVATE_KEY", "none", "PEM private key, only for `cancer-registry token` with RS256/ES256"),
     ("CANCER_REGISTRY_JWT_ISSUER", "cancer-registry", "required iss claim"),
     ("CANCER_REGISTRY_JWT_AUDIENCE", "cancer-registry", "required aud claim"),
+    ("CANCER_REGISTRY_JWT_MAX_LIFETIME", "12h", "longest token lifetime (exp - iat) accepted and minted, e.g. 8h, 30m"),
     ("CANCER_REGISTRY_MAX_BODY_BYTES", "2097152", "largest JSON request body (413 beyond)"),
     ("CANCER_REGISTRY_DATA_DIR", "<database>.files (cancer-registry-files for PostgreSQL)", "submission files and uploads"),
     ("CANCER_REGISTRY_MAX_IMPORT_BYTES", "4294967296", "largest NAACCR XML upload (413 beyond)"),
@@ -65,6 +66,8 @@ pub struct Config {
     pub bind: String,
     pub pool: PoolOptions,
     pub jwt: KeyConfig,
+    /// Longest accepted token lifetime.
+    pub jwt_max_lifetime: Duration,
     pub max_body_bytes: usize,
     /// The edits' reference tables (also the site recode and lookups): embedded or a folder.
     pub reference: Source,
@@ -182,6 +185,13 @@ impl Config {
                     .unwrap_or_else(|| "cancer-registry".to_string()),
                 audience: var("CANCER_REGISTRY_JWT_AUDIENCE")
                     .unwrap_or_else(|| "cancer-registry".to_string()),
+            },
+            jwt_max_lifetime: match var("CANCER_REGISTRY_JWT_MAX_LIFETIME") {
+                None => crate::auth::keys::DEFAULT_MAX_TOKEN_LIFETIME,
+                Some(v) => crate::auth::keys::parse_ttl(&v).ok_or_else(|| ConfigError {
+                    variable: "CANCER_REGISTRY_JWT_MAX_LIFETIME",
+                    message: format!("{v:?}: use a duration such as 12h or 30m"),
+                })?,
             },
             max_body_bytes: parse_var("CANCER_REGISTRY_MAX_BODY_BYTES")?.unwrap_or(2 * 1024 * 1024),
             reference: crate::edits::ReferenceTables::default_source(),

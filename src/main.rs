@@ -152,7 +152,7 @@ fn main() -> anyhow::Result<()> {
             if let Some(problem) = cancer_registry::auth::mint_problem(&roles, &facilities) {
                 bail!(problem);
             }
-            let keys = Keys::load_existing(&config.jwt)?;
+            let keys = Keys::load_existing(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime);
             let facilities = (!facilities.is_empty()).then_some(facilities);
             println!("{}", keys.sign(&sub, &roles, facilities, ttl)?);
             Ok(())
@@ -331,7 +331,7 @@ fn load_reference_data(config: &Config) -> anyhow::Result<Loaded> {
 
 #[actix_web::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let keys = Arc::new(Keys::load(&config.jwt)?);
+    let keys = Arc::new(Keys::load(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime));
     let db =
         Db::open(&config.database_url, &config.pool).with_context(|| "cannot open the database")?;
     std::fs::create_dir_all(&config.data_dir)

@@ -223,6 +223,13 @@ impl Claims {
                 "the token has an empty subject".to_string(),
             ));
         }
+        // The subject is written to the audit trail and logs as the actor: a line break or other
+        // control character there could forge entries.
+        if self.sub.chars().any(char::is_control) || self.sub.len() > 256 {
+            return Err(AuthError::Unauthenticated(
+                "the token subject has control characters or is longer than 256 bytes".to_string(),
+            ));
+        }
         let facilities = scope_of(&roles, self.facilities);
         Ok(Caller {
             sub: self.sub,

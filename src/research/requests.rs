@@ -177,6 +177,10 @@ fn invalid(field: &str, rule: &str, message: impl Into<String>) -> abstracts::Er
     abstracts::Error::Invalid(vec![ItemError::new(field, None, rule, message)])
 }
 
+fn today() -> Result<PartialDate, abstracts::Error> {
+    full_date("today", &Utc::now().format("%Y%m%d").to_string())
+}
+
 /// Parses `YYYY-MM-DD` or `CCYYMMDD` into a full date.
 pub fn full_date(field: &str, value: &str) -> Result<PartialDate, abstracts::Error> {
     let compact: String = value.chars().filter(|c| *c != '-').collect();
@@ -231,6 +235,13 @@ pub fn create(
         return Err(abstracts::Error::Invalid(errors));
     }
     let irb = full_date("irbApprovalDate", &new.irb_approval_date)?;
+    if irb.compare(&today()?) == Some(std::cmp::Ordering::Greater) {
+        return Err(invalid(
+            "irbApprovalDate",
+            "date",
+            "an IRB approval cannot be dated in the future",
+        ));
+    }
     validate_request(&new.items).map_err(refusal_errors)?;
     let now = Utc::now();
     let row = Row {
@@ -311,6 +322,13 @@ pub fn decide(
     by: &str,
 ) -> Result<ResearchRequest, abstracts::Error> {
     let request = get(conn, id, None)?;
+    // Separation of duties: whoever filed a request (even holding the manager role too)
+    // cannot decide it.
+    if request.created_by == by {
+        return Err(abstracts::Error::Forbidden(
+            "a request cannot be decided by the one who filed it".to_string(),
+        ));
+    }
     if request.status != "submitted" {
         return Err(abstracts::Error::Conflict(format!(
             "the request is already {}; file a new request to change it",
@@ -326,8 +344,7 @@ pub fn decide(
             ));
         };
         let e = full_date("expiresOn", e)?;
-        let today = full_date("today", &Utc::now().format("%Y%m%d").to_string())?;
-        if e.compare(&today) != Some(std::cmp::Ordering::Greater) {
+        if e.compare(&today()?) != Some(std::cmp::Ordering::Greater) {
             return Err(invalid(
                 "expiresOn",
                 "date",

@@ -80,6 +80,51 @@ async fn token_defects(app: TestApp) {
     c["exp"] = json!(now() - 3600);
     assert_401(&app, Some(&sign(Algorithm::HS256, &c, SECRET)), "expired").await;
 
+    // Lifetime: at most 12 h from issue (a token minted for a century is refused), never issued
+    // in the future, and a subject that could forge audit lines is refused.
+    let mut c = claims();
+    c["exp"] = json!(9_223_372_036_854_775_807u64);
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "exp = 2^63 - 1",
+    )
+    .await;
+    let mut c = claims();
+    c["exp"] = json!(now() + 13 * 3600);
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "13 h lifetime",
+    )
+    .await;
+    let mut c = claims();
+    c["iat"] = json!(now() + 3600);
+    c["exp"] = json!(now() + 4000);
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "iat in the future",
+    )
+    .await;
+    let mut c = claims();
+    c.as_object_mut().unwrap().remove("iat");
+    assert_401(&app, Some(&sign(Algorithm::HS256, &c, SECRET)), "no iat").await;
+    let mut c = claims();
+    c["sub"] = json!("mallory\n2026-01-01 admin logged in");
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "newline in sub",
+    )
+    .await;
+    let mut c = claims();
+    c["exp"] = json!(now() + 11 * 3600);
+    let r = app
+        .get("/api/v1/tumors", &sign(Algorithm::HS256, &c, SECRET))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "11 h is within the limit");
+
     let mut c = claims();
     c["nbf"] = json!(now() + 3600);
     assert_401(

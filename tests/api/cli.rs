@@ -147,6 +147,12 @@ fn token_command_signs_with_the_generated_secret() {
         );
     }
     assert!(!mint(&["--sub", "r", "--role", "reviewer"]).status.success());
+    let century = mint(&["--sub", "r", "--role", "auditor", "--ttl", "36500d"]);
+    assert!(
+        !century.status.success(),
+        "no token past the maximum lifetime"
+    );
+    assert!(String::from_utf8_lossy(&century.stderr).contains("CANCER_REGISTRY_JWT_MAX_LIFETIME"));
     assert!(
         !mint(&["--sub", "r", "--role", "registrar", "--facility", "*"])
             .status

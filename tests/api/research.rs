@@ -189,11 +189,22 @@ async fn researchers_get_only_deidentified_data(app: TestApp) {
     }
     assert!(csv.contains(",000,"), "ZIP 03601 is a restricted area: 000");
     assert!(csv.contains(",090,"), "age 95 is reported as 90 or older");
-    assert!(
-        lines[1..]
-            .iter()
-            .all(|l| l.split(',').nth(4).is_some_and(|d| d.len() == 4)),
-        "dates are years"
+    // Dates are years; for patients 90 or older (birth year withheld) no year at all, since a
+    // year and the age at diagnosis would give the birth year.
+    for l in &lines[1..] {
+        let f: Vec<&str> = l.split(',').collect();
+        assert!(
+            f[4].len() == 4 || (f[4].is_empty() && f[8].is_empty()),
+            "dates are years: {l}"
+        );
+    }
+    let with_year = lines[1..]
+        .iter()
+        .filter(|l| l.split(',').nth(4).is_some_and(|d| d.len() == 4))
+        .count();
+    assert_eq!(
+        with_year, 32,
+        "the 8 patients aged 90 or older carry no year"
     );
     let hash = format!("{:x}", sha2::Sha256::digest(&r.raw));
     assert_eq!(r.header("x-release-sha256").unwrap(), hash);
@@ -351,4 +362,57 @@ async fn researchers_get_only_deidentified_data(app: TestApp) {
 both_backends!(
     researchers_get_only_deidentified_data,
     researchers_get_only_deidentified_data
+);
+
+/// Separation of duties and honest dates: an IRB approval dated in the future is refused, and
+/// one subject holding both the researcher and the manager role cannot approve its own request.
+async fn requests_need_a_past_irb_date_and_another_approver(app: TestApp) {
+    let researcher = app.token(Role::Researcher, None);
+    let mut body = request_body(json!(["primarySite"]));
+    body["irbApprovalDate"] = json!("2099-01-15");
+    let r = app
+        .post("/api/v1/research-requests", &researcher, body)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["item"], "irbApprovalDate");
+
+    let both = app
+        .keys
+        .sign(
+            "dual-role",
+            &[Role::Researcher, Role::Manager],
+            None,
+            std::time::Duration::from_secs(600),
+        )
+        .unwrap();
+    let r = app
+        .post(
+            "/api/v1/research-requests",
+            &both,
+            request_body(json!(["primarySite"])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{id}/approve"),
+            &both,
+            json!({ "expiresOn": "2099-12-31", "reason": "self" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let manager = app.token(Role::Manager, None);
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{id}/approve"),
+            &manager,
+            json!({ "expiresOn": "2099-12-31", "reason": "IRB verified" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+both_backends!(
+    requests_need_a_past_irb_date_and_another_approver,
+    requests_need_a_past_irb_date_and_another_approver
 );
