@@ -286,6 +286,35 @@ fn run_edits(
     Ok(summary.has_errors())
 }
 
+/// The database files, the token secret and the data folder hold names and SSNs: only the
+/// service's user may read them (SQLite gives its WAL and shared-memory files the database
+/// file's mode; files in the data folder are unreachable through its 0700).
+fn restrict_to_owner(config: &Config) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |path: &std::path::Path, mode: u32| -> anyhow::Result<()> {
+            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("cannot restrict {}", path.display()))
+                }
+                _ => Ok(()),
+            }
+        };
+        set(&config.data_dir, 0o700)?;
+        if let Backend::Sqlite(path) = Backend::from_url(&config.database_url)? {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                set(std::path::Path::new(&p), 0o600)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = config;
+    Ok(())
+}
+
 /// The reference data the service runs on, each part either loaded or the reason it is not.
 struct Loaded {
     staging: Result<Arc<cancer_registry::staging::Registry>, String>,
@@ -336,6 +365,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Db::open(&config.database_url, &config.pool).with_context(|| "cannot open the database")?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    restrict_to_owner(&config)?;
     let interrupted = jobs::recover(&mut *db.conn()?, &config.data_dir)?;
     if interrupted > 0 {
         log::warn!("{interrupted} submission(s) interrupted by the last stop were marked failed");

@@ -228,7 +228,8 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
-            let id = extract::request_id_from(&req);
+            let id = extract::new_request_id();
+            let client_id = extract::client_request_id(&req);
             req.extensions_mut().insert(RequestId(id.clone()));
             let fut = srv.call(req);
             async move {
@@ -236,6 +237,9 @@ pub fn app(
                 let headers = res.headers_mut();
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     headers.insert(header::HeaderName::from_static("x-request-id"), v);
+                }
+                if let Some(v) = client_id.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                    headers.insert(header::HeaderName::from_static("x-client-request-id"), v);
                 }
                 headers.insert(
                     header::X_CONTENT_TYPE_OPTIONS,
@@ -245,9 +249,14 @@ pub fn app(
                 Ok(res)
             }
         })
-        .wrap(actix_web::middleware::Logger::new(
-            "%a \"%r\" %s %b %Dms request-id=%{x-request-id}o",
-        ))
+        // The path only: query strings carry patient numbers, names searched for and, from some
+        // clients, tokens.
+        .wrap(
+            actix_web::middleware::Logger::new(
+                "%a \"%{method}xi %U\" %s %b %Dms request-id=%{x-request-id}o client-request-id=%{x-client-request-id}o",
+            )
+            .custom_request_replace("method", |req| req.method().to_string()),
+        )
 }
 
 fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> ApiError {

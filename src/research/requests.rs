@@ -312,6 +312,35 @@ pub fn list(
     Ok(rows.into_iter().map(ResearchRequest::from).collect())
 }
 
+/// Whether a manager of `scope` may decide a request: a manager limited to some facilities
+/// decides only requests whose selection is limited to those facilities.
+pub fn within_scope(
+    selection: &ResearchSelection,
+    scope: &crate::auth::FacilityScope,
+) -> Result<(), abstracts::Error> {
+    match scope {
+        crate::auth::FacilityScope::All => Ok(()),
+        crate::auth::FacilityScope::Only(mine) => {
+            if !selection.facilities.is_empty()
+                && selection.facilities.iter().all(|f| mine.contains(f))
+            {
+                Ok(())
+            } else {
+                Err(abstracts::Error::Forbidden(format!(
+                    "a manager of facilities {} decides only requests whose selection names \
+                     facilities among them; this one covers {}",
+                    mine.join(", "),
+                    if selection.facilities.is_empty() {
+                        "every facility".to_string()
+                    } else {
+                        selection.facilities.join(", ")
+                    }
+                )))
+            }
+        }
+    }
+}
+
 /// Approves (with an expiry) or rejects a submitted request, with a reason.
 pub fn decide(
     conn: &mut DbConn,
@@ -320,8 +349,10 @@ pub fn decide(
     reason: Option<String>,
     expires_on: Option<&str>,
     by: &str,
+    scope: &crate::auth::FacilityScope,
 ) -> Result<ResearchRequest, abstracts::Error> {
     let request = get(conn, id, None)?;
+    within_scope(&request.selection, scope)?;
     // Separation of duties: whoever filed a request (even holding the manager role too)
     // cannot decide it.
     if request.created_by == by {

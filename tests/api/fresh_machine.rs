@@ -123,6 +123,21 @@ fn serves_everything_with_nothing_configured() {
     );
     let log_text = std::fs::read_to_string(&log).unwrap();
     assert!(log_text.contains("staging: cs 02.05.50"), "{log_text}");
+    // What holds names and SSNs is readable by the service's user alone.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |name: &str| {
+            std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("cancer-registry.db"), 0o600);
+        assert_eq!(mode("cancer-registry.db-wal"), 0o600);
+        assert_eq!(mode("cancer-registry.db.jwt-secret"), 0o600);
+        assert_eq!(mode("cancer-registry.db.files"), 0o700);
+    }
 
     let registrar = token(
         dir.path(),
@@ -245,5 +260,30 @@ fn serves_everything_with_nothing_configured() {
         None,
     );
     assert_eq!(s, 200, "{table}");
+    // The access log names paths, never query strings (patient numbers, searched names,
+    // tokens some clients put there).
+    let (s, _) = call(
+        port,
+        "GET",
+        "/api/v1/patients?patientIdNumber=00000042",
+        &registrar,
+        None,
+    );
+    assert_eq!(s, 200);
+    let (s, _) = call(
+        port,
+        "GET",
+        "/api/v1/tumors?access_token=not-a-real-token",
+        &registrar,
+        None,
+    );
+    assert_eq!(s, 400, "unknown query parameters are refused");
     drop(server);
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log_text.contains("\"GET /api/v1/patients\" 200"),
+        "{log_text}"
+    );
+    assert!(!log_text.contains("00000042"), "{log_text}");
+    assert!(!log_text.contains("access_token"), "{log_text}");
 }
