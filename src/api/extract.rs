@@ -51,6 +51,16 @@ pub(crate) fn new_request_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Whether a URI's path or query holds a NUL, raw or percent-encoded.
+pub(crate) fn has_nul(uri: &actix_web::http::Uri) -> bool {
+    let raw = uri.path_and_query().map_or("", |p| p.as_str());
+    raw.contains('\0')
+        || raw
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
 /// A client's own `X-Request-Id`, when short and plain, kept apart from ours: it is echoed in
 /// `X-Client-Request-Id` and logged, so the two can be correlated, but never audited as ours.
 pub(crate) fn client_request_id(req: &actix_web::dev::ServiceRequest) -> Option<String> {

@@ -231,9 +231,26 @@ pub fn app(
             let id = extract::new_request_id();
             let client_id = extract::client_request_id(&req);
             req.extensions_mut().insert(RequestId(id.clone()));
-            let fut = srv.call(req);
+            // A NUL in a path id or filter is no value of any item (and PostgreSQL refuses it in
+            // text): 422 here, the same on both backends, before any handler runs.
+            let (fut, early) = if extract::has_nul(req.uri()) {
+                let refused = ApiError::Invalid(vec![crate::abstracts::ItemError::new(
+                    "path",
+                    None,
+                    "invalid-character",
+                    "the path or query holds a NUL character (%00)",
+                )]);
+                let response = actix_web::ResponseError::error_response(&refused);
+                (None, Some(req.into_response(response)))
+            } else {
+                (Some(srv.call(req)), None)
+            };
             async move {
-                let mut res = fut.await?;
+                let mut res = match (fut, early) {
+                    (Some(fut), _) => fut.await?.map_into_boxed_body(),
+                    (None, Some(res)) => res,
+                    (None, None) => return Err(actix_web::error::ErrorInternalServerError("")),
+                };
                 let headers = res.headers_mut();
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     headers.insert(header::HeaderName::from_static("x-request-id"), v);
