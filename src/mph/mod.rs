@@ -14,7 +14,7 @@ mod engine;
 mod heme;
 mod mph2007;
 mod pre2007;
-// pub mod primaries;
+pub mod primaries;
 mod sets;
 mod str2018;
 mod str2018_more;
