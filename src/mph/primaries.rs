@@ -211,7 +211,13 @@ pub fn group(tumors: &[TumorFields], current_year: i64) -> Result<Primaries, Tab
 mod tests {
     use super::*;
 
-    fn t<'a>(site: &'a str, hist: &'a str, beh: &'a str, y: &'a str, m: &'a str) -> TumorFields<'a> {
+    fn t<'a>(
+        site: &'a str,
+        hist: &'a str,
+        beh: &'a str,
+        y: &'a str,
+        m: &'a str,
+    ) -> TumorFields<'a> {
         TumorFields {
             site,
             histology: hist,
@@ -226,7 +232,10 @@ mod tests {
 
     #[test]
     fn two_melanomas_of_the_back_are_01_and_02() {
-        let tumors = [t("C445", "8720", "3", "2024", "06"), t("C445", "8720", "3", "2019", "03")];
+        let tumors = [
+            t("C445", "8720", "3", "2024", "06"),
+            t("C445", "8720", "3", "2019", "03"),
+        ];
         let p = group(&tumors, 2026).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.pairs.len(), 1);
         assert_eq!(p.pairs[0].outcome.step, Some("M7"));
@@ -240,7 +249,10 @@ mod tests {
     #[test]
     fn one_primary_of_two_tumors_is_00_with_multiplicity() {
         // Synchronous, same breast, same histology: one primary.
-        let tumors = [t("C504", "8500", "3", "2020", "01"), t("C504", "8500", "3", "2020", "02")];
+        let tumors = [
+            t("C504", "8500", "3", "2020", "01"),
+            t("C504", "8500", "3", "2020", "02"),
+        ];
         let p = group(&tumors, 2026).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.primaries.len(), 1);
         let one = &p.primaries[0];
