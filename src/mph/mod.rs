@@ -13,6 +13,7 @@ mod dates;
 mod engine;
 mod heme;
 mod mph2007;
+pub mod patient;
 mod pre2007;
 pub mod primaries;
 mod sets;

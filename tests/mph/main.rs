@@ -1,7 +1,16 @@
 //! Agreement of the MP/H engine with the reference library's answers (`shared/mph`): the
 //! 10,000 pairs of its public test file re-answered at the reference commit, and 160,038 further
 //! pairs (random, hematopoietic, malformed and boundary inputs). Every pair must agree on the
-//! decision, the rule set, the deciding rule and the kind of reason.
+//! decision, the rule set, the deciding rule and the kind of reason. Also the `mph` command and
+//! the HTTP operations (on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "../api/support/mod.rs"]
+mod support;
+
+mod api;
+mod cli;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -14,7 +23,7 @@ use cancer_registry::mph::{compare, TumorFields};
 const REFERENCE_YEAR: i64 = 2026;
 
 /// `shared/mph`, or `None` after a loud skip notice (a failure under `CI=true`).
-fn shared_mph() -> Option<PathBuf> {
+pub fn shared_mph() -> Option<PathBuf> {
     let base = std::env::var_os("CANCER_REGISTRY_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
