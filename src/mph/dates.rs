@@ -18,7 +18,7 @@ pub enum Later {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Apart {
+pub enum Gap {
     Within,
     Apart,
     Unknown,
@@ -119,9 +119,9 @@ pub fn later(a: &PartialDate, b: &PartialDate) -> Later {
 }
 
 /// Whether the two dates are at most `n` days apart.
-pub fn days_apart(a: &PartialDate, b: &PartialDate, later_: Later, n: i64) -> Apart {
+pub fn days_apart(a: &PartialDate, b: &PartialDate, later_: Later, n: i64) -> Gap {
     if later_ == Later::Equal {
-        return Apart::Within;
+        return Gap::Within;
     }
     let (e, l) = if later_ == Later::Second {
         (a, b)
@@ -132,43 +132,43 @@ pub fn days_apart(a: &PartialDate, b: &PartialDate, later_: Later, n: i64) -> Ap
     let max = l.last_day() - e.first_day();
     if later_ == Later::Unknown {
         return if min.abs().max(max.abs()) <= n {
-            Apart::Within
+            Gap::Within
         } else {
-            Apart::Unknown
+            Gap::Unknown
         };
     }
     if min > n {
-        Apart::Apart
+        Gap::Apart
     } else if max <= n {
-        Apart::Within
+        Gap::Within
     } else {
-        Apart::Unknown
+        Gap::Unknown
     }
 }
 
-/// Whether the dates are more than `n` whole years apart (`Apart`) or not (`Within`).
-pub fn years_apart(a: &PartialDate, b: &PartialDate, n: i64) -> Apart {
+/// Whether the dates are more than `n` whole years apart (`Gap`) or not (`Within`).
+pub fn years_apart(a: &PartialDate, b: &PartialDate, n: i64) -> Gap {
     let diff = (a.year - b.year).abs();
     if diff > n {
-        return Apart::Apart;
+        return Gap::Apart;
     }
     if diff < n {
-        return Apart::Within;
+        return Gap::Within;
     }
     let (l, e) = if a.year >= b.year { (a, b) } else { (b, a) };
     let (Some(ml), Some(me)) = (l.month, e.month) else {
-        return Apart::Unknown;
+        return Gap::Unknown;
     };
     if ml != me {
-        return if ml > me { Apart::Apart } else { Apart::Within };
+        return if ml > me { Gap::Apart } else { Gap::Within };
     }
     let (Some(dl), Some(de)) = (l.day, e.day) else {
-        return Apart::Unknown;
+        return Gap::Unknown;
     };
     if dl >= de {
-        Apart::Apart
+        Gap::Apart
     } else {
-        Apart::Within
+        Gap::Within
     }
 }
 
@@ -195,33 +195,27 @@ mod tests {
         PartialDate::clean(y, m, day)
     }
 
-    fn apart(a: PartialDate, b: PartialDate) -> Apart {
+    fn apart(a: PartialDate, b: PartialDate) -> Gap {
         days_apart(&a, &b, later(&a, &b), 60)
     }
 
     #[test]
     fn days_apart_examples_of_the_rules() {
-        assert_eq!(
-            apart(d(2020, "01", "10"), d(2020, "03", "10")),
-            Apart::Within
-        );
-        assert_eq!(
-            apart(d(2020, "01", "10"), d(2020, "03", "11")),
-            Apart::Apart
-        );
-        assert_eq!(apart(d(2020, "03", ""), d(2020, "03", "15")), Apart::Within);
-        assert_eq!(apart(d(2020, "", ""), d(2020, "", "")), Apart::Unknown);
-        assert_eq!(apart(d(2019, "12", ""), d(2020, "02", "")), Apart::Unknown);
-        assert_eq!(apart(d(2019, "06", ""), d(2020, "", "")), Apart::Apart);
+        assert_eq!(apart(d(2020, "01", "10"), d(2020, "03", "10")), Gap::Within);
+        assert_eq!(apart(d(2020, "01", "10"), d(2020, "03", "11")), Gap::Apart);
+        assert_eq!(apart(d(2020, "03", ""), d(2020, "03", "15")), Gap::Within);
+        assert_eq!(apart(d(2020, "", ""), d(2020, "", "")), Gap::Unknown);
+        assert_eq!(apart(d(2019, "12", ""), d(2020, "02", "")), Gap::Unknown);
+        assert_eq!(apart(d(2019, "06", ""), d(2020, "", "")), Gap::Apart);
     }
 
     #[test]
     fn years_apart_counts_whole_years() {
         let y = |a, b| years_apart(&a, &b, 5);
-        assert_eq!(y(d(2010, "05", "10"), d(2015, "05", "10")), Apart::Apart);
-        assert_eq!(y(d(2010, "05", "11"), d(2015, "05", "10")), Apart::Within);
-        assert_eq!(y(d(2010, "05", ""), d(2015, "05", "10")), Apart::Unknown);
-        assert_eq!(y(d(2010, "04", ""), d(2015, "05", "")), Apart::Apart);
+        assert_eq!(y(d(2010, "05", "10"), d(2015, "05", "10")), Gap::Apart);
+        assert_eq!(y(d(2010, "05", "11"), d(2015, "05", "10")), Gap::Within);
+        assert_eq!(y(d(2010, "05", ""), d(2015, "05", "10")), Gap::Unknown);
+        assert_eq!(y(d(2010, "04", ""), d(2015, "05", "")), Gap::Apart);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! result or a potential one (RULES.md 2.4). The shared rule kinds of RULES.md section 5 live here.
 
 use super::data::{CodeMap, Data, SiteEntries};
-use super::dates::{days_apart, later, years_apart, Apart, Later, PartialDate};
+use super::dates::{days_apart, later, years_apart, Gap, Later, PartialDate};
 use super::sets::S;
 use super::{Decision, MessageKind};
 
@@ -73,10 +73,10 @@ impl<'a> Ctx<'a> {
         let later = later(&t1.date, &t2.date);
         Ctx { t1, t2, d, later }
     }
-    pub fn days(&self, n: i64) -> Apart {
+    pub fn days(&self, n: i64) -> Gap {
         days_apart(&self.t1.date, &self.t2.date, self.later, n)
     }
-    pub fn years(&self, n: i64) -> Apart {
+    pub fn years(&self, n: i64) -> Gap {
         years_apart(&self.t1.date, &self.t2.date, n)
     }
     /// The tumor diagnosed later, when known and not equal.
@@ -282,9 +282,9 @@ pub fn hist_3(c: &Ctx) -> Out {
 
 pub fn years_apart_rule(c: &Ctx, n: i64) -> Out {
     match c.years(n) {
-        Apart::Unknown => pot(MULTIPLE, UnknownDate),
-        Apart::Apart => fin(MULTIPLE),
-        Apart::Within => Nothing,
+        Gap::Unknown => pot(MULTIPLE, UnknownDate),
+        Gap::Apart => fin(MULTIPLE),
+        Gap::Within => Nothing,
     }
 }
 
@@ -361,11 +361,11 @@ pub fn invasive_after_insitu_le60(c: &Ctx, same_side: bool) -> Out {
     }
     let d = c.days(60);
     let later_is_insitu = c.later_has_b(2);
-    if d == Apart::Apart || later_is_insitu {
+    if d == Gap::Apart || later_is_insitu {
         return Nothing;
     }
     if same_side && !c.known_side() {
-        let m = if d == Apart::Unknown {
+        let m = if d == Gap::Unknown {
             UnknownDate
         } else {
             UnknownLaterality
@@ -373,7 +373,7 @@ pub fn invasive_after_insitu_le60(c: &Ctx, same_side: bool) -> Out {
         return pot(SINGLE, m);
     }
     match d {
-        Apart::Unknown => pot(SINGLE, UnknownDate),
+        Gap::Unknown => pot(SINGLE, UnknownDate),
         _ => fin(SINGLE),
     }
 }
@@ -383,9 +383,9 @@ pub fn invasive_after_insitu_gt60(c: &Ctx) -> Out {
         return Nothing;
     }
     match c.days(60) {
-        Apart::Unknown => pot(MULTIPLE, NotEnoughDateInfo),
-        Apart::Apart => fin(MULTIPLE),
-        Apart::Within => Nothing,
+        Gap::Unknown => pot(MULTIPLE, NotEnoughDateInfo),
+        Gap::Apart => fin(MULTIPLE),
+        Gap::Within => Nothing,
     }
 }
 
@@ -413,9 +413,9 @@ pub fn same_row(c: &Ctx, m: &CodeMap, synchronous: bool) -> Out {
             return fin(SINGLE);
         }
         return match c.days(60) {
-            Apart::Unknown => pot(SINGLE, UnknownDate),
-            Apart::Within => fin(SINGLE),
-            Apart::Apart => Nothing,
+            Gap::Unknown => pot(SINGLE, UnknownDate),
+            Gap::Within => fin(SINGLE),
+            Gap::Apart => Nothing,
         };
     }
     Nothing
@@ -436,9 +436,9 @@ pub fn different_row(c: &Ctx, m: &CodeMap) -> Out {
 /// Both tumors in the set and at most 60 days apart: single primary.
 pub fn synchronous_single(c: &Ctx) -> Out {
     match c.days(60) {
-        Apart::Unknown => pot(SINGLE, UnknownDate),
-        Apart::Within => fin(SINGLE),
-        Apart::Apart => Nothing,
+        Gap::Unknown => pot(SINGLE, UnknownDate),
+        Gap::Within => fin(SINGLE),
+        Gap::Apart => Nothing,
     }
 }
 

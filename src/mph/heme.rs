@@ -1,7 +1,7 @@
 //! Hematopoietic and lymphoid rules: SEER 1998 and 2001 tables, and the 2010+ rules with the
 //! Heme DB same-primary and transformation pairs.
 
-use super::dates::{same_known_parts, Apart, Later};
+use super::dates::{same_known_parts, Gap, Later};
 use super::engine::*;
 use super::sets::S;
 use super::MessageKind::{self, UnknownDate};
@@ -122,14 +122,14 @@ fn same_location(c: &Ctx) -> bool {
 /// Single when within 21 days (potential when unknown).
 fn within_21(c: &Ctx) -> Out {
     match c.days(21) {
-        Apart::Unknown => pot(SINGLE, UnknownDate),
-        Apart::Within => fin(SINGLE),
-        Apart::Apart => Nothing,
+        Gap::Unknown => pot(SINGLE, UnknownDate),
+        Gap::Within => fin(SINGLE),
+        Gap::Apart => Nothing,
     }
 }
 
 fn transformation_review(c: &Ctx) -> Out {
-    if is_transformation(c) && c.days(21) != Apart::Apart {
+    if is_transformation(c) && c.days(21) != Gap::Apart {
         fin_msg(QUESTIONABLE, MessageKind::HemeM8Review)
     } else {
         Nothing
@@ -165,9 +165,9 @@ pub static HEME_2010: &[Rule] = &[
                 return Nothing;
             }
             let d = c.days(21);
-            if c.later == Later::Unknown && d == Apart::Unknown {
+            if c.later == Later::Unknown && d == Gap::Unknown {
                 pot(SINGLE, UnknownDate)
-            } else if d == Apart::Within
+            } else if d == Gap::Within
                 || c.later_tumor().is_some_and(|t| matches!(t.h, 9740 | 9930))
             {
                 fin(SINGLE)
@@ -235,10 +235,10 @@ pub static HEME_2010: &[Rule] = &[
                 return fin_msg(QUESTIONABLE, MessageKind::HemePlasmacytoma);
             }
             let d = c.days(21);
-            if d == Apart::Unknown || c.later == Later::Unknown {
+            if d == Gap::Unknown || c.later == Later::Unknown {
                 return pot(MULTIPLE, UnknownDate);
             }
-            if let (Apart::Apart, Some(e), Some(l)) = (d, c.earlier_tumor(), c.later_tumor()) {
+            if let (Gap::Apart, Some(e), Some(l)) = (d, c.earlier_tumor(), c.later_tumor()) {
                 if chronic_to_acute(c, e, l) {
                     return fin(MULTIPLE);
                 }

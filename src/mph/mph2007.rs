@@ -1,6 +1,6 @@
 //! MP/H 2007 rule sets (diagnosis years 2007-2017; melanoma to 2020, other sites to 2022).
 
-use super::dates::{Apart, Later};
+use super::dates::{Gap, Later};
 use super::engine::*;
 use super::sets::{SiteSetId as Z, S};
 use super::MessageKind::{UnknownDate, UnknownLaterality};
@@ -258,9 +258,9 @@ pub static MELANOMA: &[Rule] = &[
         step: "M7",
         text: "Melanomas diagnosed more than 60 days apart are multiple primaries.",
         eval: |c| match c.days(60) {
-            Apart::Unknown => pot(MULTIPLE, UnknownDate),
-            Apart::Apart => fin(MULTIPLE),
-            Apart::Within => Nothing,
+            Gap::Unknown => pot(MULTIPLE, UnknownDate),
+            Gap::Apart => fin(MULTIPLE),
+            Gap::Within => Nothing,
         },
     },
     Rule {

@@ -74,6 +74,9 @@ pub fn primaries(
     Ok(PatientPrimaries { tumors, primaries })
 }
 
+/// Tumors a request changed, with their item changes.
+pub type Changed = Vec<(Tumor, Vec<ItemChange>)>;
+
 /// Which sequence number item to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -104,7 +107,7 @@ pub fn apply_sequence(
     current_year: i64,
     item: SequenceItem,
     versions: &BTreeMap<String, i64>,
-) -> Result<(PatientPrimaries, Vec<(Tumor, Vec<ItemChange>)>), Error> {
+) -> Result<(PatientPrimaries, Changed), Error> {
     if !caller.has_any(REVIEWERS) {
         return Err(abstracts::Error::Forbidden(
             "only a reviewer or a manager may apply sequence numbers".into(),

@@ -1,6 +1,6 @@
 //! Rule sets for tumors whose later diagnosis year is 2006 or earlier.
 
-use super::dates::Apart;
+use super::dates::Gap;
 use super::engine::*;
 use super::sets::{SiteSetId as Z, S};
 use super::MessageKind::{UnknownDate, UnknownLatAndDate, UnknownLaterality};
@@ -114,8 +114,8 @@ fn exception_m4(c: &Ctx) -> bool {
     c.both_sites(569) || c.both_h(S::RetinoBlastoma) || c.both_h_eq(8960)
 }
 
-fn lat_message(d: Apart) -> super::MessageKind {
-    if d == Apart::Unknown {
+fn lat_message(d: Gap) -> super::MessageKind {
+    if d == Gap::Unknown {
         UnknownLatAndDate
     } else {
         UnknownLaterality
@@ -123,7 +123,7 @@ fn lat_message(d: Apart) -> super::MessageKind {
 }
 
 /// Synchronous lesions in one site (M3 and M6): `r` when within 60 days.
-fn synchronous_same_site(c: &Ctx, d: Apart, r: super::Decision) -> Out {
+fn synchronous_same_site(c: &Ctx, d: Gap, r: super::Decision) -> Out {
     if paired(c) {
         if c.opposite() {
             return Nothing;
@@ -133,9 +133,9 @@ fn synchronous_same_site(c: &Ctx, d: Apart, r: super::Decision) -> Out {
         }
     }
     match d {
-        Apart::Unknown => pot(r, UnknownDate),
-        Apart::Within => fin(r),
-        Apart::Apart => Nothing,
+        Gap::Unknown => pot(r, UnknownDate),
+        Gap::Within => fin(r),
+        Gap::Apart => Nothing,
     }
 }
 
@@ -155,7 +155,7 @@ pub static SOLID_MALIGNANT_2004: &[Rule] = &[
         text: "Synchronous lesions of the same histology in one site are a single primary.",
         eval: |c| {
             let d = c.days(60);
-            if same_site(c) && same_hist(c) && d != Apart::Apart {
+            if same_site(c) && same_hist(c) && d != Gap::Apart {
                 synchronous_same_site(c, d, SINGLE)
             } else {
                 Nothing
@@ -167,7 +167,7 @@ pub static SOLID_MALIGNANT_2004: &[Rule] = &[
         text: "Synchronous lesions of the same histology on both sides of a paired organ are multiple primaries (ovary, retinoblastoma and Wilms tumor excepted).",
         eval: |c| {
             let d = c.days(60);
-            if !(same_site(c) && same_hist(c) && paired(c) && d != Apart::Apart) {
+            if !(same_site(c) && same_hist(c) && paired(c) && d != Gap::Apart) {
                 return Nothing;
             }
             let r = if exception_m4(c) { SINGLE } else { MULTIPLE };
@@ -176,7 +176,7 @@ pub static SOLID_MALIGNANT_2004: &[Rule] = &[
             }
             if c.opposite() {
                 return match d {
-                    Apart::Unknown => pot(r, UnknownDate),
+                    Gap::Unknown => pot(r, UnknownDate),
                     _ => fin(r),
                 };
             }
@@ -198,9 +198,9 @@ pub static SOLID_MALIGNANT_2004: &[Rule] = &[
             }
             if same_site(c) && same_hist(c) {
                 return match c.days(60) {
-                    Apart::Unknown => pot(MULTIPLE, UnknownDate),
-                    Apart::Apart => fin(MULTIPLE),
-                    Apart::Within => Nothing,
+                    Gap::Unknown => pot(MULTIPLE, UnknownDate),
+                    Gap::Apart => fin(MULTIPLE),
+                    Gap::Within => Nothing,
                 };
             }
             Nothing
@@ -211,7 +211,7 @@ pub static SOLID_MALIGNANT_2004: &[Rule] = &[
         text: "Synchronous lesions of different histologies in one site are multiple primaries unless one is NOS and the other specific or a recognised mixed histology.",
         eval: |c| {
             let d = c.days(60);
-            if same_site(c) && !same_hist(c) && d != Apart::Apart {
+            if same_site(c) && !same_hist(c) && d != Gap::Apart {
                 let r = if exception_single(c) { SINGLE } else { MULTIPLE };
                 synchronous_same_site(c, d, r)
             } else {
@@ -224,12 +224,12 @@ pub static SOLID_MALIGNANT_2004: &[Rule] = &[
         text: "Different histologies on the two sides of a paired organ are multiple primaries.",
         eval: |c| {
             let d = c.days(60);
-            if !(same_site(c) && !same_hist(c) && d != Apart::Apart && paired(c)) {
+            if !(same_site(c) && !same_hist(c) && d != Gap::Apart && paired(c)) {
                 return Nothing;
             }
             if !c.known_side() {
                 pot(MULTIPLE, lat_message(d))
-            } else if d == Apart::Unknown {
+            } else if d == Gap::Unknown {
                 pot(MULTIPLE, UnknownDate)
             } else if c.opposite() {
                 fin(MULTIPLE)
@@ -242,13 +242,13 @@ pub static SOLID_MALIGNANT_2004: &[Rule] = &[
         step: "M8",
         text: "Metachronous lesions of different histologies in one site are multiple primaries.",
         eval: |c| {
-            if !(same_site(c) && !same_hist(c)) {
+            if !same_site(c) || same_hist(c) {
                 return Nothing;
             }
             match c.days(60) {
-                Apart::Unknown => pot(MULTIPLE, UnknownDate),
-                Apart::Apart => fin(MULTIPLE),
-                Apart::Within => Nothing,
+                Gap::Unknown => pot(MULTIPLE, UnknownDate),
+                Gap::Apart => fin(MULTIPLE),
+                Gap::Within => Nothing,
             }
         },
     },

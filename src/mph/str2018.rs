@@ -1,7 +1,7 @@
 //! Solid Tumor Rules 2018+ (with the later module updates): breast, colon, head and neck,
 //! kidney and lung.
 
-use super::dates::{Apart, Later};
+use super::dates::{Gap, Later};
 use super::engine::*;
 use super::sets::{SiteSetId as Z, S};
 use super::MessageKind::{self, UnknownDate, UnknownLatAndDate, UnknownLaterality};
@@ -10,18 +10,18 @@ use super::MessageKind::{self, UnknownDate, UnknownLatAndDate, UnknownLaterality
 /// same side; `m8311` turns two 8311 tumors into a manual review.
 fn same_row_same_side(c: &Ctx, m8311: bool) -> Out {
     let d = c.days(60);
-    if d == Apart::Apart {
+    if d == Gap::Apart {
         return Nothing;
     }
     if !c.known_side() {
-        let m = if d == Apart::Unknown {
+        let m = if d == Gap::Unknown {
             UnknownLatAndDate
         } else {
             UnknownLaterality
         };
         return pot(SINGLE, m);
     }
-    if d == Apart::Unknown {
+    if d == Gap::Unknown {
         return pot(SINGLE, UnknownDate);
     }
     if c.same_side() {
@@ -517,19 +517,19 @@ pub static LUNG: &[Rule] = &[
         text: "Synchronous tumors in the same lung or in both lungs (bilateral) are a single primary.",
         eval: |c| {
             let d = c.days(60);
-            if d == Apart::Apart {
+            if d == Gap::Apart {
                 return Nothing;
             }
             let bilateral = c.t1.lat == b'4' || c.t2.lat == b'4';
             if !bilateral && !c.known_side() {
-                let m = if d == Apart::Unknown {
+                let m = if d == Gap::Unknown {
                     UnknownLatAndDate
                 } else {
                     UnknownLaterality
                 };
                 return pot(SINGLE, m);
             }
-            if d == Apart::Unknown {
+            if d == Gap::Unknown {
                 return pot(SINGLE, UnknownDate);
             }
             if bilateral || c.same_side() {

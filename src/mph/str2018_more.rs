@@ -2,7 +2,7 @@
 //! (2021+) and other sites (2023+).
 
 use super::data::CodeMap;
-use super::dates::{Apart, Later};
+use super::dates::{Gap, Later};
 use super::engine::*;
 use super::sets::{SiteSetId as Z, S};
 use super::MessageKind::{self, UnknownDate, UnknownLaterality};
@@ -448,14 +448,15 @@ pub static CUTANEOUS_MELANOMA: &[Rule] = &[
                 return c.not_in_table(r(in1), r(in2));
             }
             let no_lat = melanoma_no_lat(c);
-            if !no_lat && !(lat_125(c.t1.lat) && lat_125(c.t2.lat)) {
+            let known = lat_125(c.t1.lat) && lat_125(c.t2.lat);
+            if !no_lat && !known {
                 return fin_msg(QUESTIONABLE, UnknownLaterality);
             }
             if no_lat || c.t1.lat == c.t2.lat {
                 return match c.days(60) {
-                    Apart::Unknown => fin_msg(QUESTIONABLE, UnknownDate),
-                    Apart::Within => fin(SINGLE),
-                    Apart::Apart => Nothing,
+                    Gap::Unknown => fin_msg(QUESTIONABLE, UnknownDate),
+                    Gap::Within => fin(SINGLE),
+                    Gap::Apart => Nothing,
                 };
             }
             Nothing
@@ -465,9 +466,9 @@ pub static CUTANEOUS_MELANOMA: &[Rule] = &[
         step: "M7",
         text: "Melanomas diagnosed more than 60 days apart are multiple primaries.",
         eval: |c| match c.days(60) {
-            Apart::Unknown => fin_msg(QUESTIONABLE, UnknownDate),
-            Apart::Apart => fin(MULTIPLE),
-            Apart::Within => Nothing,
+            Gap::Unknown => fin_msg(QUESTIONABLE, UnknownDate),
+            Gap::Apart => fin(MULTIPLE),
+            Gap::Within => Nothing,
         },
     },
     Rule {
