@@ -225,6 +225,24 @@ fn primaries_response(patient_id: String, p: &PatientPrimaries) -> PrimariesResp
     }
 }
 
+/// The `mph` part of a tumor create or change response: `tumor` against every other tumor of
+/// its patient (`others`, e.g. from `abstracts::tumors::for_patients`), as pairs whose
+/// `tumor1` is `tumor`.
+pub fn against_others(
+    tumor: &crate::abstracts::tumors::Tumor,
+    others: &[crate::abstracts::tumors::Tumor],
+    current_year: i64,
+) -> Result<Vec<PairResponse>, ApiError> {
+    Ok(patient::against_others(tumor, others, current_year)?
+        .into_iter()
+        .map(|(other, outcome, reason)| PairResponse {
+            tumor1: tumor.id.clone(),
+            tumor2: other,
+            decision: MphDecision::new(&outcome, reason),
+        })
+        .collect())
+}
+
 fn read_event(patient_id: &str, p: &PatientPrimaries, purpose: &str) -> Event {
     let ids: Vec<&str> = p.tumors.iter().map(|t| t.id.as_str()).collect();
     Event {

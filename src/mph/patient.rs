@@ -150,3 +150,78 @@ pub fn apply_sequence(
     }
     Ok((found, changed))
 }
+
+/// The rules' decision for `tumor` against each other tumor of `others` (the tumor itself is
+/// skipped): what a create or change of a tumor reports. A single-primary decision against an
+/// existing tumor is the registrar's warning. Items: `(other tumor id, outcome, reason)`.
+pub fn against_others(
+    tumor: &Tumor,
+    others: &[Tumor],
+    current_year: i64,
+) -> Result<Vec<(String, super::Outcome, String)>, TableError> {
+    let this = fields_from_items(&tumor.items);
+    others
+        .iter()
+        .filter(|o| o.id != tumor.id)
+        .map(|o| {
+            let other = fields_from_items(&o.items);
+            let outcome = super::compare(&this, &other, current_year)?;
+            let reason = outcome.reason(&this, &other, current_year);
+            Ok((o.id.clone(), outcome, reason))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abstracts::tumors::Status;
+
+    fn tumor(id: &str, date: &str) -> Tumor {
+        let items = [
+            ("primarySite", "C445"),
+            ("histologicTypeIcdO3", "8720"),
+            ("behaviorCodeIcdO3", "3"),
+            ("laterality", "1"),
+            ("dateOfDiagnosis", date),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Tumor {
+            id: id.into(),
+            patient_id: "p".into(),
+            facility_id: "f".into(),
+            status: Status::Draft,
+            version: 1,
+            items,
+            source_file: None,
+            source_line: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            edit_status: None,
+        }
+    }
+
+    #[test]
+    fn against_others_skips_itself_and_names_the_rule() {
+        let all = [
+            tumor("a", "20190312"),
+            tumor("b", "20240602"),
+            tumor("c", "20190312"),
+        ];
+        let out = against_others(&all[0], &all, 2026).unwrap_or_else(|e| panic!("{e}"));
+        let summary: Vec<(&str, super::super::Decision, Option<&str>)> = out
+            .iter()
+            .map(|(id, o, _)| (id.as_str(), o.decision, o.step))
+            .collect();
+        use super::super::Decision::*;
+        assert_eq!(
+            summary,
+            vec![
+                ("b", MultiplePrimaries, Some("M7")),
+                ("c", SinglePrimary, Some("M8"))
+            ]
+        );
+    }
+}
