@@ -12,6 +12,7 @@ pub mod edits;
 pub mod followup;
 pub mod generate;
 pub mod json_input;
+pub mod mph;
 pub mod naaccr;
 pub mod refdata;
 pub mod research;

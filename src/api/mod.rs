@@ -9,6 +9,7 @@ pub mod extract;
 pub mod followup;
 pub mod health;
 pub mod items;
+pub mod mph;
 pub mod patients;
 pub mod research;
 pub mod staging;
@@ -93,6 +94,7 @@ impl AppState {
         (name = "research", description = "Research data requests, de-identified extracts, suppressed tables"),
         (name = "staging", description = "Staging algorithms (EOD 2018, TNM, Pediatric, Collaborative Stage)"),
         (name = "edits", description = "Data-quality edits and their results"),
+        (name = "mph", description = "Multiple primary and histology rules: primaries and sequence numbers"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
         (name = "audit", description = "The audit trail"),
@@ -168,7 +170,10 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)
             .service(dictionary::list_dictionary_items)
-            .service(audit::list_audit),
+            .service(audit::list_audit)
+            .service(mph::compare_tumors)
+            .service(mph::patient_primaries)
+            .service(mph::patient_sequence),
     );
 }
 
