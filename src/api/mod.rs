@@ -168,7 +168,8 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)
             .service(dictionary::list_dictionary_items)
-            .service(audit::list_audit),
+            .service(audit::list_audit)
+            .service(audit::audit_head),
     );
 }
 

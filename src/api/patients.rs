@@ -181,7 +181,7 @@ pub async fn list_patients(
     let actor = actor(&req, &caller);
     let page = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let filter = patients::Filter {
                 patient_id_number: q.patient_id_number,
                 facility: q.facility,
@@ -194,16 +194,12 @@ pub async fn list_patients(
                 Some(limit),
             )?;
             let ids: Vec<&str> = page.data.iter().map(|p| p.id.as_str()).collect();
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "patient",
-                    entity_id: None,
-                    details: json!({ "ids": ids }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "patient",
+                entity_id: None,
+                details: json!({ "ids": ids }),
+            });
             Ok::<_, ApiError>(page)
         })
         .await?;
@@ -236,9 +232,9 @@ pub async fn get_patient(
     let actor = actor(&req, &caller);
     let patient = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let p = patients::get(conn, &caller.facilities, &id)?;
-            audit::record(conn, &actor, read_event(&p.id))?;
+            audit.push(read_event(&p.id));
             Ok::<_, ApiError>(p)
         })
         .await?;
@@ -439,7 +435,7 @@ pub async fn list_patient_tumors(
     let actor = actor(&req, &caller);
     let page = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             patients::get(conn, &caller.facilities, &patient_id)?;
             let filter = tumors::Filter {
                 patient_id: Some(patient_id),
@@ -447,16 +443,12 @@ pub async fn list_patient_tumors(
             };
             let page = tumors::list(conn, &caller.facilities, &filter, None, Some(500))?;
             let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor",
-                    entity_id: None,
-                    details: json!({ "ids": ids }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "tumor",
+                entity_id: None,
+                details: json!({ "ids": ids }),
+            });
             Ok::<_, ApiError>(page)
         })
         .await?;

@@ -191,7 +191,7 @@ pub async fn list_tumors(
     let actor = actor(&req, &caller);
     let page = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let filter = tumors::Filter {
                 patient_id: q.patient_id,
                 primary_site: q.primary_site,
@@ -212,16 +212,12 @@ pub async fn list_tumors(
                 Some(limit),
             )?;
             let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor",
-                    entity_id: None,
-                    details: json!({ "ids": ids }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "tumor",
+                entity_id: None,
+                details: json!({ "ids": ids }),
+            });
             Ok::<_, ApiError>(page)
         })
         .await?;
@@ -251,19 +247,15 @@ pub async fn get_tumor(
     let actor = actor(&req, &caller);
     let tumor = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let t = tumors::get(conn, &caller.facilities, &id)?;
             let edits = store::summary(conn, &t.id)?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor",
-                    entity_id: Some(t.id.clone()),
-                    details: json!({}),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "tumor",
+                entity_id: Some(t.id.clone()),
+                details: json!({}),
+            });
             Ok::<_, ApiError>((t, edits))
         })
         .await?;

@@ -5,6 +5,7 @@
 mod support;
 
 mod audit;
+mod audit_chain;
 mod auth;
 mod cli;
 mod dictionary;
