@@ -8,6 +8,7 @@ mod audit;
 mod audit_chain;
 mod auth;
 mod cli;
+mod due_pages;
 mod dictionary;
 mod edits;
 mod faults;
