@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::{refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match};
+use super::extract::{actor, etag, if_match, Json};
 use super::tumors::TumorResponse;
 use super::AppState;
 use crate::abstracts::ItemError;
@@ -97,7 +97,7 @@ pub async fn create_contact(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<NewContact>,
+    body: Json<NewContact>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let patient_id = id.into_inner();
@@ -203,7 +203,7 @@ pub async fn set_recurrence(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<Recurrence>,
+    body: Json<Recurrence>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
@@ -573,9 +573,7 @@ pub async fn clear_deaths(
     let records = if content_type.starts_with("text/csv") {
         deaths::parse_csv(text)?
     } else if content_type.starts_with("application/json") {
-        serde_json::from_str::<DeathRecords>(text)
-            .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?
-            .records
+        super::extract::json_body::<DeathRecords>(text)?.records
     } else {
         return Err(ApiError::BadRequest(
             "send application/json or text/csv".into(),

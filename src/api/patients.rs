@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::{refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match, page_size};
+use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, RawItems};
 use super::tumors::{TumorPage, TumorResponse};
 use super::AppState;
@@ -125,7 +125,7 @@ pub async fn create_patient(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreatePatient>,
+    body: Json<CreatePatient>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let body = body.into_inner();
@@ -267,7 +267,7 @@ pub async fn update_patient(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<UpdatePatient>,
+    body: Json<UpdatePatient>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
@@ -373,7 +373,7 @@ pub async fn create_tumor(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<CreateTumor>,
+    body: Json<CreateTumor>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let items = into_items(body.into_inner().items, Level::Tumor)?;

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::{blocking, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match, page_size};
+use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
 use crate::abstracts::tumors::{self, Status, Tumor};
@@ -290,7 +290,7 @@ pub async fn update_tumor(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<UpdateTumor>,
+    body: Json<UpdateTumor>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
@@ -417,7 +417,7 @@ pub async fn set_tumor_status(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<StatusChange>,
+    body: Json<StatusChange>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;

@@ -59,7 +59,11 @@ async fn pages_and_streams(app: TestApp) {
     .iter()
     .enumerate()
     {
-        expected_contact.push((c.to_string(), i, person(&app, &t, Some(c), "20200101").await));
+        expected_contact.push((
+            c.to_string(),
+            i,
+            person(&app, &t, Some(c), "20200101").await,
+        ));
     }
     for c in ["20260101", "20251201", "20260601"] {
         person(&app, &t, Some(c), "20200101").await;
@@ -128,7 +132,12 @@ async fn pages_and_streams(app: TestApp) {
         .collect();
     assert_eq!(from_csv, expected);
 
-    let (ct, nd) = raw(&app, &t, "/api/v1/followup/due?asOf=2026-06-30&format=ndjson").await;
+    let (ct, nd) = raw(
+        &app,
+        &t,
+        "/api/v1/followup/due?asOf=2026-06-30&format=ndjson",
+    )
+    .await;
     assert_eq!(ct, "application/x-ndjson");
     let from_nd: Vec<String> = nd
         .lines()
