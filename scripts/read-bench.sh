@@ -39,7 +39,7 @@ bare=$!
 pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.2; done
 token=$("$bin" token --sub bench --role manager --ttl 2h)
-auditor=$("$bin" token --sub bench-auditor --role auditor --ttl 2h)
+auditor=$("$bin" token --sub bench-auditor --role auditor --facility 0000000001 --ttl 2h)
 base="http://127.0.0.1:$port/api/v1"
 tumor=$(curl -fs -H "Authorization: Bearer $token" "$base/tumors?limit=1" | python3 -c 'import sys,json; print(json.load(sys.stdin)["data"][0]["id"])')
 cat > "$work/auth.lua" <<LUA

@@ -153,10 +153,14 @@ impl Db {
         } else {
             options.max_size.max(1)
         };
+        // r2d2 runs `SELECT 1` on every checkout by default: a statement per request (a round
+        // trip on PostgreSQL). A SQLite file connection does not break, so it is skipped there.
+        let check = !backend.is_sqlite();
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                .test_on_check_out(check)
                 .connection_timeout(options.connection_timeout)
                 .build(Manager {
                     backend: backend.clone(),

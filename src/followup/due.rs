@@ -198,8 +198,11 @@ fn candidates(
             .filter(p::date_of_last_contact.is_null())
             .filter(p::id.gt(after.clone()))
             .order(p::id.asc()),
+        // `>= date` bounds the index range (the OR alone would be a filter over every row
+        // before the cursor, so each page would rescan the ones before it).
         Cursor::Contact { date, after } => query
             .filter(p::date_of_last_contact.lt(bound.to_string()))
+            .filter(p::date_of_last_contact.ge(date.clone()))
             .filter(
                 p::date_of_last_contact
                     .gt(date.clone())

@@ -29,7 +29,7 @@ fn object_bodies(doc: &Value) -> Vec<(Method, String)> {
             if schema["type"] != "object" {
                 continue;
             }
-            let concrete = path.replace(|c: char| c == '{' || c == '}', "");
+            let concrete = path.replace(['{', '}'], "");
             out.push((method.to_uppercase().parse().unwrap(), concrete));
         }
     }
