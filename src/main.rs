@@ -38,7 +38,19 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit hash chain; print the head, or the first row that does not fit (changed,
+    /// deleted or inserted) and exit 1.
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum Command {
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run the HTTP service (migrations are applied at start).
     #[command(after_help = cancer_registry::config::variables_help())]
     Serve {
@@ -136,6 +148,27 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { bind } => serve(Config::from_env(cli.database_url, bind)?),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let config = Config::from_env(cli.database_url, None)?;
+            let db = Db::open(&config.database_url, &config.pool)?;
+            let outcome = cancer_registry::audit::chain::verify(&mut *db.conn()?)?;
+            println!("{}", serde_json::to_string(&outcome)?);
+            match &outcome.defect {
+                None => {
+                    eprintln!(
+                        "audit chain intact: {} rows, head {}",
+                        outcome.head.seq, outcome.head.hash
+                    );
+                    Ok(())
+                }
+                Some(defect) => {
+                    eprintln!("audit chain broken: {defect}");
+                    std::process::exit(1)
+                }
+            }
+        }
         Command::Migrate => {
             let config = Config::from_env(cli.database_url, None)?;
             db::migrate(&Backend::from_url(&config.database_url)?)?;
@@ -385,6 +418,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     restrict_to_owner(&config)?;
+    cancer_registry::audit::chain::log_head_daily(db.clone());
     let interrupted = jobs::recover(&mut *db.conn()?, &config.data_dir)?;
     if interrupted > 0 {
         log::warn!("{interrupted} submission(s) interrupted by the last stop were marked failed");

@@ -68,7 +68,7 @@ pub async fn list_audit(
     let actor = actor(&req, &caller);
     let (data, more) = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let filter = audit::Filter {
                 actor: q.actor,
                 entity: q.entity,
@@ -79,16 +79,12 @@ pub async fn list_audit(
             };
             let page = audit::list(conn, &filter, q.cursor.as_deref(), limit)?;
             // The trail holds old and new values of identifiable items: reading it is recorded too.
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "audit",
-                    entity_id: None,
-                    details: json!({ "count": page.0.len() }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "audit",
+                entity_id: None,
+                details: json!({ "count": page.0.len() }),
+            });
             Ok::<_, ApiError>(page)
         })
         .await?;
@@ -98,4 +94,48 @@ pub async fn list_audit(
         None
     };
     Ok(HttpResponse::Ok().json(AuditPage { data, next }))
+}
+
+/// The head of the tamper-evident audit chain.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditHead {
+    /// Rows in the chain (the position of the last row).
+    pub rows: i64,
+    /// SHA-256 (hex) of the last row, over its content and the previous row's hash; 64 zeros
+    /// when the trail is empty.
+    pub hash: String,
+    /// When the head was read.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The head of the audit chain.
+///
+/// Row count and hash of the last audit row. Keep them elsewhere (they are also logged daily):
+/// `cancer-registry audit verify` then shows whether any row up to that point was changed,
+/// deleted or inserted, and a later head that does not extend a kept one shows a rewrite.
+#[utoipa::path(
+    tag = "audit",
+    responses(
+        (status = 200, body = AuditHead),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["auditor"]))
+)]
+#[get("/audit/head")]
+pub async fn audit_head(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(AUDITORS)?;
+    let head = state
+        .db
+        .read(|conn| Ok::<_, ApiError>(audit::chain::head(conn)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(AuditHead {
+        rows: head.seq,
+        hash: head.hash,
+        at: chrono::Utc::now(),
+    }))
 }

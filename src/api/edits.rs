@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ProblemDetails};
-use super::extract::actor;
+use super::extract::{actor, Json};
 use super::items::{checked_items, RawItems};
 use super::AppState;
 use crate::abstracts::{tumors, ItemError};
@@ -142,7 +142,7 @@ pub struct CheckResponse {
 pub async fn check_edits(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<CheckRequest>,
+    body: Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let tables = state.require_tables()?;

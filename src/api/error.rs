@@ -248,7 +248,7 @@ impl ApiError {
 fn db_parts(e: &DbError) -> (StatusCode, &'static str, &'static str) {
     use diesel::result::{DatabaseErrorKind, Error as D};
     match e {
-        DbError::Pool(_) => UNAVAILABLE,
+        DbError::Pool(_) | DbError::Unavailable(_) => UNAVAILABLE,
         DbError::Query(D::DatabaseError(
             DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
             _,

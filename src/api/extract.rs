@@ -133,3 +133,60 @@ pub fn page_size(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiE
         )])),
     }
 }
+
+/// A JSON body read as the contract describes it: limits, content type and syntax as
+/// `web::Json` (and its configured errors), then every struct inside must be given as an
+/// object; an array in its place is 422 (serde alone would take it as the fields in order).
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Json<T>, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            crate::json_input::from_value(value)
+                .map(Json)
+                .map_err(|e| body_error(&e).into())
+        })
+    }
+}
+
+fn body_error(e: &serde_json::Error) -> ApiError {
+    let message = e.to_string();
+    if message.contains(crate::json_input::NOT_AN_OBJECT) {
+        ApiError::Invalid(vec![crate::abstracts::ItemError::new(
+            "body",
+            None,
+            "type",
+            format!("{message}: the contract gives this value as an object"),
+        )])
+    } else {
+        ApiError::BadRequest(format!("malformed JSON body: {message}"))
+    }
+}
+
+/// A JSON body already read as text (handlers that also take other media types), with the
+/// rules of [`Json`].
+pub fn json_body<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?;
+    crate::json_input::from_value(value).map_err(|e| body_error(&e))
+}

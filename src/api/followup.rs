@@ -9,13 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::{refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match};
+use super::extract::{actor, etag, if_match, Json};
 use super::tumors::TumorResponse;
 use super::AppState;
 use crate::abstracts::ItemError;
 use crate::audit::{self, Action, Actor, Event};
 use crate::auth::{Caller, ABSTRACTORS};
-use crate::db::DbConn;
 use crate::followup::contacts::{self, Contact, NewContact, Outcome};
 use crate::followup::deaths::{self, Clearance, DeathRecord};
 use crate::followup::due::{self, DueEntry, Rates};
@@ -98,7 +97,7 @@ pub async fn create_contact(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<NewContact>,
+    body: Json<NewContact>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let patient_id = id.into_inner();
@@ -204,7 +203,7 @@ pub async fn set_recurrence(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<Recurrence>,
+    body: Json<Recurrence>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
@@ -259,18 +258,53 @@ pub struct DueQuery {
     pub due_months: Option<i32>,
 }
 
-/// The due list.
+/// The due list, a page of it.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DueList {
     pub as_of: String,
     pub due_months: i32,
-    /// Most overdue first.
+    /// Patients without a recorded contact first, then by Date of Last Contact, oldest (most
+    /// overdue) first.
     pub data: Vec<DueEntry>,
+    /// Cursor of the next page (pass as `cursor`), absent on the last page.
+    pub next: Option<String>,
 }
 
-fn due_months(q: &DueQuery) -> Result<i32, ApiError> {
-    let m = q.due_months.unwrap_or(12);
+/// The due list's as-of date, threshold, paging and form.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DueListQuery {
+    /// YYYY-MM-DD (default today).
+    #[param(
+        pattern = "^((18|19|20)[0-9]{2}-?((0[13578]|1[02])-?(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-?(0[1-9]|[12][0-9]|30)|02-?(0[1-9]|1[0-9]|2[0-8]))|((18|19|20)(0[48]|[2468][048]|[13579][26])|2000)-?02-?29)$"
+    )]
+    pub as_of: Option<String>,
+    /// Months since the last contact that make a patient due (default 12).
+    #[param(minimum = 1, maximum = 120)]
+    pub due_months: Option<i32>,
+    /// Patients per page of the JSON form (default 500).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// `next` of the previous page.
+    pub cursor: Option<String>,
+    /// `json` (default, paged), or the whole list streamed as `csv` or `ndjson` (one entry
+    /// per line; `limit` and `cursor` do not apply).
+    pub format: Option<DueFormat>,
+}
+
+/// The forms of the due list.
+#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DueFormat {
+    Json,
+    Csv,
+    Ndjson,
+}
+
+fn due_months(months: Option<i32>) -> Result<i32, ApiError> {
+    let m = months.unwrap_or(12);
     if (1..=120).contains(&m) {
         Ok(m)
     } else {
@@ -283,23 +317,68 @@ fn due_months(q: &DueQuery) -> Result<i32, ApiError> {
     }
 }
 
-fn read_patients(
-    conn: &mut DbConn,
-    actor: &Actor,
-    ids: &[String],
-    what: &str,
-) -> Result<(), ApiError> {
-    audit::record(
-        conn,
-        actor,
-        Event {
-            action: Action::Read,
-            entity: "patient",
-            entity_id: None,
-            details: json!({ "ids": ids, "via": what }),
-        },
-    )?;
-    Ok(())
+/// The audit event of a page of due patients read.
+fn read_patients(ids: Vec<String>, what: &str) -> Event {
+    Event {
+        action: Action::Read,
+        entity: "patient",
+        entity_id: None,
+        details: json!({ "ids": ids, "via": what }),
+    }
+}
+
+/// Whose due list, as of when, from how many months.
+struct DueSelection {
+    scope: crate::auth::FacilityScope,
+    as_of: PartialDate,
+    months: i32,
+}
+
+/// Patients of one streamed page: enough to keep each audit row and each chunk small.
+const STREAM_PAGE: usize = 1000;
+
+/// Streams the whole due list page by page, each page on a read connection and sent only after
+/// its audit row is committed. Memory holds one page whatever the list's length.
+fn stream_pages(
+    state: web::Data<AppState>,
+    actor: Actor,
+    list: DueSelection,
+    header: String,
+    via: &'static str,
+    line: fn(&crate::abstracts::patients::Patient, &DueEntry) -> String,
+) -> HttpResponse {
+    let DueSelection {
+        scope,
+        as_of,
+        months,
+    } = list;
+    use futures_util::stream;
+    let start = (state, Some(None::<due::Cursor>), Some(header));
+    let pages = stream::try_unfold(start, move |(state, cursor, header)| {
+        let actor = actor.clone();
+        let scope = scope.clone();
+        async move {
+            let Some(cursor) = cursor else {
+                return Ok::<_, ApiError>(None);
+            };
+            let page = state
+                .db
+                .read_audited(&actor, move |conn, audit| {
+                    let page = due::due_page(conn, &scope, &as_of, months, cursor, STREAM_PAGE)?;
+                    let ids = page.entries.iter().map(|(p, _)| p.id.clone()).collect();
+                    audit.push(read_patients(ids, via));
+                    Ok::<_, ApiError>(page)
+                })
+                .await?;
+            let mut chunk = header.unwrap_or_default();
+            for (p, e) in &page.entries {
+                chunk.push_str(&line(p, e));
+            }
+            let next = page.next.map(Some);
+            Ok(Some((web::Bytes::from(chunk), (state, next, None))))
+        }
+    });
+    HttpResponse::Ok().streaming(pages)
 }
 
 /// List patients due for follow-up.
@@ -307,12 +386,17 @@ fn read_patients(
 /// Living patients of the caller's facilities with an eligible analytic case (CoC exclusions
 /// apply: non-analytic, foreign residents, benign or borderline, in situ cervix, basal and
 /// squamous skin, over 100 years old, diagnosed before 2005) whose last contact is `dueMonths`
-/// or more before `asOf`; `delinquent` from 15 months.
+/// or more before `asOf`; `delinquent` from 15 months. Paged JSON (`limit`, `cursor`), or with
+/// `format=csv` / `format=ndjson` the whole list streamed. Each page read is audited.
 #[utoipa::path(
     tag = "followup",
-    params(DueQuery),
+    params(DueListQuery),
     responses(
-        (status = 200, body = DueList),
+        (status = 200, body = DueList, content(
+            (DueList = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        )),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -323,33 +407,79 @@ pub async fn list_due(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    query: web::Query<DueQuery>,
+    query: web::Query<DueListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let q = query.into_inner();
     let as_of = full_date("asOf", q.as_of.as_deref())?;
-    let months = due_months(&q)?;
+    let months = due_months(q.due_months)?;
+    let limit = super::extract::page_size(q.limit, 500, 1000)? as usize;
+    let cursor = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(due::Cursor::decode(c).ok_or_else(|| {
+            ApiError::Invalid(vec![ItemError::new(
+                "cursor",
+                None,
+                "cursor",
+                "not a cursor of this list: pass `next` of the previous page",
+            )])
+        })?),
+    };
     let actor = actor(&req, &caller);
-    let data = state
+    let format = q.format.unwrap_or(DueFormat::Json);
+    if format != DueFormat::Json {
+        let (header, content_type, line): (String, &str, fn(&_, &DueEntry) -> String) = match format
+        {
+            DueFormat::Csv => (
+                due::DUE_CSV_HEADER.to_string(),
+                "text/csv; charset=utf-8",
+                |_, e| due::due_csv_line(e),
+            ),
+            _ => (String::new(), "application/x-ndjson", |_, e| {
+                let mut l = serde_json::to_string(e).unwrap_or_default();
+                l.push('\n');
+                l
+            }),
+        };
+        let mut response = stream_pages(
+            state,
+            actor,
+            DueSelection {
+                scope: caller.facilities.clone(),
+                as_of,
+                months,
+            },
+            header,
+            "followup-due",
+            line,
+        );
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static(content_type),
+        );
+        return Ok(response);
+    }
+    let page = state
         .db
-        .write(move |conn| {
-            let list = due::due_list(conn, &caller.facilities, &as_of, months)?;
-            let ids: Vec<String> = list.iter().map(|d| d.patient_id.clone()).collect();
-            read_patients(conn, &actor, &ids, "followup-due")?;
-            Ok::<_, ApiError>(list)
+        .read_audited(&actor, move |conn, audit| {
+            let page = due::due_page(conn, &caller.facilities, &as_of, months, cursor, limit)?;
+            let ids = page.entries.iter().map(|(p, _)| p.id.clone()).collect();
+            audit.push(read_patients(ids, "followup-due"));
+            Ok::<_, ApiError>(page)
         })
         .await?;
     Ok(HttpResponse::Ok().json(DueList {
         as_of: as_of.to_string(),
         due_months: months,
-        data,
+        data: page.entries.into_iter().map(|(_, e)| e).collect(),
+        next: page.next.map(|c| c.encode()),
     }))
 }
 
 /// Mail-merge data for the due patients.
 ///
-/// CSV (one row per due patient: name, current address, last contact); a read of
-/// identifiable data, audited.
+/// CSV (one row per due patient, in the due list's order: name, current address, last
+/// contact), streamed page by page; a read of identifiable data, audited per page.
 #[utoipa::path(
     tag = "followup",
     params(DueQuery),
@@ -370,23 +500,30 @@ pub async fn letters(
     caller.require(ABSTRACTORS)?;
     let q = query.into_inner();
     let as_of = full_date("asOf", q.as_of.as_deref())?;
-    let months = due_months(&q)?;
+    let months = due_months(q.due_months)?;
     let actor = actor(&req, &caller);
-    let csv = state
-        .db
-        .write(move |conn| {
-            let (csv, ids) = due::letters(conn, &caller.facilities, &as_of, months)?;
-            read_patients(conn, &actor, &ids, "followup-letters")?;
-            Ok::<_, ApiError>(csv)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"followup-letters.csv\"",
-        ))
-        .body(csv))
+    let mut response = stream_pages(
+        state,
+        actor,
+        DueSelection {
+            scope: caller.facilities.clone(),
+            as_of,
+            months,
+        },
+        due::letters_header(),
+        "followup-letters",
+        due::letter_line,
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        header::HeaderValue::from_static("attachment; filename=\"followup-letters.csv\""),
+    );
+    Ok(response)
 }
 
 /// A batch of death records.
@@ -436,9 +573,7 @@ pub async fn clear_deaths(
     let records = if content_type.starts_with("text/csv") {
         deaths::parse_csv(text)?
     } else if content_type.starts_with("application/json") {
-        serde_json::from_str::<DeathRecords>(text)
-            .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?
-            .records
+        super::extract::json_body::<DeathRecords>(text)?.records
     } else {
         return Err(ApiError::BadRequest(
             "send application/json or text/csv".into(),

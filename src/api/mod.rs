@@ -173,7 +173,8 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(audit::list_audit)
             .service(mph::compare_tumors)
             .service(mph::patient_primaries)
-            .service(mph::patient_sequence),
+            .service(mph::patient_sequence)
+            .service(audit::audit_head),
     );
 }
 

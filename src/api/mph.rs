@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::edits::refresh;
 use super::error::{ApiError, ProblemDetails};
-use super::extract::actor;
+use super::extract::{actor, Json};
 use super::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::{Caller, ABSTRACTORS};
@@ -140,7 +140,7 @@ impl MphDecision {
 pub async fn compare_tumors(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<CompareRequest>,
+    body: Json<CompareRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let (a, b) = (body.tumor1.fields(), body.tumor2.fields());
@@ -356,7 +356,7 @@ pub async fn patient_sequence(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<SequenceRequest>,
+    body: Json<SequenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let body = body.into_inner();

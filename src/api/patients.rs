@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::{refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match, page_size};
+use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, RawItems};
 use super::tumors::{TumorPage, TumorResponse};
 use super::AppState;
@@ -125,7 +125,7 @@ pub async fn create_patient(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreatePatient>,
+    body: Json<CreatePatient>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let body = body.into_inner();
@@ -181,7 +181,7 @@ pub async fn list_patients(
     let actor = actor(&req, &caller);
     let page = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let filter = patients::Filter {
                 patient_id_number: q.patient_id_number,
                 facility: q.facility,
@@ -194,16 +194,12 @@ pub async fn list_patients(
                 Some(limit),
             )?;
             let ids: Vec<&str> = page.data.iter().map(|p| p.id.as_str()).collect();
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "patient",
-                    entity_id: None,
-                    details: json!({ "ids": ids }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "patient",
+                entity_id: None,
+                details: json!({ "ids": ids }),
+            });
             Ok::<_, ApiError>(page)
         })
         .await?;
@@ -236,9 +232,9 @@ pub async fn get_patient(
     let actor = actor(&req, &caller);
     let patient = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let p = patients::get(conn, &caller.facilities, &id)?;
-            audit::record(conn, &actor, read_event(&p.id))?;
+            audit.push(read_event(&p.id));
             Ok::<_, ApiError>(p)
         })
         .await?;
@@ -271,7 +267,7 @@ pub async fn update_patient(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<UpdatePatient>,
+    body: Json<UpdatePatient>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
@@ -377,7 +373,7 @@ pub async fn create_tumor(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<CreateTumor>,
+    body: Json<CreateTumor>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let items = into_items(body.into_inner().items, Level::Tumor)?;
@@ -439,7 +435,7 @@ pub async fn list_patient_tumors(
     let actor = actor(&req, &caller);
     let page = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             patients::get(conn, &caller.facilities, &patient_id)?;
             let filter = tumors::Filter {
                 patient_id: Some(patient_id),
@@ -447,16 +443,12 @@ pub async fn list_patient_tumors(
             };
             let page = tumors::list(conn, &caller.facilities, &filter, None, Some(500))?;
             let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor",
-                    entity_id: None,
-                    details: json!({ "ids": ids }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "tumor",
+                entity_id: None,
+                details: json!({ "ids": ids }),
+            });
             Ok::<_, ApiError>(page)
         })
         .await?;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ProblemDetails};
-use super::extract::actor;
+use super::extract::{actor, Json};
 use super::submissions::stream_file;
 use super::AppState;
 use crate::abstracts::ItemError;
@@ -81,7 +81,7 @@ pub async fn create_request(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<NewRequest>,
+    body: Json<NewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     require(&caller, &[Role::Researcher])?;
     let actor = actor(&req, &caller);
@@ -237,7 +237,7 @@ pub async fn approve_request(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<Approval>,
+    body: Json<Approval>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     decide(
@@ -270,7 +270,7 @@ pub async fn reject_request(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<Rejection>,
+    body: Json<Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     decide(
         state,
@@ -337,7 +337,7 @@ pub async fn create_extract(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ExtractRequest>,
+    body: Json<ExtractRequest>,
 ) -> Result<HttpResponse, ApiError> {
     require(&caller, &[Role::Researcher])?;
     let (format, kind, content_type) = match body.format.as_str() {

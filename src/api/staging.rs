@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::refresh_tumor;
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag};
+use super::extract::{actor, etag, Json};
 use super::tumors::TumorResponse;
 use super::AppState;
 use crate::abstracts::items::Checks;
@@ -328,7 +328,7 @@ pub async fn stage_case(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Json<StageRequest>,
+    body: Json<StageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let registry = registry(&state)?;

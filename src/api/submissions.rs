@@ -12,7 +12,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, page_size};
+use super::extract::{actor, page_size, Json};
 use super::AppState;
 use crate::abstracts::ItemError;
 use crate::audit::{self, Action, Event};
@@ -69,7 +69,7 @@ pub async fn create_submission(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateSubmission>,
+    body: Json<CreateSubmission>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let body = body.into_inner();

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edits::{blocking, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
-use super::extract::{actor, etag, if_match, page_size};
+use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
 use crate::abstracts::tumors::{self, Status, Tumor};
@@ -191,7 +191,7 @@ pub async fn list_tumors(
     let actor = actor(&req, &caller);
     let page = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let filter = tumors::Filter {
                 patient_id: q.patient_id,
                 primary_site: q.primary_site,
@@ -212,16 +212,12 @@ pub async fn list_tumors(
                 Some(limit),
             )?;
             let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor",
-                    entity_id: None,
-                    details: json!({ "ids": ids }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "tumor",
+                entity_id: None,
+                details: json!({ "ids": ids }),
+            });
             Ok::<_, ApiError>(page)
         })
         .await?;
@@ -251,19 +247,15 @@ pub async fn get_tumor(
     let actor = actor(&req, &caller);
     let tumor = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let t = tumors::get(conn, &caller.facilities, &id)?;
             let edits = store::summary(conn, &t.id)?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor",
-                    entity_id: Some(t.id.clone()),
-                    details: json!({}),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "tumor",
+                entity_id: Some(t.id.clone()),
+                details: json!({}),
+            });
             Ok::<_, ApiError>((t, edits))
         })
         .await?;
@@ -298,7 +290,7 @@ pub async fn update_tumor(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<UpdateTumor>,
+    body: Json<UpdateTumor>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
@@ -425,7 +417,7 @@ pub async fn set_tumor_status(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<StatusChange>,
+    body: Json<StatusChange>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;

@@ -1,7 +1,10 @@
 //! The audit trail: who read or changed which identifiable data, when, and how. Append-only for
 //! the service: this module inserts and lists, nothing updates or deletes a row.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+pub mod chain;
+pub mod writer;
+
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -67,7 +70,7 @@ impl Actor {
 
 #[derive(Insertable, Queryable, Selectable)]
 #[diesel(table_name = audit_log, treat_none_as_default_value = false)]
-struct AuditRow {
+pub(crate) struct AuditRow {
     id: String,
     at: NaiveDateTime,
     actor: String,
@@ -77,6 +80,8 @@ struct AuditRow {
     entity_id: Option<String>,
     request_id: Option<String>,
     details: String,
+    seq: Option<i64>,
+    hash: Option<String>,
 }
 
 /// Appends one record. Call it inside the write transaction of the change it records, so both
@@ -85,14 +90,32 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<(), DbEr
     record_all(conn, actor, std::iter::once(event))
 }
 
-/// Appends several records in one statement.
+/// Appends several records in one statement. Inside [`crate::db::transaction`] they join the
+/// hash chain when that transaction commits; elsewhere at once, in a transaction of their own
+/// (a savepoint when one is open).
 pub fn record_all(
     conn: &mut DbConn,
     actor: &Actor,
     events: impl IntoIterator<Item = Event>,
 ) -> Result<(), DbError> {
+    let rows = rows(actor, events);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if let Some(rows) = chain::defer(conn, rows) {
+        conn.transaction(|conn| chain::append(conn, rows).map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// The stored rows of events, stamped now. The time is cut to microseconds, what both backends
+/// keep, so a row's hash is computed over what is read back.
+pub(crate) fn rows(actor: &Actor, events: impl IntoIterator<Item = Event>) -> Vec<AuditRow> {
     let now = Utc::now().naive_utc();
-    let rows: Vec<AuditRow> = events
+    let now = now
+        .with_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now);
+    events
         .into_iter()
         .map(|e| AuditRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -104,10 +127,10 @@ pub fn record_all(
             entity_id: e.entity_id,
             request_id: actor.request_id.clone(),
             details: e.details.to_string(),
+            seq: None,
+            hash: None,
         })
-        .collect();
-    crate::insert_many!(conn, audit_log::table, rows, 1000)?;
-    Ok(())
+        .collect()
 }
 
 /// A stored audit record.

@@ -1,10 +1,12 @@
 //! The database: one connection type over SQLite or PostgreSQL (chosen from the URL at run time),
-//! an r2d2 pool, embedded migrations, and the two helpers handlers use to reach it off the async
-//! executor (`Db::read`, `Db::write`).
+//! two r2d2 pools (read connections and write connections), embedded migrations, the audit
+//! writer, and the helpers handlers use to reach them off the async executor (`Db::read`,
+//! `Db::read_audited`, `Db::write`).
 
 pub mod schema;
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -14,6 +16,9 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::audit::writer::{AuditWriter, WriteGate};
+use crate::audit::{self, Actor, Event};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -40,6 +45,9 @@ pub enum DbError {
     Pool(#[from] r2d2::PoolError),
     #[error("the database worker was cancelled")]
     Cancelled,
+    /// The database is busy beyond the wait allowed (503 with Retry-After).
+    #[error("the database is busy: {0}")]
+    Unavailable(String),
 }
 
 /// Which backend a URL selects, with what to hand the driver.
@@ -74,7 +82,7 @@ impl Backend {
         matches!(self, Backend::Sqlite(_))
     }
 
-    fn connect(&self) -> Result<DbConn, DbError> {
+    pub(crate) fn connect(&self) -> Result<DbConn, DbError> {
         match self {
             Backend::Postgres(url) => Ok(DbConn::Postgres(PgConnection::establish(url)?)),
             Backend::Sqlite(path) => {
@@ -121,15 +129,22 @@ pub struct PoolOptions {
     pub connection_timeout: Duration,
 }
 
-/// The pool and the backend it talks to. Cheap to clone.
+/// The pools and the backend they talk to. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
+    /// Write transactions (and blocking callers: CLI commands, jobs).
     pool: r2d2::Pool<Manager>,
+    /// Reads, so they never queue behind a write transaction for a connection.
+    readers: r2d2::Pool<Manager>,
     backend: Backend,
+    /// SQLite's single writer as a FIFO queue inside the process (see [`WriteGate`]).
+    gate: WriteGate,
+    wait: Duration,
+    audit: Arc<OnceLock<Result<AuditWriter, String>>>,
 }
 
 impl Db {
-    /// Applies pending migrations on one dedicated connection, then opens the pool.
+    /// Applies pending migrations on one dedicated connection, then opens the pools.
     pub fn open(url: &str, options: &PoolOptions) -> Result<Db, DbError> {
         let backend = Backend::from_url(url)?;
         migrate(&backend)?;
@@ -138,13 +153,33 @@ impl Db {
         } else {
             options.max_size.max(1)
         };
-        let pool = r2d2::Pool::builder()
-            .max_size(max_size)
-            .connection_timeout(options.connection_timeout)
-            .build(Manager {
-                backend: backend.clone(),
-            })?;
-        Ok(Db { pool, backend })
+        // r2d2 runs `SELECT 1` on every checkout by default: a statement per request (a round
+        // trip on PostgreSQL). A SQLite file connection does not break, so it is skipped there.
+        let check = !backend.is_sqlite();
+        let build = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .test_on_check_out(check)
+                .connection_timeout(options.connection_timeout)
+                .build(Manager {
+                    backend: backend.clone(),
+                })
+        };
+        let pool = build(max_size)?;
+        let readers = build(max_size)?;
+        audit::chain::seal_legacy(&mut *pool.get()?)?;
+        let gate = backend
+            .is_sqlite()
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Db {
+            pool,
+            readers,
+            backend,
+            gate,
+            wait: options.connection_timeout,
+            audit: Arc::new(OnceLock::new()),
+        })
     }
 
     /// The backend in use.
@@ -152,14 +187,14 @@ impl Db {
         &self.backend
     }
 
-    /// Runs `f` on a pooled connection on actix's blocking pool.
+    /// Runs `f` on a read connection on actix's blocking pool.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let pool = self.readers.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get().map_err(DbError::from)?;
             f(&mut conn)
@@ -168,18 +203,68 @@ impl Db {
         .map_err(|_| E::from(DbError::Cancelled))?
     }
 
+    /// Runs `f` in one read transaction (one snapshot) on a read connection; `f` pushes the
+    /// audit events of what it read. They are committed by the audit writer (grouped with other
+    /// reads' rows) before this returns, so nothing is answered without its record; a read
+    /// never takes the write lock.
+    pub async fn read_audited<T, E, F>(&self, actor: &Actor, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn, &mut Vec<Event>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        let (value, events) = actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            let mut events = Vec::new();
+            let value = conn.transaction(|c| f(c, &mut events))?;
+            Ok::<_, E>((value, events))
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))??;
+        if !events.is_empty() {
+            self.audit_writer()?
+                .commit(audit::rows(actor, events))
+                .await?;
+        }
+        Ok(value)
+    }
+
+    fn audit_writer(&self) -> Result<&AuditWriter, DbError> {
+        self.audit
+            .get_or_init(|| {
+                AuditWriter::start(self.backend.clone(), self.gate.clone())
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| DbError::Unavailable(format!("the audit writer did not start: {e}")))
+    }
+
     /// Runs `f` in one write transaction on the blocking pool: `BEGIN IMMEDIATE` on SQLite so a
     /// read-then-write never has to upgrade its lock (which would fail at once with "database
     /// is locked" instead of waiting), a normal transaction on PostgreSQL. Any error rolls
-    /// everything back.
+    /// everything back. On SQLite, writers of this process queue first on the write gate.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
+        let held = match &self.gate {
+            Some(gate) => Some(
+                actix_web::rt::time::timeout(self.wait, gate.clone().lock_owned())
+                    .await
+                    .map_err(|_| {
+                        E::from(DbError::Unavailable(
+                            "other writes held the database too long".into(),
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
         let pool = self.pool.clone();
         actix_web::web::block(move || {
+            let _held = held;
             let mut conn = pool.get().map_err(DbError::from)?;
             transaction(&mut conn, f)
         })
@@ -200,13 +285,22 @@ where
     E: From<diesel::result::Error>,
 {
     let DbConn::Sqlite(inner) = conn else {
-        return conn.transaction(f);
+        return conn.transaction(|c| {
+            let deferral = audit::chain::Deferral::begin(c);
+            let value = f(c)?;
+            deferral.finish(c)?;
+            Ok(value)
+        });
     };
     // diesel's `immediate_transaction` takes a closure over the SQLite connection itself, but
     // our queries need the enum; so open the transaction on the inner connection's manager (which
     // keeps nested transactions as savepoints) and finish it the same way.
     AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-    let result = f(conn);
+    let deferral = audit::chain::Deferral::begin(conn);
+    let result = f(conn).and_then(|value| {
+        deferral.finish(conn)?;
+        Ok(value)
+    });
     let DbConn::Sqlite(inner) = conn else {
         unreachable_backend()
     };

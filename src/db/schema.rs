@@ -49,6 +49,8 @@ diesel::table! {
         entity_id -> Nullable<Text>,
         request_id -> Nullable<Text>,
         details -> Text,
+        seq -> Nullable<BigInt>,
+        hash -> Nullable<Text>,
     }
 }
 
@@ -152,3 +154,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     research_requests,
     research_releases
 );
+
+diesel::table! {
+    audit_chain (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+        legacy_sealed -> Bool,
+    }
+}

@@ -91,8 +91,250 @@ pub struct DueEntry {
     pub facilities: Vec<String>,
 }
 
+/// Where a due list page starts: after this patient in the list's order (patients without a
+/// Date of Last Contact first, by id; then by that date, oldest first, and id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    NoContact { after: String },
+    Contact { date: String, after: String },
+}
+
+impl Cursor {
+    /// The cursor as sent to clients.
+    pub fn encode(&self) -> String {
+        match self {
+            Cursor::NoContact { after } => format!("n.{after}"),
+            Cursor::Contact { date, after } => format!("c.{date}.{after}"),
+        }
+    }
+
+    /// Parses what [`Cursor::encode`] wrote; `None` for anything else.
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let plain = |v: &str| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if let Some(after) = s.strip_prefix("n.") {
+            return plain(after).then(|| Cursor::NoContact {
+                after: after.to_string(),
+            });
+        }
+        let (date, after) = s.strip_prefix("c.")?.split_once('.')?;
+        (date.len() <= 8 && date.bytes().all(|b| b.is_ascii_digit()) && plain(after)).then(|| {
+            Cursor::Contact {
+                date: date.to_string(),
+                after: after.to_string(),
+            }
+        })
+    }
+
+    fn of(p: &Patient) -> Cursor {
+        match p.items.get("dateOfLastContact") {
+            Some(d) => Cursor::Contact {
+                date: d.clone(),
+                after: p.id.clone(),
+            },
+            None => Cursor::NoContact {
+                after: p.id.clone(),
+            },
+        }
+    }
+}
+
+/// One page of the due list, and the cursor of the next (absent after the last).
+pub struct DuePage {
+    /// Each due patient with the entry computed for it.
+    pub entries: Vec<(Patient, DueEntry)>,
+    pub next: Option<Cursor>,
+}
+
+/// Candidates read per query while filling a page.
+const CANDIDATES: i64 = 500;
+
+/// The upper bound (exclusive, as text) of a Date of Last Contact that can be due: a contact on
+/// or after the first day of the month `due_months - 1` months before `as_of`'s month is less
+/// than `due_months` whole months old. Partial dates sort before their full forms, so the bound
+/// only narrows the scan; each candidate is then checked exactly.
+fn contact_bound(as_of: &PartialDate, due_months: i32) -> String {
+    let month0 = i32::from(as_of.year) * 12 + i32::from(as_of.month.unwrap_or(12)) - 1;
+    let bound = month0 - (due_months - 1) + 1;
+    format!(
+        "{:04}{:02}01",
+        bound.div_euclid(12),
+        bound.rem_euclid(12) + 1
+    )
+}
+
+/// Reads the next candidates after `cursor`: living (or unknown) patients with a tumor in scope,
+/// in list order, whose last contact is old enough to be due. Seeks on the index of (Date of
+/// Last Contact, id): a page never rescans what earlier pages read.
+fn candidates(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    cursor: &Cursor,
+    bound: &str,
+    limit: i64,
+) -> Result<Vec<Patient>, Error> {
+    use crate::abstracts::patients::PatientRow;
+    use crate::db::schema::{patients as p, tumors as t};
+    use diesel::dsl::exists;
+    use diesel::prelude::*;
+
+    let mut query = p::table
+        .filter(p::vital_status.is_null().or(p::vital_status.ne("0")))
+        .into_boxed();
+    query = match scope {
+        FacilityScope::Only(list) => query.filter(exists(
+            t::table
+                .filter(t::patient_id.eq(p::id))
+                .filter(t::facility_id.eq_any(list.clone())),
+        )),
+        _ => query.filter(exists(t::table.filter(t::patient_id.eq(p::id)))),
+    };
+    query = match cursor {
+        Cursor::NoContact { after } => query
+            .filter(p::date_of_last_contact.is_null())
+            .filter(p::id.gt(after.clone()))
+            .order(p::id.asc()),
+        // `>= date` bounds the index range (the OR alone would be a filter over every row
+        // before the cursor, so each page would rescan the ones before it).
+        Cursor::Contact { date, after } => query
+            .filter(p::date_of_last_contact.lt(bound.to_string()))
+            .filter(p::date_of_last_contact.ge(date.clone()))
+            .filter(
+                p::date_of_last_contact
+                    .gt(date.clone())
+                    .or(p::date_of_last_contact
+                        .eq(date.clone())
+                        .and(p::id.gt(after.clone()))),
+            )
+            .order((p::date_of_last_contact.asc(), p::id.asc())),
+    };
+    let rows: Vec<PatientRow> = query
+        .limit(limit)
+        .select(PatientRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Patient::from).collect())
+}
+
+/// The entry of a patient if due: living, with an eligible case in scope, and a last contact
+/// (without one, the latest eligible diagnosis) `due_months` or more before `as_of`.
+fn entry(p: &Patient, ts: &[&Tumor], as_of: &PartialDate, due_months: i32) -> Option<DueEntry> {
+    if p.items.get("vitalStatus").map(String::as_str) == Some("0") {
+        return None;
+    }
+    let eligible: Vec<(&Tumor, String)> = ts
+        .iter()
+        .filter_map(|t| {
+            eligibility::check(&p.items, &t.items, as_of)
+                .ok()
+                .map(|r| (*t, r))
+        })
+        .collect();
+    if eligible.is_empty() {
+        return None;
+    }
+    let last = date_item(&p.items, "dateOfLastContact");
+    let since = match &last {
+        Some(d) => months_since(d, as_of),
+        None => eligible
+            .iter()
+            .filter_map(|(t, _)| date_item(&t.items, "dateOfDiagnosis"))
+            .map(|d| months_since(&d, as_of))
+            .min()
+            .unwrap_or(0),
+    };
+    if since < due_months {
+        return None;
+    }
+    let mut reasons: Vec<String> = eligible.iter().map(|(_, r)| r.clone()).collect();
+    if last.is_none() {
+        reasons.push("no contact recorded".to_string());
+    }
+    let mut facilities: Vec<String> = eligible
+        .iter()
+        .map(|(t, _)| t.facility_id.clone())
+        .collect();
+    facilities.sort();
+    facilities.dedup();
+    Some(DueEntry {
+        patient_id: p.id.clone(),
+        patient_id_number: p.items.get("patientIdNumber").cloned(),
+        name_last: p.items.get("nameLast").cloned(),
+        name_first: p.items.get("nameFirst").cloned(),
+        date_of_last_contact: p.items.get("dateOfLastContact").cloned(),
+        months_since_contact: since,
+        delinquent: since >= DELINQUENT_MONTHS,
+        reasons,
+        facilities,
+    })
+}
+
+/// Up to `limit` due patients after `cursor` (`None`: from the start), in list order: patients
+/// without a recorded contact first, then by Date of Last Contact, oldest (most overdue) first.
+/// Reads candidates a batch at a time on indexed columns; memory is bounded by the page.
+pub fn due_page(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    as_of: &PartialDate,
+    due_months: i32,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> Result<DuePage, Error> {
+    let bound = contact_bound(as_of, due_months);
+    let mut cursor = cursor.unwrap_or(Cursor::NoContact {
+        after: String::new(),
+    });
+    let mut entries = Vec::new();
+    loop {
+        let batch = candidates(conn, scope, &cursor, &bound, CANDIDATES)?;
+        let Some(last) = batch.last() else {
+            match cursor {
+                Cursor::NoContact { .. } => {
+                    cursor = Cursor::Contact {
+                        date: String::new(),
+                        after: String::new(),
+                    };
+                    continue;
+                }
+                Cursor::Contact { .. } => {
+                    return Ok(DuePage {
+                        entries,
+                        next: None,
+                    })
+                }
+            }
+        };
+        let batch_end = Cursor::of(last);
+        let ids: Vec<String> = batch.iter().map(|p| p.id.clone()).collect();
+        let all = tumors::for_patients(conn, scope, &ids)?;
+        let mut by_patient: BTreeMap<&str, Vec<&Tumor>> = BTreeMap::new();
+        for t in &all {
+            by_patient.entry(t.patient_id.as_str()).or_default().push(t);
+        }
+        for p in &batch {
+            let ts = by_patient
+                .get(p.id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            if let Some(e) = entry(p, ts, as_of, due_months) {
+                entries.push((p.clone(), e));
+                if entries.len() >= limit {
+                    return Ok(DuePage {
+                        entries,
+                        next: Some(Cursor::of(p)),
+                    });
+                }
+            }
+        }
+        cursor = batch_end;
+    }
+}
+
 /// Living patients with an eligible case whose last contact is `due_months` or more before
-/// `as_of`, most overdue first.
+/// `as_of`, in list order (see [`due_page`]); the whole list in memory, for small callers.
 pub fn due_list(
     conn: &mut DbConn,
     scope: &FacilityScope,
@@ -100,114 +342,87 @@ pub fn due_list(
     due_months: i32,
 ) -> Result<Vec<DueEntry>, Error> {
     let mut out = Vec::new();
-    each_patient(conn, scope, |p, ts| {
-        if p.items.get("vitalStatus").map(String::as_str) == Some("0") {
-            return;
+    let mut cursor = None;
+    loop {
+        let page = due_page(conn, scope, as_of, due_months, cursor, 1000)?;
+        out.extend(page.entries.into_iter().map(|(_, e)| e));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
         }
-        let eligible: Vec<(&Tumor, String)> = ts
-            .iter()
-            .filter_map(|t| {
-                eligibility::check(&p.items, &t.items, as_of)
-                    .ok()
-                    .map(|r| (t, r))
-            })
-            .collect();
-        if eligible.is_empty() {
-            return;
-        }
-        let last = date_item(&p.items, "dateOfLastContact");
-        let since = match &last {
-            Some(d) => months_since(d, as_of),
-            None => eligible
-                .iter()
-                .filter_map(|(t, _)| date_item(&t.items, "dateOfDiagnosis"))
-                .map(|d| months_since(&d, as_of))
-                .min()
-                .unwrap_or(0),
-        };
-        if since < due_months {
-            return;
-        }
-        let mut reasons: Vec<String> = eligible.iter().map(|(_, r)| r.clone()).collect();
-        if last.is_none() {
-            reasons.push("no contact recorded".to_string());
-        }
-        let mut facilities: Vec<String> = eligible
-            .iter()
-            .map(|(t, _)| t.facility_id.clone())
-            .collect();
-        facilities.sort();
-        facilities.dedup();
-        out.push(DueEntry {
-            patient_id: p.id.clone(),
-            patient_id_number: p.items.get("patientIdNumber").cloned(),
-            name_last: p.items.get("nameLast").cloned(),
-            name_first: p.items.get("nameFirst").cloned(),
-            date_of_last_contact: p.items.get("dateOfLastContact").cloned(),
-            months_since_contact: since,
-            delinquent: since >= DELINQUENT_MONTHS,
-            reasons,
-            facilities,
-        });
-    })?;
-    out.sort_by(|a, b| {
-        b.months_since_contact
-            .cmp(&a.months_since_contact)
-            .then_with(|| a.patient_id.cmp(&b.patient_id))
-    });
-    Ok(out)
+    }
 }
 
-/// The mail-merge data of the due patients: one row per patient with the current address.
-pub fn letters(
-    conn: &mut DbConn,
-    scope: &FacilityScope,
-    as_of: &PartialDate,
-    due_months: i32,
-) -> Result<(String, Vec<String>), Error> {
-    let due = due_list(conn, scope, as_of, due_months)?;
-    let ids: Vec<String> = due.iter().map(|d| d.patient_id.clone()).collect();
-    let people = patients::many(conn, &ids)?;
-    let by_id: BTreeMap<&str, &Patient> = people.iter().map(|p| (p.id.as_str(), p)).collect();
-    let columns = [
-        "nameFirst",
-        "nameMiddle",
-        "nameLast",
-        "addrCurrentNoStreet",
-        "addrCurrentSupplementl",
-        "addrCurrentCity",
-        "addrCurrentState",
-        "addrCurrentPostalCode",
-        "dateOfLastContact",
+/// The columns of the due list as CSV.
+pub const DUE_CSV_HEADER: &str = "patientId,patientIdNumber,nameLast,nameFirst,dateOfLastContact,monthsSinceContact,delinquent,reasons,facilities\r\n";
+
+/// One due entry as a CSV line.
+pub fn due_csv_line(e: &DueEntry) -> String {
+    let fields = [
+        e.patient_id.clone(),
+        e.patient_id_number.clone().unwrap_or_default(),
+        e.name_last.clone().unwrap_or_default(),
+        e.name_first.clone().unwrap_or_default(),
+        e.date_of_last_contact.clone().unwrap_or_default(),
+        e.months_since_contact.to_string(),
+        e.delinquent.to_string(),
+        e.reasons.join("; "),
+        e.facilities.join(" "),
     ];
+    let mut line: String = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+const LETTER_COLUMNS: [&str; 9] = [
+    "nameFirst",
+    "nameMiddle",
+    "nameLast",
+    "addrCurrentNoStreet",
+    "addrCurrentSupplementl",
+    "addrCurrentCity",
+    "addrCurrentState",
+    "addrCurrentPostalCode",
+    "dateOfLastContact",
+];
+
+/// The header of the letters CSV.
+pub fn letters_header() -> String {
     let mut csv = String::from("patientId,patientIdNumber,");
-    csv.push_str(&columns.join(","));
+    csv.push_str(&LETTER_COLUMNS.join(","));
     csv.push_str(",monthsSinceContact,delinquent\r\n");
-    for d in &due {
-        let Some(p) = by_id.get(d.patient_id.as_str()) else {
-            continue;
-        };
-        let mut fields = vec![
-            d.patient_id.clone(),
-            d.patient_id_number.clone().unwrap_or_default(),
-        ];
-        fields.extend(
-            columns
-                .iter()
-                .map(|c| p.items.get(*c).cloned().unwrap_or_default()),
-        );
-        fields.push(d.months_since_contact.to_string());
-        fields.push(d.delinquent.to_string());
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        csv.push_str(&line.join(","));
-        csv.push_str("\r\n");
-    }
-    Ok((csv, ids))
+    csv
+}
+
+/// The mail-merge line of a due patient: the current address.
+pub fn letter_line(p: &Patient, d: &DueEntry) -> String {
+    let mut fields = vec![
+        d.patient_id.clone(),
+        d.patient_id_number.clone().unwrap_or_default(),
+    ];
+    fields.extend(
+        LETTER_COLUMNS
+            .iter()
+            .map(|c| p.items.get(*c).cloned().unwrap_or_default()),
+    );
+    fields.push(d.months_since_contact.to_string());
+    fields.push(d.delinquent.to_string());
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
 }
 
 /// Quotes a CSV field when needed, and defuses spreadsheet formulas.
 fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_string()
@@ -350,5 +565,51 @@ mod tests {
         assert_eq!(csv_field("A,B"), "\"A,B\"");
         assert_eq!(csv_field("=1+1"), "'=1+1");
         assert_eq!(csv_field("O\"NEIL"), "\"O\"\"NEIL\"");
+        assert_eq!(csv_field("\t=1"), "'\t=1");
+        assert_eq!(csv_field("\r=1"), "\"'\r=1\"");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_anything_else() {
+        for c in [
+            Cursor::NoContact {
+                after: "0190-ab".into(),
+            },
+            Cursor::Contact {
+                date: "20250101".into(),
+                after: "x_1".into(),
+            },
+            Cursor::Contact {
+                date: "2025".into(),
+                after: "y".into(),
+            },
+        ] {
+            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        }
+        for bad in ["", "n.", "c.2025", "c.abc.x", "x.1", "n.a'b", "c.2025.a b"] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_contact_bound_keeps_every_due_date() {
+        let d = |s| PartialDate::parse(s).unwrap();
+        let as_of = d("20260630");
+        for months in [1, 12, 13, 15, 24, 120] {
+            let bound = contact_bound(&as_of, months);
+            // The latest contact that is still due must sort below the bound.
+            for contact in [
+                "20250630", "20250501", "2025", "202506", "20240101", "20260601",
+            ] {
+                if months_since(&d(contact), &as_of) >= months {
+                    assert!(
+                        contact < bound.as_str(),
+                        "{contact} due at {months} but >= {bound}"
+                    );
+                }
+            }
+        }
+        assert_eq!(contact_bound(&as_of, 12), "20250801");
+        assert_eq!(contact_bound(&d("20260115"), 1), "20260201");
     }
 }

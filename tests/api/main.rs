@@ -5,13 +5,16 @@
 mod support;
 
 mod audit;
+mod audit_chain;
 mod auth;
 mod cli;
 mod dictionary;
+mod due_pages;
 mod edits;
 mod faults;
 mod followup;
 mod fresh_machine;
+mod json_bodies;
 mod migrations;
 mod openapi;
 mod patients;

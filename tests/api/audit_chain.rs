@@ -1,0 +1,196 @@
+//! The tamper-evident audit trail: `verify` passes on an untouched trail and names the first
+//! row that does not fit after a direct SQL update, delete or insert; the head endpoint and the
+//! command line agree with it.
+
+use actix_web::http::StatusCode;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::both_backends;
+use crate::support::*;
+use cancer_registry::audit::chain::{self, Defect};
+use cancer_registry::auth::Role;
+
+#[derive(QueryableByName, Debug, Clone)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    details: String,
+}
+
+fn row_at(app: &TestApp, seq: i64) -> Row {
+    diesel::sql_query(format!(
+        "SELECT id, details FROM audit_log WHERE seq = {seq}"
+    ))
+    .get_result(&mut *app.db.conn().unwrap())
+    .unwrap()
+}
+
+fn exec(app: &TestApp, sql: &str) {
+    diesel::sql_query(sql)
+        .execute(&mut *app.db.conn().unwrap())
+        .unwrap();
+}
+
+fn defect(app: &TestApp) -> Option<Defect> {
+    chain::verify(&mut app.db.conn().unwrap()).unwrap().defect
+}
+
+async fn tampering_is_named(app: TestApp) {
+    let t = app.registrar();
+    let p = app.patient(&t, patient_items()).await;
+    let tumor = app.tumor(&t, &p, tumor_items()).await;
+    let tid = tumor["id"].as_str().unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            app.get(&format!("/api/v1/tumors/{tid}"), &t).await.status,
+            StatusCode::OK
+        );
+        app.get(&format!("/api/v1/patients/{p}"), &t).await;
+    }
+    let auditor = app.token(Role::Auditor, None);
+    let head = app.get("/api/v1/audit/head", &auditor).await;
+    assert_eq!(head.status, StatusCode::OK, "{}", head.body);
+    let rows = head.body["rows"].as_i64().unwrap();
+    assert!(rows >= 8, "{}", head.body);
+    assert_eq!(head.body["hash"].as_str().unwrap().len(), 64);
+    // Only auditors read the head.
+    assert_eq!(
+        app.get("/api/v1/audit/head", &t).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let untouched = chain::verify(&mut app.db.conn().unwrap()).unwrap();
+    assert_eq!(untouched.defect, None);
+    assert_eq!(untouched.rows, rows);
+    assert_eq!(untouched.head.seq, rows);
+
+    // A changed row is named; restoring it makes the chain whole again.
+    let third = row_at(&app, 3);
+    exec(
+        &app,
+        &format!(
+            "UPDATE audit_log SET details = '{{\"tampered\":true}}' WHERE id = '{}'",
+            third.id
+        ),
+    );
+    assert_eq!(
+        defect(&app),
+        Some(Defect::Changed {
+            seq: 3,
+            id: third.id.clone()
+        })
+    );
+    exec(
+        &app,
+        &format!(
+            "UPDATE audit_log SET details = '{}' WHERE id = '{}'",
+            third.details.replace('\'', "''"),
+            third.id
+        ),
+    );
+    assert_eq!(defect(&app), None);
+
+    // A deleted row: the gap and the row after it are named.
+    let second = row_at(&app, 2);
+    exec(
+        &app,
+        &format!("DELETE FROM audit_log WHERE id = '{}'", second.id),
+    );
+    assert_eq!(
+        defect(&app),
+        Some(Defect::Missing {
+            from: 2,
+            to: 2,
+            next_id: Some(third.id.clone())
+        })
+    );
+
+    // Every row from the second on deleted: missing at the end of the trail.
+    exec(&app, "DELETE FROM audit_log WHERE seq >= 2");
+    assert_eq!(
+        defect(&app),
+        Some(Defect::Missing {
+            from: 2,
+            to: rows,
+            next_id: None
+        })
+    );
+
+    // A row inserted behind the service's back (no place in the chain).
+    exec(&app, "DELETE FROM audit_log");
+    exec(&app, "UPDATE audit_chain SET seq = 0, hash = '0000000000000000000000000000000000000000000000000000000000000000'");
+    assert_eq!(defect(&app), None);
+    exec(
+        &app,
+        "INSERT INTO audit_log (id, at, actor, roles, action, entity, details) \
+         VALUES ('forged', '2026-01-01 00:00:00', 'x', 'auditor', 'read', 'tumor', '{}')",
+    );
+    assert_eq!(
+        defect(&app),
+        Some(Defect::Unchained {
+            id: "forged".into()
+        })
+    );
+}
+both_backends!(tampering_is_named, tampering_is_named);
+
+#[test]
+fn verify_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cancer-registry"))
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env("DATABASE_URL", &db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["migrate"]).status.success());
+    let database = cancer_registry::db::Db::open(
+        db.to_str().unwrap(),
+        &cancer_registry::db::PoolOptions {
+            max_size: 1,
+            connection_timeout: std::time::Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    let actor = cancer_registry::audit::Actor {
+        sub: "cli-test".into(),
+        roles: "registrar".into(),
+        request_id: None,
+    };
+    for i in 0..3 {
+        cancer_registry::audit::record(
+            &mut database.conn().unwrap(),
+            &actor,
+            cancer_registry::audit::Event {
+                action: cancer_registry::audit::Action::Read,
+                entity: "tumor",
+                entity_id: Some(format!("t{i}")),
+                details: serde_json::json!({}),
+            },
+        )
+        .unwrap();
+    }
+    let ok = run(&["audit", "verify"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("3 rows"));
+    diesel::sql_query("UPDATE audit_log SET entity_id = 'other' WHERE seq = 2")
+        .execute(&mut *database.conn().unwrap())
+        .unwrap();
+    let bad = run(&["audit", "verify"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("position 2") && err.contains("changed"),
+        "{err}"
+    );
+}
