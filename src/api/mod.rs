@@ -2,6 +2,7 @@
 //! command), the OpenAPI document, and thin handlers over the domain modules.
 
 pub mod audit;
+pub mod deaths;
 pub mod dictionary;
 pub mod edits;
 pub mod error;
@@ -144,6 +145,9 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(followup::list_due)
             .service(followup::letters)
             .service(followup::clear_deaths)
+            .service(deaths::list_possible_deaths)
+            .service(deaths::accept_possible_death)
+            .service(deaths::reject_possible_death)
             .service(followup::followup_rates)
             .service(submissions::create_submission)
             .service(submissions::list_submissions)

@@ -30,8 +30,9 @@ pub struct CreateSubmission {
     /// Who receives it, e.g. a state registry or `NCDB`.
     #[schema(min_length = 1, max_length = 100)]
     pub recipient: String,
-    /// A (full abstract), M (modified), C (confidential) or I (incidence). With
-    /// `selection.changedSinceLast` the type is M.
+    /// A (full abstract), M (modified), C (confidential) or I (incidence). The file is of
+    /// this type whatever the selection (a `changedSinceLast` batch of I stays I): it never
+    /// carries an item the type excludes.
     #[schema(pattern = "^[AMCI]$")]
     pub record_type: String,
     /// NAACCR version of the file: `260` (default) or `250`.
@@ -53,7 +54,8 @@ pub struct SubmissionList {
 /// Records the batch and builds its NAACCR XML file in the background (202); poll
 /// `GET /api/v1/submissions/{id}` for status and counts. An empty selection carries every
 /// tumor the caller may see. Each batch records the tumor versions it carried, so a later batch
-/// with `changedSinceLast` sends exactly the tumors changed since (M records).
+/// with `changedSinceLast` sends exactly the tumors changed since, in the record type asked
+/// for (M only when asked).
 #[utoipa::path(
     tag = "submissions",
     request_body = CreateSubmission,
@@ -119,14 +121,11 @@ pub async fn create_submission(
             None
         }
     };
-    let (Some(mut record_type), Some(version), Some(selection), true) =
+    let (Some(record_type), Some(version), Some(selection), true) =
         (record_type, version, selection, errors.is_empty())
     else {
         return Err(ApiError::Invalid(errors));
     };
-    if selection.changed_since_last {
-        record_type = RecordType::M;
-    }
     let new = NewSubmission {
         recipient: body.recipient.trim().to_string(),
         record_type,

@@ -137,6 +137,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    death_reviews (id) {
+        id -> Text,
+        fingerprint -> Text,
+        record -> Text,
+        patient_ids -> Text,
+        reason -> Text,
+        status -> Text,
+        decided_patient_id -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
 diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
@@ -150,5 +167,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     submission_items,
     imports,
     research_requests,
-    research_releases
+    research_releases,
+    death_reviews
 );

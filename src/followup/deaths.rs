@@ -10,10 +10,16 @@
 //!    Name--Last [2230] and Name--Birth Surname [2232]; or an exact match whose death
 //!    conflicts with the record (a later contact alive). Nothing is applied.
 //! 3. **unmatched**: anything else.
+//!
+//! Clearance is idempotent: a record whose death the patient already carries (same date of
+//! death and cause, applied by an earlier batch or the same one) is `already-applied` and adds
+//! no contact. Possible matches, and exact matches whose death conflicts with what is stored,
+//! are queued once for a reviewer (`death_reviews`).
 
 use serde::{Deserialize, Serialize};
 
 use super::contacts::{self, NewContact, Outcome};
+use super::death_reviews;
 use super::{invalid, Error};
 use crate::abstracts::patients::{self, Patient};
 use crate::auth::FacilityScope;
@@ -55,6 +61,12 @@ pub struct Linkage {
     pub patient_ids: Vec<String>,
     /// Which rule linked it, or why it was not applied.
     pub reason: String,
+    /// The review queue entry of a possible match (`GET /api/v1/followup/death-records/possible`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_id: Option<String>,
+    /// Status of that entry: pending, accepted or rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_status: Option<String>,
 }
 
 /// The result of a batch.
@@ -63,6 +75,9 @@ pub struct Linkage {
 pub struct Clearance {
     /// Exact matches; the death was applied.
     pub matched: Vec<Linkage>,
+    /// Exact matches whose death the patient already carries (same date and cause): nothing
+    /// added.
+    pub already_applied: Vec<Linkage>,
     /// Candidates for a registrar to review; nothing applied.
     pub possible: Vec<Linkage>,
     /// Records that link to no patient.
@@ -142,6 +157,24 @@ fn names_agree(record: &DeathRecord, p: &Patient) -> bool {
     first_ok && last_ok
 }
 
+/// Whether the patient already carries this death: the stored record is dead on that date
+/// with that cause, or a death contact of that date and cause is in its history.
+fn already_applied(conn: &mut DbConn, p: &Patient, record: &DeathRecord) -> Result<bool, Error> {
+    let same_cause = |stored: Option<&str>| match record.cause_of_death.as_deref() {
+        Some(c) => stored == Some(c),
+        None => true,
+    };
+    if p.items.get("vitalStatus").map(String::as_str) == Some("0")
+        && p.items.get("dateOfLastContact") == Some(&record.date_of_death)
+        && same_cause(p.items.get("causeOfDeath").map(String::as_str))
+    {
+        return Ok(true);
+    }
+    Ok(contacts::death_contacts(conn, &p.id)?
+        .iter()
+        .any(|c| c.date == record.date_of_death && same_cause(c.cause_of_death.as_deref())))
+}
+
 /// Links and applies a batch of death records in one transaction.
 pub fn clear(
     conn: &mut DbConn,
@@ -189,9 +222,46 @@ pub fn clear(
             record: i,
             patient_ids: ids,
             reason: reason.to_string(),
+            review_id: None,
+            review_status: None,
+        };
+        let possible = |conn: &mut DbConn, out: &mut Clearance, ids: Vec<String>, reason: &str| {
+            let review = death_reviews::queue(conn, record, &ids, reason, recorded_by)?;
+            let mut l = link(ids, reason);
+            l.review_id = Some(review.id);
+            l.review_status = Some(review.status.as_str().to_string());
+            out.possible.push(l);
+            Ok::<_, Error>(())
         };
         if exact.len() == 1 {
-            let patient_id = exact[0].id.clone();
+            let patient = exact[0];
+            let patient_id = patient.id.clone();
+            if already_applied(conn, patient, record)? {
+                out.already_applied.push(link(
+                    vec![patient_id],
+                    "SSN and date of birth; this death is already recorded",
+                ));
+                continue;
+            }
+            if patient.items.get("vitalStatus").map(String::as_str) == Some("0") {
+                let why = format!(
+                    "the patient is recorded dead on {} (cause {}); this record says {} (cause {})",
+                    patient
+                        .items
+                        .get("dateOfLastContact")
+                        .map(String::as_str)
+                        .unwrap_or("an unknown date"),
+                    patient
+                        .items
+                        .get("causeOfDeath")
+                        .map(String::as_str)
+                        .unwrap_or("unknown"),
+                    record.date_of_death,
+                    record.cause_of_death.as_deref().unwrap_or("unknown"),
+                );
+                possible(conn, &mut out, vec![patient_id], &why)?;
+                continue;
+            }
             let contact = NewContact {
                 date: record.date_of_death.clone(),
                 vital_status: "0".into(),
@@ -206,7 +276,7 @@ pub fn clear(
                     out.matched
                         .push(link(vec![patient_id], "SSN and date of birth"));
                 }
-                Err(Error::Conflict(why)) => out.possible.push(link(vec![patient_id], &why)),
+                Err(Error::Conflict(why)) => possible(conn, &mut out, vec![patient_id], &why)?,
                 Err(e) => return Err(e),
             }
             continue;
@@ -221,10 +291,14 @@ pub fn clear(
                 .collect()
         };
         if exact.len() > 1 {
-            out.possible
-                .push(link(ids, "SSN and date of birth match several patients"));
+            possible(
+                conn,
+                &mut out,
+                ids,
+                "SSN and date of birth match several patients",
+            )?;
         } else if !ids.is_empty() {
-            out.possible.push(link(ids, "name and date of birth"));
+            possible(conn, &mut out, ids, "name and date of birth")?;
         } else {
             out.unmatched.push(link(
                 Vec::new(),

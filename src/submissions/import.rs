@@ -7,7 +7,8 @@
 //! Matching rule: a patient matches an existing patient of the same facility (the Reporting
 //! Facility [540] of its first tumor, else the import's default facility, else the caller's
 //! only facility, else for central staff [`UNKNOWN_FACILITY`]) with the same
-//! Patient ID Number [20]; without a patient id number it is always new. A tumor matches a
+//! Patient ID Number [20]; without one, on SSN and date of birth, else on name and date of
+//! birth (`import_dupes`), else it is new. A tumor matches a
 //! tumor of the matched patient with the same Reporting Facility [540] and, in order of
 //! preference, the same Accession Number--Hosp [550] and Sequence Number--Hospital [560], else
 //! the same Sequence Number--Central [380], else the same Primary Site [400], Histologic Type
@@ -19,6 +20,8 @@ use std::io::BufRead;
 
 use serde::Serialize;
 
+use super::import_dupes::{self, PatientMatch, SeenTumors};
+use super::import_keep::{self, FollowUp, Keeps, KeptValue};
 use super::Error;
 use crate::abstracts::items::{check_item_format, Checks};
 use crate::abstracts::patients::{self, Patient};
@@ -47,6 +50,9 @@ pub struct FileProblem {
     pub item: Option<String>,
     pub rule: String,
     pub message: String,
+    /// Line of the item's patient, for context, when the problem is at another line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_line: Option<u64>,
 }
 
 /// An item conversion applied to an older file.
@@ -79,6 +85,27 @@ pub struct ImportReport {
     pub conversions: Vec<Conversion>,
     /// File-level items (NaaccrData) that are not stored.
     pub root_items_ignored: Vec<String>,
+    /// Stored values the file did not replace, and why (at most 1,000; `keptTotal` counts
+    /// them all).
+    pub kept: Vec<KeptValue>,
+    pub kept_total: u64,
+    /// Problems of patients the file could not update (e.g. alive after a recorded death);
+    /// the rest of the file applied. At most 1,000; `problemsTotal` counts them all.
+    pub problems: Vec<FileProblem>,
+    pub problems_total: u64,
+    /// Patients without a Patient ID Number [20] that matched a stored patient, and on what
+    /// (at most 1,000 listed).
+    pub patients_matched_without_number: u64,
+    pub patient_matches: Vec<PatientMatch>,
+}
+
+impl ImportReport {
+    fn take_keeps(&mut self, keeps: Keeps) {
+        self.kept = keeps.kept;
+        self.kept_total = keeps.kept_total;
+        self.problems = keeps.problems;
+        self.problems_total = keeps.problems_total;
+    }
 }
 
 /// Options of an import.
@@ -108,6 +135,7 @@ fn problem(
         item: item.map(str::to_string),
         rule: rule.to_string(),
         message,
+        patient_line: None,
     }
 }
 
@@ -161,6 +189,7 @@ pub fn walk<R: BufRead>(
         )]);
     };
     let mut conversions = ConversionReport::default();
+    let mut seen = SeenTumors::default();
     loop {
         let mut p = match reader.next_patient() {
             Ok(Some(p)) => p,
@@ -170,12 +199,25 @@ pub fn walk<R: BufRead>(
                 break;
             }
         };
+        // The reader reports an item's problem at the item's line; the same item is not
+        // reported again by the checks below (at its element's line).
+        let mut reported: BTreeSet<(u64, String)> = BTreeSet::new();
         for e in &p.errors {
-            push(&mut problems, xml_problem(e));
+            let mut pr = xml_problem(e);
+            if pr.line != Some(p.line) {
+                pr.patient_line = Some(p.line);
+            }
+            if let Some(id) = &e.item_id {
+                reported.insert((element_of(&p, e.line), id.to_string()));
+            }
+            push(&mut problems, pr);
         }
         patient_to_v26(&mut p, &from, &mut conversions);
         let before = problems.len();
         for (id, v) in &p.items {
+            if reported.contains(&(p.line, id.clone())) {
+                continue;
+            }
             if let Err(e) = check_item_format(Level::Patient, id, v) {
                 push(
                     &mut problems,
@@ -185,11 +227,13 @@ pub fn walk<R: BufRead>(
         }
         for t in &p.tumors {
             for (id, v) in &t.items {
+                if reported.contains(&(t.line, id.clone())) {
+                    continue;
+                }
                 if let Err(e) = check_item_format(Level::Tumor, id, v) {
-                    push(
-                        &mut problems,
-                        problem(Some(t.line), None, Some(id), &e.rule, e.message),
-                    );
+                    let mut pr = problem(Some(t.line), None, Some(id), &e.rule, e.message);
+                    pr.patient_line = Some(p.line);
+                    push(&mut problems, pr);
                 }
             }
         }
@@ -207,6 +251,20 @@ pub fn walk<R: BufRead>(
             push(&mut problems, problem(Some(p.line), None, Some(FACILITY_ITEM), "required", "no Reporting Facility [540] on the tumors and no default facility: pass ?facility=".into()));
             continue;
         };
+        let patient_key = match p.items.get("patientIdNumber") {
+            Some(n) => format!("{facility}\u{1f}{n}"),
+            None => format!("line {}", p.line),
+        };
+        for t in &p.tumors {
+            let mut items = t.items.clone();
+            items
+                .entry(FACILITY_ITEM.to_string())
+                .or_insert_with(|| facility.clone());
+            if let Some(mut dup) = seen.check(&patient_key, &items, t.line) {
+                dup.patient_line = Some(p.line);
+                push(&mut problems, dup);
+            }
+        }
         for t in &p.tumors {
             let f = t.items.get(FACILITY_ITEM).unwrap_or(&facility);
             if !scope.allows(f) {
@@ -254,6 +312,17 @@ pub fn walk<R: BufRead>(
     Ok(problems)
 }
 
+/// The line of the element (the patient or one of its tumors) that holds a line of the file.
+fn element_of(p: &xml::Patient, line: Option<u64>) -> u64 {
+    let Some(line) = line else { return p.line };
+    p.tumors
+        .iter()
+        .rev()
+        .find(|t| t.line <= line)
+        .map(|t| t.line)
+        .unwrap_or(p.line)
+}
+
 fn tumor_key(items: &Items) -> Vec<(&'static str, String)> {
     let get = |k: &str| items.get(k).cloned().unwrap_or_default();
     let fac = get(FACILITY_ITEM);
@@ -299,6 +368,7 @@ pub fn apply_patient(
     fp: FilePatient,
     file_name: Option<&str>,
     report: &mut ImportReport,
+    keeps: &mut Keeps,
 ) -> Result<Applied, Error> {
     let FilePatient {
         patient: p,
@@ -306,11 +376,33 @@ pub fn apply_patient(
     } = fp;
     let existing = match p.items.get("patientIdNumber") {
         Some(n) => patients::find_by_number(conn, &facility, n)?,
-        None => None,
+        None => match import_dupes::match_unnumbered(conn, &facility, &p.items)? {
+            Some((stored, on)) => {
+                report.patients_matched_without_number += 1;
+                if report.patient_matches.len() < MAX_PROBLEMS {
+                    report.patient_matches.push(PatientMatch {
+                        line: p.line,
+                        patient_id: stored.id.clone(),
+                        on: on.to_string(),
+                    });
+                }
+                Some(stored)
+            }
+            None => None,
+        },
     };
+    let mut follow_up = FollowUp::Apply;
     let (patient, created, updated) = match existing {
         Some(stored) => {
-            let changes = changes_from(&stored.items, &p.items);
+            let mut changes = changes_from(&stored.items, &p.items);
+            follow_up = import_keep::filter_patient(
+                &stored.items,
+                &p.items,
+                &mut changes,
+                p.line,
+                &stored.id,
+                keeps,
+            );
             if changes.is_empty() {
                 (stored, false, false)
             } else {
@@ -355,7 +447,17 @@ pub fn apply_patient(
         let key = tumor_key(&items);
         match stored_tumors.iter().find(|s| tumor_key(&s.items) == key) {
             Some(s) => {
-                let changes = changes_from(&s.items, &items);
+                let mut changes = changes_from(&s.items, &items);
+                import_keep::filter_tumor(
+                    &s.items,
+                    &items,
+                    &mut changes,
+                    follow_up,
+                    t.line,
+                    &out.patient.id,
+                    &s.id,
+                    keeps,
+                );
                 if changes.is_empty() {
                     report.unchanged += 1;
                 } else {
@@ -448,6 +550,7 @@ pub fn apply_file<R: BufRead + Send>(
         report: report.clone(),
         patients: Vec::new(),
         keys: BTreeSet::new(),
+        keeps: Keeps::default(),
     };
     // The file is parsed on its own thread while this one writes, so parsing overlaps the
     // database's work; the bounded channel keeps memory flat.
@@ -489,6 +592,8 @@ pub fn apply_file<R: BufRead + Send>(
     if !problems.is_empty() {
         return Err(Error::Rejected(problems));
     }
+    let keeps = std::mem::take(&mut batch.keeps);
+    batch.report.take_keeps(keeps);
     record(batch.conn, &batch.report, &actor.sub)?;
     Ok(batch.report)
 }
@@ -504,6 +609,8 @@ struct Batch<'a> {
     patients: Vec<FilePatient>,
     /// (facility, patient id number) of the waiting patients.
     keys: BTreeSet<(String, String)>,
+    /// What the file did not overwrite.
+    keeps: Keeps,
 }
 
 impl Batch<'_> {
@@ -548,11 +655,12 @@ impl Batch<'_> {
         let mut events = Vec::new();
         let now = chrono::Utc::now();
         for fp in waiting {
-            let matched = fp
-                .patient
-                .items
-                .get("patientIdNumber")
-                .is_some_and(|n| stored.contains(&(fp.facility.clone(), n.clone())));
+            let matched = match fp.patient.items.get("patientIdNumber") {
+                Some(n) => stored.contains(&(fp.facility.clone(), n.clone())),
+                // A patient without a number may be one a previous file sent.
+                None => import_dupes::match_unnumbered(self.conn, &fp.facility, &fp.patient.items)?
+                    .is_some(),
+            };
             if matched {
                 self.apply_matched(fp)?;
                 continue;
@@ -622,6 +730,7 @@ impl Batch<'_> {
             fp,
             self.options.file_name.as_deref(),
             &mut self.report,
+            &mut self.keeps,
         )?;
         if a.created || a.updated || !a.tumors_created.is_empty() || !a.tumors_updated.is_empty() {
             crate::edits::store::refresh_patient(self.conn, &a.patient.id, self.tables)?;

@@ -4,6 +4,8 @@
 
 pub mod export;
 pub mod import;
+pub mod import_dupes;
+pub mod import_keep;
 pub mod jobs;
 
 use crate::abstracts::{self, ItemError};
