@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod followup;
 pub mod health;
+pub mod imports;
 pub mod items;
 pub mod patients;
 pub mod research;
@@ -154,6 +155,9 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(submissions::get_submission)
             .service(submissions::submission_file)
             .service(submissions::create_import)
+            .service(imports::list_imports)
+            .service(imports::get_import)
+            .service(imports::tumor_sources)
             .service(research::create_request)
             .service(research::list_requests)
             .service(research::get_request)

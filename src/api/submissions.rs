@@ -21,6 +21,7 @@ use crate::naaccr::xml::{maybe_gunzip, ExportVersion};
 use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
 use crate::submissions::import::{self, ImportOptions, ImportReport};
+use crate::submissions::import_log;
 use crate::submissions::jobs::{self, NewSubmission, Submission};
 
 /// A submission to build.
@@ -335,6 +336,9 @@ pub struct ImportQuery {
     pub facility: Option<String>,
     /// The file's name, kept as the source of the imported tumors.
     pub file_name: Option<String>,
+    /// Validate and report (what would be created, updated, kept) without storing anything;
+    /// answers 200.
+    pub dry_run: Option<bool>,
 }
 
 /// Import a NAACCR XML file.
@@ -415,13 +419,15 @@ pub async fn create_import(
         maybe_gunzip(std::io::BufReader::with_capacity(1 << 20, file))
             .map_err(|e| ApiError::BadRequest(format!("cannot read the upload: {e}")))
     };
-    let report = state
+    let dry_run = query.dry_run.unwrap_or(false);
+    let outcome = state
         .db
         .write(move |conn| {
             let scope = caller.facilities.clone();
             let mut report = ImportReport {
                 id: uuid::Uuid::now_v7().to_string(),
                 file_name: options.file_name.clone(),
+                dry_run,
                 ..Default::default()
             };
             let problems = import::walk(
@@ -433,7 +439,13 @@ pub async fn create_import(
                 |_| Ok(()),
             )?;
             if !problems.is_empty() {
-                return Err(ApiError::Rejected(problems));
+                // A refused file is recorded too (a dry run stores nothing).
+                if !dry_run {
+                    report.problems_total = problems.len() as u64;
+                    report.problems = problems.clone();
+                    import_log::record(conn, &report, import_log::REFUSED, &caller.sub)?;
+                }
+                return Ok(ImportOutcome::Refused(problems));
             }
             // Runs inside this write transaction: the whole file or nothing.
             let applied_report = import::apply_file(
@@ -446,8 +458,52 @@ pub async fn create_import(
                 tables.as_deref(),
                 &actor,
             )?;
-            Ok::<_, ApiError>(applied_report)
+            if dry_run {
+                return Err(ImportError::DryRun(applied_report));
+            }
+            Ok::<_, ImportError>(ImportOutcome::Applied(applied_report))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(report))
+        .await;
+    match outcome {
+        Ok(ImportOutcome::Applied(report)) => Ok(HttpResponse::Created().json(report)),
+        Ok(ImportOutcome::Refused(problems)) => Err(ApiError::Rejected(problems)),
+        Err(ImportError::DryRun(report)) => Ok(HttpResponse::Ok().json(report)),
+        Err(ImportError::Api(e)) => Err(e),
+    }
+}
+
+/// How an import ended.
+enum ImportOutcome {
+    Applied(ImportReport),
+    Refused(Vec<import::FileProblem>),
+}
+
+/// An import's error, or a dry run's report (an error, so that its transaction rolls back).
+enum ImportError {
+    Api(ApiError),
+    DryRun(ImportReport),
+}
+
+impl From<ApiError> for ImportError {
+    fn from(e: ApiError) -> ImportError {
+        ImportError::Api(e)
+    }
+}
+
+impl From<crate::submissions::Error> for ImportError {
+    fn from(e: crate::submissions::Error) -> ImportError {
+        ImportError::Api(e.into())
+    }
+}
+
+impl From<crate::db::DbError> for ImportError {
+    fn from(e: crate::db::DbError) -> ImportError {
+        ImportError::Api(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> ImportError {
+        ImportError::Api(e.into())
+    }
 }

@@ -99,6 +99,19 @@ diesel::table! {
         report -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        facilities -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tumor_sources (id) {
+        id -> Text,
+        tumor_id -> Text,
+        import_id -> Text,
+        file_name -> Nullable<Text>,
+        line -> Nullable<BigInt>,
+        change -> Text,
+        at -> Timestamp,
     }
 }
 
@@ -168,5 +181,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     imports,
     research_requests,
     research_releases,
-    death_reviews
+    death_reviews,
+    tumor_sources
 );

@@ -18,10 +18,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::import_dupes::{self, PatientMatch, SeenTumors};
 use super::import_keep::{self, FollowUp, Keeps, KeptValue};
+use super::import_log;
 use super::Error;
 use crate::abstracts::items::{check_item_format, Checks};
 use crate::abstracts::patients::{self, Patient};
@@ -41,7 +42,7 @@ pub const UNKNOWN_FACILITY: &str = "0000000000";
 const MAX_PROBLEMS: usize = 1000;
 
 /// One problem of a refused file.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FileProblem {
     pub line: Option<u64>,
@@ -56,7 +57,7 @@ pub struct FileProblem {
 }
 
 /// An item conversion applied to an older file.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversion {
     /// mapped, unmapped, renamed, moved-level, retired, invalid-in-target.
@@ -67,8 +68,8 @@ pub struct Conversion {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ImportReport {
     pub id: String,
     pub file_name: Option<String>,
@@ -83,8 +84,16 @@ pub struct ImportReport {
     pub unchanged: u64,
     /// How items of an older dictionary were converted to v26.
     pub conversions: Vec<Conversion>,
-    /// File-level items (NaaccrData) that are not stored.
+    /// File-level items (NaaccrData) that are not stored on records.
     pub root_items_ignored: Vec<String>,
+    /// The file-level items with their values, as the file gave them (kept with the import
+    /// record).
+    #[schema(value_type = Object)]
+    pub root_items: BTreeMap<String, String>,
+    /// Facilities the file's records belong to (at most 1,000).
+    pub facilities: Vec<String>,
+    /// A dry run: validated and applied in a transaction rolled back; nothing was stored.
+    pub dry_run: bool,
     /// Stored values the file did not replace, and why (at most 1,000; `keptTotal` counts
     /// them all).
     pub kept: Vec<KeptValue>,
@@ -176,6 +185,8 @@ pub fn walk<R: BufRead>(
     report.naaccr_version = root.naaccr_version.clone();
     report.record_type = root.record_type.as_str().to_string();
     report.root_items_ignored = root.items.keys().cloned().collect();
+    report.root_items = root.items.clone();
+    let mut facilities: BTreeSet<String> = BTreeSet::new();
     let Some(from) = dictionaries
         .base(&root.naaccr_version)
         .map(|d| d.dictionary.clone())
@@ -251,6 +262,14 @@ pub fn walk<R: BufRead>(
             push(&mut problems, problem(Some(p.line), None, Some(FACILITY_ITEM), "required", "no Reporting Facility [540] on the tumors and no default facility: pass ?facility=".into()));
             continue;
         };
+        if facilities.len() < MAX_PROBLEMS {
+            facilities.insert(facility.clone());
+            for t in &p.tumors {
+                if let Some(f) = t.items.get(FACILITY_ITEM) {
+                    facilities.insert(f.clone());
+                }
+            }
+        }
         let patient_key = match p.items.get("patientIdNumber") {
             Some(n) => format!("{facility}\u{1f}{n}"),
             None => format!("line {}", p.line),
@@ -299,6 +318,7 @@ pub fn walk<R: BufRead>(
             })?;
         }
     }
+    report.facilities = facilities.into_iter().collect();
     report.conversions = conversions
         .changes()
         .into_iter()
@@ -469,6 +489,13 @@ pub fn apply_patient(
                         &changes,
                         Checks::Format,
                     )?;
+                    import_log::note_sources(
+                        conn,
+                        &report.id,
+                        file_name,
+                        "updated",
+                        &[(s.id.clone(), t.line)],
+                    )?;
                     report.tumors_updated += 1;
                     out.tumors_updated.push(s.id.clone());
                 }
@@ -486,6 +513,13 @@ pub fn apply_patient(
                     source,
                     Checks::Format,
                 )?;
+                import_log::note_sources(
+                    conn,
+                    &report.id,
+                    file_name,
+                    "created",
+                    &[(created.id.clone(), t.line)],
+                )?;
                 report.tumors_created += 1;
                 out.tumors_created.push(created.id);
             }
@@ -497,21 +531,9 @@ pub fn apply_patient(
     Ok(out)
 }
 
-/// Keeps the report of an import.
+/// Keeps the report of an applied import.
 pub fn record(conn: &mut DbConn, report: &ImportReport, created_by: &str) -> Result<(), Error> {
-    use crate::db::schema::imports;
-    use diesel::prelude::*;
-    diesel::insert_into(imports::table)
-        .values((
-            imports::id.eq(&report.id),
-            imports::file_name.eq(&report.file_name),
-            imports::status.eq("done"),
-            imports::report.eq(serde_json::to_string(report).unwrap_or_default()),
-            imports::created_by.eq(created_by),
-            imports::created_at.eq(chrono::Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    import_log::record(conn, report, import_log::DONE, created_by)
 }
 
 /// Patients applied per batch: new patients of a batch are stored with a few multi-row
@@ -652,6 +674,7 @@ impl Batch<'_> {
         let file_name = self.options.file_name.as_deref();
         let mut new_patients = Vec::new();
         let mut new_tumors = Vec::new();
+        let mut created_at: Vec<(String, u64)> = Vec::new();
         let mut events = Vec::new();
         let now = chrono::Utc::now();
         for fp in waiting {
@@ -682,6 +705,7 @@ impl Batch<'_> {
                 items
                     .entry(FACILITY_ITEM.to_string())
                     .or_insert_with(|| facility.clone());
+                let line = t.line;
                 let source = Source {
                     file: file_name.map(str::to_string),
                     line: Some(t.line as i64),
@@ -693,6 +717,7 @@ impl Batch<'_> {
                     source,
                     Checks::Format,
                 )?;
+                created_at.push((tumor.id().to_string(), line));
                 tumors_of.push(tumor);
                 items_of.push(items);
             }
@@ -717,6 +742,13 @@ impl Batch<'_> {
         }
         patients::insert_many(self.conn, &new_patients)?;
         tumors::insert_many(self.conn, &new_tumors)?;
+        import_log::note_sources(
+            self.conn,
+            &self.report.id,
+            file_name,
+            "created",
+            &created_at,
+        )?;
         audit::record_all(self.conn, self.actor, events)?;
         Ok(())
     }

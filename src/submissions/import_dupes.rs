@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::import::FileProblem;
 use crate::abstracts::patients::{self, Patient};
@@ -132,7 +132,7 @@ impl SeenTumors {
 }
 
 /// How a patient without a Patient ID Number matched a stored one.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientMatch {
     /// Line of the patient in the file.

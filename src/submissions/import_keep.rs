@@ -13,7 +13,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::import::FileProblem;
 use crate::naaccr::{Dictionary, Items, PartialDate};
@@ -41,7 +41,7 @@ pub const CANCER_STATUS: &[&str] = &["cancerStatus", "dateOfLastCancerStatus"];
 pub const CASE_ADMINISTRATION: std::ops::RangeInclusive<u32> = 2085..=2110;
 
 /// Why an import kept a stored value instead of the file's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeptReason {
     /// The stored contact is later than the file's.
@@ -65,7 +65,7 @@ pub enum KeptReason {
 }
 
 /// One stored value an import kept.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeptValue {
     /// Line of the element (Patient or Tumor) in the file.

@@ -651,3 +651,137 @@ async fn each_problem_once(app: TestApp) {
     assert_eq!(problems[0]["item"], "dateOfBirth");
 }
 both_backends!(each_problem_once, each_problem_once);
+
+/// Imports are records: listed and read with their reports, refused files too; a dry run
+/// stores nothing; every import that changed a tumor is listed, the latest named on it.
+async fn imports_are_records(app: TestApp) {
+    let t = app.token(Role::Registrar, Some(&[FACILITY_A]));
+    let root = "<Item naaccrId=\"registryId\">0000001234</Item>\n";
+    let mut body = String::from_utf8(naaccr_file(&[(JANE, vec![JANE_TUMOR])])).unwrap();
+    body = body.replacen(
+        "specificationVersion=\"1.8\">\n",
+        &format!("specificationVersion=\"1.8\">\n{root}"),
+        1,
+    );
+    let r = import(&app, &t, "?fileName=h1.xml", body.clone().into_bytes()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let first = r.body["id"].as_str().unwrap().to_string();
+
+    // A refused file is recorded with its problems.
+    let mut bad: Vec<(&str, &str)> = JANE.to_vec();
+    bad.retain(|(k, _)| *k != "dateOfBirth");
+    bad.push(("dateOfBirth", "19600231"));
+    let r = import(
+        &app,
+        &t,
+        "?fileName=bad.xml",
+        naaccr_file(&[(&bad, vec![JANE_TUMOR])]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let refused = app.get("/api/v1/imports?status=refused", &t).await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.body);
+    let list = refused.body["data"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{}", refused.body);
+    assert_eq!(list[0]["fileName"], "bad.xml");
+    let rid = list[0]["id"].as_str().unwrap();
+    let one = app.get(&format!("/api/v1/imports/{rid}"), &t).await;
+    assert_eq!(one.body["status"], "refused");
+    assert_eq!(one.body["report"]["problems"], r.body["problems"]);
+
+    // A dry run reports what would happen and stores nothing.
+    let mut bt: Vec<(&str, &str)> = JANE_TUMOR.to_vec();
+    bt.retain(|(k, _)| *k != "accessionNumberHosp" && *k != "grade");
+    bt.push(("accessionNumberHosp", "202500001"));
+    bt.push(("grade", "3"));
+    let r = import(
+        &app,
+        &t,
+        "?dryRun=true&fileName=h1-v2.xml",
+        naaccr_file(&[(JANE, vec![&bt])]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["dryRun"], true);
+    assert_eq!(r.body["tumorsUpdated"], 1, "{}", r.body);
+    let all = app.get("/api/v1/imports", &t).await;
+    assert_eq!(
+        all.body["data"].as_array().unwrap().len(),
+        2,
+        "{}",
+        all.body
+    );
+    let tumor = app.get("/api/v1/tumors?limit=1", &t).await.body["data"][0].clone();
+    assert!(tumor["items"].get("grade").is_none(), "{tumor}");
+    let tid = tumor["id"].as_str().unwrap().to_string();
+
+    // Applied for real: the tumor names the latest file; both imports are its sources.
+    let r = import(
+        &app,
+        &t,
+        "?fileName=h1-v2.xml",
+        naaccr_file(&[(JANE, vec![&bt])]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let second = r.body["id"].as_str().unwrap().to_string();
+    let tumor = app.get(&format!("/api/v1/tumors/{tid}"), &t).await;
+    assert_eq!(tumor.body["sourceFile"], "h1-v2.xml", "{}", tumor.body);
+    assert_eq!(tumor.body["sourceLine"], 12, "{}", tumor.body);
+    let s = app.get(&format!("/api/v1/tumors/{tid}/sources"), &t).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let sources: Vec<(String, String)> = s.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["importId"].as_str().unwrap().to_string(),
+                x["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            (first.clone(), "created".to_string()),
+            (second, "updated".to_string())
+        ]
+    );
+
+    // The record keeps the counts and the file-level items it read.
+    let one = app.get(&format!("/api/v1/imports/{first}"), &t).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert_eq!(one.body["status"], "done");
+    assert_eq!(one.body["facilities"], json!([FACILITY_A]));
+    assert_eq!(one.body["report"]["patientsCreated"], 1);
+    assert_eq!(one.body["report"]["rootItems"]["registryId"], "0000001234");
+    // Filters and scope.
+    let a = app
+        .get(
+            &format!("/api/v1/imports?facility={FACILITY_A}&status=done"),
+            &t,
+        )
+        .await;
+    assert_eq!(a.body["data"].as_array().unwrap().len(), 2, "{}", a.body);
+    let later = app.get("/api/v1/imports?from=2999-01-01", &t).await;
+    assert_eq!(later.body["data"].as_array().unwrap().len(), 0);
+    let paged = app.get("/api/v1/imports?limit=1", &t).await;
+    assert_eq!(paged.body["data"].as_array().unwrap().len(), 1);
+    let next = paged.body["next"].as_str().unwrap();
+    let rest = app
+        .get(&format!("/api/v1/imports?limit=5&cursor={next}"), &t)
+        .await;
+    assert_eq!(
+        rest.body["data"].as_array().unwrap().len(),
+        2,
+        "{}",
+        rest.body
+    );
+    let b = app.token(Role::Registrar, Some(&[FACILITY_B]));
+    let other = app.get("/api/v1/imports", &b).await;
+    assert_eq!(other.body["data"].as_array().unwrap().len(), 0);
+    let r = app.get(&format!("/api/v1/imports/{first}"), &b).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+both_backends!(imports_are_records, imports_are_records);
