@@ -3,8 +3,9 @@
 //!
 //! Matching rule, in order:
 //! 1. **matched**: the Social Security Number [2320] and the date of birth are both equal (an
-//!    SSN of all one digit, or `123456789`, counts as unknown). Exactly one patient must match;
-//!    the death is then applied as a contact with vital status 0.
+//!    SSN of all one digit, or `123456789`, counts as unknown). The matching patients must be
+//!    at distinct facilities (one person reported by several hospitals); the death is then
+//!    applied to each as a contact with vital status 0.
 //! 2. **possible**: same date of birth, the same first letter of the first name, and a last
 //!    name equal after normalisation (upper case, letters only) or by Soundex, compared with
 //!    Name--Last [2230] and Name--Birth Surname [2232]; or an exact match whose death
@@ -233,51 +234,56 @@ pub fn clear(
             out.possible.push(l);
             Ok::<_, Error>(())
         };
-        if exact.len() == 1 {
-            let patient = exact[0];
-            let patient_id = patient.id.clone();
-            if already_applied(conn, patient, record)? {
-                out.already_applied.push(link(
-                    vec![patient_id],
-                    "SSN and date of birth; this death is already recorded",
-                ));
-                continue;
-            }
-            if patient.items.get("vitalStatus").map(String::as_str) == Some("0") {
-                let why = format!(
-                    "the patient is recorded dead on {} (cause {}); this record says {} (cause {})",
-                    patient
-                        .items
-                        .get("dateOfLastContact")
-                        .map(String::as_str)
-                        .unwrap_or("an unknown date"),
-                    patient
-                        .items
-                        .get("causeOfDeath")
-                        .map(String::as_str)
-                        .unwrap_or("unknown"),
-                    record.date_of_death,
-                    record.cause_of_death.as_deref().unwrap_or("unknown"),
-                );
-                possible(conn, &mut out, vec![patient_id], &why)?;
-                continue;
-            }
-            let contact = NewContact {
-                date: record.date_of_death.clone(),
-                vital_status: "0".into(),
-                follow_up_source: Some("7".into()),
-                cause_of_death: record.cause_of_death.clone(),
-                place_of_death: record.place_of_death.clone(),
-                ..Default::default()
-            };
-            match contacts::record(conn, scope, &patient_id, contact, recorded_by, today) {
-                Ok(outcome) => {
-                    out.applied.push(outcome);
-                    out.matched
-                        .push(link(vec![patient_id], "SSN and date of birth"));
+        // The same SSN and date of birth at several facilities is one person, reported by
+        // each: the death applies to each record. Twice at one facility is ambiguous.
+        let facilities: std::collections::BTreeSet<&str> =
+            exact.iter().map(|p| p.facility_id.as_str()).collect();
+        if !exact.is_empty() && facilities.len() == exact.len() {
+            for patient in exact.iter().copied() {
+                let patient_id = patient.id.clone();
+                if already_applied(conn, patient, record)? {
+                    out.already_applied.push(link(
+                        vec![patient_id],
+                        "SSN and date of birth; this death is already recorded",
+                    ));
+                    continue;
                 }
-                Err(Error::Conflict(why)) => possible(conn, &mut out, vec![patient_id], &why)?,
-                Err(e) => return Err(e),
+                if patient.items.get("vitalStatus").map(String::as_str) == Some("0") {
+                    let why = format!(
+                        "the patient is recorded dead on {} (cause {}); this record says {} (cause {})",
+                        patient
+                            .items
+                            .get("dateOfLastContact")
+                            .map(String::as_str)
+                            .unwrap_or("an unknown date"),
+                        patient
+                            .items
+                            .get("causeOfDeath")
+                            .map(String::as_str)
+                            .unwrap_or("unknown"),
+                        record.date_of_death,
+                        record.cause_of_death.as_deref().unwrap_or("unknown"),
+                    );
+                    possible(conn, &mut out, vec![patient_id], &why)?;
+                    continue;
+                }
+                let contact = NewContact {
+                    date: record.date_of_death.clone(),
+                    vital_status: "0".into(),
+                    follow_up_source: Some("7".into()),
+                    cause_of_death: record.cause_of_death.clone(),
+                    place_of_death: record.place_of_death.clone(),
+                    ..Default::default()
+                };
+                match contacts::record(conn, scope, &patient_id, contact, recorded_by, today) {
+                    Ok(outcome) => {
+                        out.applied.push(outcome);
+                        out.matched
+                            .push(link(vec![patient_id], "SSN and date of birth"));
+                    }
+                    Err(Error::Conflict(why)) => possible(conn, &mut out, vec![patient_id], &why)?,
+                    Err(e) => return Err(e),
+                }
             }
             continue;
         }
@@ -295,7 +301,7 @@ pub fn clear(
                 conn,
                 &mut out,
                 ids,
-                "SSN and date of birth match several patients",
+                "SSN and date of birth match several patients of one facility",
             )?;
         } else if !ids.is_empty() {
             possible(conn, &mut out, ids, "name and date of birth")?;

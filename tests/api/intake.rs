@@ -16,8 +16,13 @@ type Pairs<'a> = &'a [(&'a str, &'a str)];
 
 /// A v26 NAACCR XML file of record type A: (patient items, [tumor items]).
 pub fn naaccr_file(patients: &[(Pairs, Vec<Pairs>)]) -> Vec<u8> {
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?>\n<NaaccrData xmlns=\"http://naaccr.org/naaccrxml\" baseDictionaryUri=\"http://naaccr.org/naaccrxml/naaccr-dictionary-260.xml\" recordType=\"A\" specificationVersion=\"1.8\">\n",
+    naaccr_file_of("260", patients)
+}
+
+/// A NAACCR XML file of a base dictionary version (`260`, `250`).
+pub fn naaccr_file_of(version: &str, patients: &[(Pairs, Vec<Pairs>)]) -> Vec<u8> {
+    let mut s = format!(
+        "<?xml version=\"1.0\"?>\n<NaaccrData xmlns=\"http://naaccr.org/naaccrxml\" baseDictionaryUri=\"http://naaccr.org/naaccrxml/naaccr-dictionary-{version}.xml\" recordType=\"A\" specificationVersion=\"1.8\">\n",
     );
     for (items, tumors) in patients {
         s.push_str("<Patient>\n");

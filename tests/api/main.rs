@@ -12,6 +12,7 @@ mod edits;
 mod faults;
 mod followup;
 mod intake;
+mod intake_scenario;
 mod migrations;
 mod openapi;
 mod patients;
