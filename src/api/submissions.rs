@@ -459,9 +459,9 @@ pub async fn create_import(
                 &actor,
             )?;
             if dry_run {
-                return Err(ImportError::DryRun(applied_report));
+                return Err(ImportError::DryRun(Box::new(applied_report)));
             }
-            Ok::<_, ImportError>(ImportOutcome::Applied(applied_report))
+            Ok::<_, ImportError>(ImportOutcome::Applied(Box::new(applied_report)))
         })
         .await;
     match outcome {
@@ -474,14 +474,14 @@ pub async fn create_import(
 
 /// How an import ended.
 enum ImportOutcome {
-    Applied(ImportReport),
+    Applied(Box<ImportReport>),
     Refused(Vec<import::FileProblem>),
 }
 
 /// An import's error, or a dry run's report (an error, so that its transaction rolls back).
 enum ImportError {
     Api(ApiError),
-    DryRun(ImportReport),
+    DryRun(Box<ImportReport>),
 }
 
 impl From<ApiError> for ImportError {

@@ -473,9 +473,11 @@ pub fn apply_patient(
                     &items,
                     &mut changes,
                     follow_up,
-                    t.line,
-                    &out.patient.id,
-                    &s.id,
+                    import_keep::TumorAt {
+                        line: t.line,
+                        patient_id: &out.patient.id,
+                        tumor_id: &s.id,
+                    },
                     keeps,
                 );
                 if changes.is_empty() {

@@ -209,15 +209,22 @@ pub fn registry_kept(id: &str) -> Option<KeptReason> {
         .map(|_| KeptReason::CaseAdministration)
 }
 
+/// Which tumor of the file and of the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct TumorAt<'a> {
+    /// Line of the tumor in the file.
+    pub line: u64,
+    pub patient_id: &'a str,
+    pub tumor_id: &'a str,
+}
+
 /// Removes from a matched tumor's `changes` what the registry keeps, noting it.
 pub fn filter_tumor(
     stored: &Items,
     file: &Items,
     changes: &mut BTreeMap<String, Option<String>>,
     follow_up: FollowUp,
-    line: u64,
-    patient_id: &str,
-    tumor_id: &str,
+    at: TumorAt,
     keeps: &mut Keeps,
 ) {
     let mut kept: Vec<(String, KeptReason)> = Vec::new();
@@ -257,9 +264,9 @@ pub fn filter_tumor(
     for (id, reason) in kept {
         if let Some(v) = changes.remove(&id) {
             keeps.keep(KeptValue {
-                line: Some(line),
-                patient_id: patient_id.to_string(),
-                tumor_id: Some(tumor_id.to_string()),
+                line: Some(at.line),
+                patient_id: at.patient_id.to_string(),
+                tumor_id: Some(at.tumor_id.to_string()),
                 stored: stored.get(&id).cloned(),
                 item: id,
                 file: v,
@@ -353,9 +360,11 @@ mod tests {
             &file,
             &mut changes,
             FollowUp::Apply,
-            7,
-            "p",
-            "t",
+            TumorAt {
+                line: 7,
+                patient_id: "p",
+                tumor_id: "t",
+            },
             &mut keeps,
         );
         assert!(!changes.contains_key("dateCaseCompleted"));

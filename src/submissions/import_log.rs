@@ -201,7 +201,7 @@ pub struct TumorSource {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, Queryable, Selectable)]
 #[diesel(table_name = tumor_sources)]
 struct SourceRow {
     id: String,
@@ -260,26 +260,19 @@ pub fn sources(
     tumor_id: &str,
 ) -> Result<Vec<TumorSource>, Error> {
     tumors::get(conn, scope, tumor_id)?;
-    let rows: Vec<(String, Option<String>, Option<i64>, String, NaiveDateTime)> =
-        tumor_sources::table
-            .filter(tumor_sources::tumor_id.eq(tumor_id))
-            .order(tumor_sources::id.asc())
-            .select((
-                tumor_sources::import_id,
-                tumor_sources::file_name,
-                tumor_sources::line,
-                tumor_sources::change,
-                tumor_sources::at,
-            ))
-            .load(conn)?;
+    let rows: Vec<SourceRow> = tumor_sources::table
+        .filter(tumor_sources::tumor_id.eq(tumor_id))
+        .order(tumor_sources::id.asc())
+        .select(SourceRow::as_select())
+        .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(import_id, file_name, line, change, at)| TumorSource {
-            import_id,
-            file_name,
-            line,
-            change,
-            at: at.and_utc(),
+        .map(|r| TumorSource {
+            import_id: r.import_id,
+            file_name: r.file_name,
+            line: r.line,
+            change: r.change,
+            at: r.at.and_utc(),
         })
         .collect())
 }

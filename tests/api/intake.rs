@@ -333,7 +333,7 @@ async fn death_clearance_is_idempotent(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "accepted");
-    assert_eq!(r.body["decidedBy"].is_string(), true);
+    assert!(r.body["decidedBy"].is_string());
     let p = app.get(&format!("/api/v1/patients/{john}"), &t).await;
     assert_eq!(p.body["items"]["vitalStatus"], "0");
     assert_eq!(p.body["items"]["causeOfDeath"], "C349");

@@ -12,6 +12,8 @@ use crate::support::*;
 use cancer_registry::auth::Role;
 
 type Items = Vec<(&'static str, String)>;
+type Pairs<'a> = Vec<(&'a str, &'a str)>;
+type Slice<'a> = &'a [(&'a str, &'a str)];
 
 fn person(number: Option<&str>, last: &str, first: &str, dob: &str, ssn: &str) -> Items {
     let mut p: Items = Vec::new();
@@ -47,7 +49,7 @@ fn tumor(facility: &str, accession: &str, site: &str, hist: &str) -> Items {
 }
 
 fn file(version: &str, patients: &[(Items, Vec<Items>)]) -> Vec<u8> {
-    let owned: Vec<(Vec<(&str, &str)>, Vec<Vec<(&str, &str)>>)> = patients
+    let owned: Vec<(Pairs, Vec<Pairs>)> = patients
         .iter()
         .map(|(p, ts)| {
             (
@@ -58,7 +60,7 @@ fn file(version: &str, patients: &[(Items, Vec<Items>)]) -> Vec<u8> {
             )
         })
         .collect();
-    let borrowed: Vec<(&[(&str, &str)], Vec<&[(&str, &str)]>)> = owned
+    let borrowed: Vec<(Slice, Vec<Slice>)> = owned
         .iter()
         .map(|(p, ts)| (p.as_slice(), ts.iter().map(|t| t.as_slice()).collect()))
         .collect();
