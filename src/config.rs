@@ -21,6 +21,7 @@
 //! | `CANCER_REGISTRY_ALGORITHMS` | `./algorithms` | folder of the staging algorithm ZIPs (eod_public, tnm, pediatric, cs) |
 //! | `CANCER_REGISTRY_CURRENT_YEAR` | the clock's year | the year staging compares diagnosis years with (set it for reproducible results) |
 //! | `CANCER_REGISTRY_SUPPRESSION_THRESHOLD` | 16 | research and report tables suppress counts below this |
+//! | `CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES` | false | imports may name facilities not registered at `/api/v1/facilities` (a first load) |
 //! | `CANCER_REGISTRY_REFERENCE` | `../shared/reference` | folder of the edits' reference tables (site/histology lists, ...) |
 
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ pub struct Config {
     pub algorithms_dir: PathBuf,
     pub current_year: u16,
     pub suppression_threshold: u64,
+    /// Imports may name facilities that are not registered (a first load).
+    pub accept_unknown_facilities: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -186,6 +189,8 @@ impl Config {
             current_year: current_year()?,
             suppression_threshold: parse_var("CANCER_REGISTRY_SUPPRESSION_THRESHOLD")?
                 .unwrap_or(crate::research::DEFAULT_THRESHOLD),
+            accept_unknown_facilities: parse_var("CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES")?
+                .unwrap_or(false),
         })
     }
 }

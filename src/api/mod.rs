@@ -7,6 +7,7 @@ pub mod dictionary;
 pub mod edits;
 pub mod error;
 pub mod extract;
+pub mod facilities;
 pub mod followup;
 pub mod health;
 pub mod imports;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub site_recode: Result<Arc<crate::research::SiteRecodeTable>, String>,
     /// Table cells under this count are suppressed.
     pub suppression_threshold: u64,
+    /// Accept imports naming facilities that are not registered (a first load).
+    pub accept_unknown_facilities: bool,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
         (name = "edits", description = "Data-quality edits and their results"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
+        (name = "facilities", description = "Registered reporting facilities"),
         (name = "audit", description = "The audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -158,6 +162,8 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(imports::list_imports)
             .service(imports::get_import)
             .service(imports::tumor_sources)
+            .service(facilities::list_facilities)
+            .service(facilities::create_facility)
             .service(research::create_request)
             .service(research::list_requests)
             .service(research::get_request)

@@ -21,8 +21,8 @@ use crate::naaccr::xml::{maybe_gunzip, ExportVersion};
 use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
 use crate::submissions::import::{self, ImportOptions, ImportReport};
-use crate::submissions::import_log;
 use crate::submissions::jobs::{self, NewSubmission, Submission};
+use crate::submissions::{import_facilities, import_log};
 
 /// A submission to build.
 #[derive(Deserialize, ToSchema)]
@@ -420,6 +420,7 @@ pub async fn create_import(
             .map_err(|e| ApiError::BadRequest(format!("cannot read the upload: {e}")))
     };
     let dry_run = query.dry_run.unwrap_or(false);
+    let accept_unknown_facilities = state.accept_unknown_facilities;
     let outcome = state
         .db
         .write(move |conn| {
@@ -430,7 +431,7 @@ pub async fn create_import(
                 dry_run,
                 ..Default::default()
             };
-            let problems = import::walk(
+            let mut problems = import::walk(
                 open(&path)?,
                 &dictionaries,
                 &scope,
@@ -438,6 +439,9 @@ pub async fn create_import(
                 &mut report,
                 |_| Ok(()),
             )?;
+            if !accept_unknown_facilities {
+                problems.extend(import_facilities::unknown_facilities(conn, &report)?);
+            }
             if !problems.is_empty() {
                 // A refused file is recorded too (a dry run stores nothing).
                 if !dry_run {

@@ -167,6 +167,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    facilities (id) {
+        id -> Text,
+        name -> Text,
+        npi -> Nullable<Text>,
+        state -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
 diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
@@ -182,5 +193,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     research_requests,
     research_releases,
     death_reviews,
-    tumor_sources
+    tumor_sources,
+    facilities
 );

@@ -92,6 +92,9 @@ pub struct ImportReport {
     pub root_items: BTreeMap<String, String>,
     /// Facilities the file's records belong to (at most 1,000).
     pub facilities: Vec<String>,
+    /// The first line of the file naming each facility.
+    #[serde(skip)]
+    pub facility_lines: BTreeMap<String, u64>,
     /// A dry run: validated and applied in a transaction rolled back; nothing was stored.
     pub dry_run: bool,
     /// Stored values the file did not replace, and why (at most 1,000; `keptTotal` counts
@@ -263,10 +266,19 @@ pub fn walk<R: BufRead>(
             continue;
         };
         if facilities.len() < MAX_PROBLEMS {
-            facilities.insert(facility.clone());
+            if facilities.insert(facility.clone()) {
+                let line = p
+                    .tumors
+                    .iter()
+                    .find(|t| t.items.get(FACILITY_ITEM) == Some(&facility))
+                    .map_or(p.line, |t| t.line);
+                report.facility_lines.insert(facility.clone(), line);
+            }
             for t in &p.tumors {
                 if let Some(f) = t.items.get(FACILITY_ITEM) {
-                    facilities.insert(f.clone());
+                    if facilities.insert(f.clone()) {
+                        report.facility_lines.insert(f.clone(), t.line);
+                    }
                 }
             }
         }

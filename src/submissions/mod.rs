@@ -5,6 +5,7 @@
 pub mod export;
 pub mod import;
 pub mod import_dupes;
+pub mod import_facilities;
 pub mod import_keep;
 pub mod import_log;
 pub mod jobs;

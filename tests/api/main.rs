@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod dictionary;
 mod edits;
+mod facilities;
 mod faults;
 mod followup;
 mod intake;
