@@ -14,6 +14,7 @@ pub mod followup;
 pub mod generate;
 pub mod json_input;
 pub mod naaccr;
+pub mod refdata;
 pub mod research;
 pub mod staging;
 pub mod submissions;

@@ -12,6 +12,7 @@ mod edits;
 mod facilities;
 mod faults;
 mod followup;
+mod fresh_machine;
 mod intake;
 mod intake_scenario;
 mod migrations;
