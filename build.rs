@@ -25,8 +25,9 @@ fn main() {
             .unwrap_or(path)
             .to_string_lossy()
             .replace('\\', "/");
-        // Documentation and licences ship in the repository, not in the binary.
-        if rel.ends_with("README.md") || rel.starts_with("LICENSES/") {
+        // Documentation and licences ship in the repository, not in the binary; the
+        // multiple-primary tables are compiled into `src/mph` itself.
+        if rel.ends_with("README.md") || rel.starts_with("LICENSES/") || rel.starts_with("mph/") {
             continue;
         }
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -13,6 +13,7 @@ pub mod facilities;
 pub mod followup;
 pub mod generate;
 pub mod json_input;
+pub mod mph;
 pub mod naaccr;
 pub mod refdata;
 pub mod research;

@@ -112,6 +112,11 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Multiple primary / histology rules over tumor pairs: a CSV on stdin with the header
+    /// `year1,month1,day1,site1,hist1,beh1,lat1,year2,…,lat2` (optional `histIcdO2_1,behIcdO2_1,
+    /// histIcdO2_2,behIcdO2_2`; other columns are carried through); writes the columns plus
+    /// `result,rule,group,reason` to stdout, one line per pair in input order.
+    Mph,
     /// Run the edit catalog over a NAACCR XML file (.xml or .xml.gz) and print a summary;
     /// exits 1 when an error-level edit fails.
     Edits {
@@ -251,6 +256,20 @@ fn main() -> anyhow::Result<()> {
             }
             Err(e) => Err(e.into()),
         },
+        Command::Mph => {
+            let year = i64::from(cancer_registry::config::current_year()?);
+            let stdin = std::io::stdin();
+            match cancer_registry::mph::cli::run(stdin.lock(), std::io::stdout().lock(), year) {
+                Ok(summary) => {
+                    log::debug!("{summary:?}");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("mph: {e}");
+                    std::process::exit(2)
+                }
+            }
+        }
         Command::Edits {
             file,
             details,

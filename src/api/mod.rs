@@ -12,6 +12,7 @@ pub mod followup;
 pub mod health;
 pub mod imports;
 pub mod items;
+pub mod mph;
 pub mod patients;
 pub mod research;
 pub mod staging;
@@ -98,6 +99,7 @@ impl AppState {
         (name = "research", description = "Research data requests, de-identified extracts, suppressed tables"),
         (name = "staging", description = "Staging algorithms (EOD 2018, TNM, Pediatric, Collaborative Stage)"),
         (name = "edits", description = "Data-quality edits and their results"),
+        (name = "mph", description = "Multiple primary and histology rules: primaries and sequence numbers"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
         (name = "facilities", description = "Registered reporting facilities"),
@@ -182,7 +184,10 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)
             .service(dictionary::list_dictionary_items)
-            .service(audit::list_audit),
+            .service(audit::list_audit)
+            .service(mph::compare_tumors)
+            .service(mph::patient_primaries)
+            .service(mph::patient_sequence),
     );
 }
 
