@@ -36,6 +36,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "30", "a client that pauses this long while sending a request head or an upload gets 408"),
     ("CANCER_REGISTRY_CURRENT_YEAR", "the clock's year", "the year staging and edits compare diagnosis years with (set it for reproducible results)"),
     ("CANCER_REGISTRY_SUPPRESSION_THRESHOLD", "16", "research and report tables suppress counts below this"),
+    ("CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES", "false", "true: imports may name reporting facilities not registered at /api/v1/facilities (a first load); otherwise such a file is refused (422, unknown-facility)"),
     ("CANCER_REGISTRY_ALGORITHMS", "built in (data/algorithms)", "folder of staging algorithm ZIPs replacing the built-in eod_public 3.3, tnm 2.1, pediatric 1.3, cs 02.05.50"),
     ("CANCER_REGISTRY_REFERENCE", "built in (data/reference)", "folder replacing the built-in reference tables of the edits, lookups and site recode (same layout as data/reference)"),
     ("CANCER_REGISTRY_DICTIONARIES", "built in (data/dictionaries)", "folder of extra NAACCR base dictionaries and user dictionaries for imports (added to the built-in 140-260)"),
@@ -79,6 +80,8 @@ pub struct Config {
     pub algorithms: Source,
     pub current_year: u16,
     pub suppression_threshold: u64,
+    /// Imports may name facilities that are not registered (a first load).
+    pub accept_unknown_facilities: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -216,6 +219,8 @@ impl Config {
             current_year: current_year()?,
             suppression_threshold: parse_var("CANCER_REGISTRY_SUPPRESSION_THRESHOLD")?
                 .unwrap_or(crate::research::DEFAULT_THRESHOLD),
+            accept_unknown_facilities: parse_var("CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES")?
+                .unwrap_or(false),
         })
     }
 }

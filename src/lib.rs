@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod edits;
+pub mod facilities;
 pub mod followup;
 pub mod generate;
 pub mod json_input;

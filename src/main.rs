@@ -433,6 +433,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
         client_timeout: config.client_timeout,
+        accept_unknown_facilities: config.accept_unknown_facilities,
         staging: loaded.staging,
         current_year: config.current_year,
         site_recode: loaded.site_recode,

@@ -45,7 +45,7 @@ fn bad(field: &str, message: &str) -> ApiError {
 }
 
 /// Audit events for what a contact changed.
-fn change_events(patient_id: &str, outcome: &Outcome) -> Vec<Event> {
+pub(super) fn change_events(patient_id: &str, outcome: &Outcome) -> Vec<Event> {
     let mut events = Vec::new();
     if !outcome.patient_changes.is_empty() {
         events.push(Event {
@@ -536,8 +536,11 @@ pub struct DeathRecords {
 /// Clear deaths against state death records.
 ///
 /// JSON `{"records": [...]}` or CSV (`text/csv`, header row with the same field names). Exact
-/// matches (SSN and date of birth) are applied as deaths; name and date of birth matches are
-/// returned as `possible` for review and nothing is applied; the rest as `unmatched`.
+/// matches (SSN and date of birth) are applied as deaths; a death the patient already carries
+/// (same date and cause) is `alreadyApplied` and adds nothing, so a re-sent batch changes
+/// nothing; name and date of birth matches, and deaths that conflict with what is stored, are
+/// returned as `possible` and queued once for review (`GET .../death-records/possible`),
+/// nothing applied; the rest as `unmatched`.
 #[utoipa::path(
     tag = "followup",
     request_body(content(
@@ -594,6 +597,7 @@ pub async fn clear_deaths(
             let linked: Vec<&String> = clearance
                 .matched
                 .iter()
+                .chain(&clearance.already_applied)
                 .chain(&clearance.possible)
                 .flat_map(|l| &l.patient_ids)
                 .collect();

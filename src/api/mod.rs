@@ -2,12 +2,15 @@
 //! command), the OpenAPI document, and thin handlers over the domain modules.
 
 pub mod audit;
+pub mod deaths;
 pub mod dictionary;
 pub mod edits;
 pub mod error;
 pub mod extract;
+pub mod facilities;
 pub mod followup;
 pub mod health;
+pub mod imports;
 pub mod items;
 pub mod mph;
 pub mod patients;
@@ -59,6 +62,8 @@ pub struct AppState {
     pub site_recode: Result<Arc<crate::research::SiteRecodeTable>, String>,
     /// Table cells under this count are suppressed.
     pub suppression_threshold: u64,
+    /// Accept imports naming facilities that are not registered (a first load).
+    pub accept_unknown_facilities: bool,
 }
 
 impl AppState {
@@ -97,6 +102,7 @@ impl AppState {
         (name = "mph", description = "Multiple primary and histology rules: primaries and sequence numbers"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
+        (name = "facilities", description = "Registered reporting facilities"),
         (name = "audit", description = "The audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -146,12 +152,20 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(followup::list_due)
             .service(followup::letters)
             .service(followup::clear_deaths)
+            .service(deaths::list_possible_deaths)
+            .service(deaths::accept_possible_death)
+            .service(deaths::reject_possible_death)
             .service(followup::followup_rates)
             .service(submissions::create_submission)
             .service(submissions::list_submissions)
             .service(submissions::get_submission)
             .service(submissions::submission_file)
             .service(submissions::create_import)
+            .service(imports::list_imports)
+            .service(imports::get_import)
+            .service(imports::tumor_sources)
+            .service(facilities::list_facilities)
+            .service(facilities::create_facility)
             .service(research::create_request)
             .service(research::list_requests)
             .service(research::get_request)

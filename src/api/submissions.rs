@@ -22,6 +22,7 @@ use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
 use crate::submissions::import::{self, ImportOptions, ImportReport};
 use crate::submissions::jobs::{self, NewSubmission, Submission};
+use crate::submissions::{import_facilities, import_log};
 
 /// A submission to build.
 #[derive(Deserialize, ToSchema)]
@@ -30,8 +31,9 @@ pub struct CreateSubmission {
     /// Who receives it, e.g. a state registry or `NCDB`.
     #[schema(min_length = 1, max_length = 100)]
     pub recipient: String,
-    /// A (full abstract), M (modified), C (confidential) or I (incidence). With
-    /// `selection.changedSinceLast` the type is M.
+    /// A (full abstract), M (modified), C (confidential) or I (incidence). The file is of
+    /// this type whatever the selection (a `changedSinceLast` batch of I stays I): it never
+    /// carries an item the type excludes.
     #[schema(pattern = "^[AMCI]$")]
     pub record_type: String,
     /// NAACCR version of the file: `260` (default) or `250`.
@@ -53,7 +55,8 @@ pub struct SubmissionList {
 /// Records the batch and builds its NAACCR XML file in the background (202); poll
 /// `GET /api/v1/submissions/{id}` for status and counts. An empty selection carries every
 /// tumor the caller may see. Each batch records the tumor versions it carried, so a later batch
-/// with `changedSinceLast` sends exactly the tumors changed since (M records).
+/// with `changedSinceLast` sends exactly the tumors changed since, in the record type asked
+/// for (M only when asked).
 #[utoipa::path(
     tag = "submissions",
     request_body = CreateSubmission,
@@ -119,14 +122,11 @@ pub async fn create_submission(
             None
         }
     };
-    let (Some(mut record_type), Some(version), Some(selection), true) =
+    let (Some(record_type), Some(version), Some(selection), true) =
         (record_type, version, selection, errors.is_empty())
     else {
         return Err(ApiError::Invalid(errors));
     };
-    if selection.changed_since_last {
-        record_type = RecordType::M;
-    }
     let new = NewSubmission {
         recipient: body.recipient.trim().to_string(),
         record_type,
@@ -336,6 +336,9 @@ pub struct ImportQuery {
     pub facility: Option<String>,
     /// The file's name, kept as the source of the imported tumors.
     pub file_name: Option<String>,
+    /// Validate and report (what would be created, updated, kept) without storing anything;
+    /// answers 200.
+    pub dry_run: Option<bool>,
 }
 
 /// Import a NAACCR XML file.
@@ -416,16 +419,19 @@ pub async fn create_import(
         maybe_gunzip(std::io::BufReader::with_capacity(1 << 20, file))
             .map_err(|e| ApiError::BadRequest(format!("cannot read the upload: {e}")))
     };
-    let report = state
+    let dry_run = query.dry_run.unwrap_or(false);
+    let accept_unknown_facilities = state.accept_unknown_facilities;
+    let outcome = state
         .db
         .write(move |conn| {
             let scope = caller.facilities.clone();
             let mut report = ImportReport {
                 id: uuid::Uuid::now_v7().to_string(),
                 file_name: options.file_name.clone(),
+                dry_run,
                 ..Default::default()
             };
-            let problems = import::walk(
+            let mut problems = import::walk(
                 open(&path)?,
                 &dictionaries,
                 &scope,
@@ -433,8 +439,17 @@ pub async fn create_import(
                 &mut report,
                 |_| Ok(()),
             )?;
+            if !accept_unknown_facilities {
+                problems.extend(import_facilities::unknown_facilities(conn, &report)?);
+            }
             if !problems.is_empty() {
-                return Err(ApiError::Rejected(problems));
+                // A refused file is recorded too (a dry run stores nothing).
+                if !dry_run {
+                    report.problems_total = problems.len() as u64;
+                    report.problems = problems.clone();
+                    import_log::record(conn, &report, import_log::REFUSED, &caller.sub)?;
+                }
+                return Ok(ImportOutcome::Refused(problems));
             }
             // Runs inside this write transaction: the whole file or nothing.
             let applied_report = import::apply_file(
@@ -447,8 +462,52 @@ pub async fn create_import(
                 tables.as_deref(),
                 &actor,
             )?;
-            Ok::<_, ApiError>(applied_report)
+            if dry_run {
+                return Err(ImportError::DryRun(Box::new(applied_report)));
+            }
+            Ok::<_, ImportError>(ImportOutcome::Applied(Box::new(applied_report)))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(report))
+        .await;
+    match outcome {
+        Ok(ImportOutcome::Applied(report)) => Ok(HttpResponse::Created().json(report)),
+        Ok(ImportOutcome::Refused(problems)) => Err(ApiError::Rejected(problems)),
+        Err(ImportError::DryRun(report)) => Ok(HttpResponse::Ok().json(report)),
+        Err(ImportError::Api(e)) => Err(e),
+    }
+}
+
+/// How an import ended.
+enum ImportOutcome {
+    Applied(Box<ImportReport>),
+    Refused(Vec<import::FileProblem>),
+}
+
+/// An import's error, or a dry run's report (an error, so that its transaction rolls back).
+enum ImportError {
+    Api(ApiError),
+    DryRun(Box<ImportReport>),
+}
+
+impl From<ApiError> for ImportError {
+    fn from(e: ApiError) -> ImportError {
+        ImportError::Api(e)
+    }
+}
+
+impl From<crate::submissions::Error> for ImportError {
+    fn from(e: crate::submissions::Error) -> ImportError {
+        ImportError::Api(e.into())
+    }
+}
+
+impl From<crate::db::DbError> for ImportError {
+    fn from(e: crate::db::DbError) -> ImportError {
+        ImportError::Api(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> ImportError {
+        ImportError::Api(e.into())
+    }
 }

@@ -101,6 +101,19 @@ diesel::table! {
         report -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        facilities -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tumor_sources (id) {
+        id -> Text,
+        tumor_id -> Text,
+        import_id -> Text,
+        file_name -> Nullable<Text>,
+        line -> Nullable<BigInt>,
+        change -> Text,
+        at -> Timestamp,
     }
 }
 
@@ -139,6 +152,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    death_reviews (id) {
+        id -> Text,
+        fingerprint -> Text,
+        record -> Text,
+        patient_ids -> Text,
+        reason -> Text,
+        status -> Text,
+        decided_patient_id -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    facilities (id) {
+        id -> Text,
+        name -> Text,
+        npi -> Nullable<Text>,
+        state -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
 diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
@@ -152,7 +193,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     submission_items,
     imports,
     research_requests,
-    research_releases
+    research_releases,
+    death_reviews,
+    tumor_sources,
+    facilities
 );
 
 diesel::table! {

@@ -372,6 +372,17 @@ pub fn history(
     Ok(rows.into_iter().map(Contact::from).collect())
 }
 
+/// The death contacts (vital status 0) of a patient, without a scope check (death clearance
+/// has linked the patient already).
+pub(crate) fn death_contacts(conn: &mut DbConn, patient_id: &str) -> Result<Vec<Contact>, Error> {
+    let rows: Vec<ContactRow> = patient_contacts::table
+        .filter(patient_contacts::patient_id.eq(patient_id))
+        .filter(patient_contacts::vital_status.eq("0"))
+        .select(ContactRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Contact::from).collect())
+}
+
 /// Types of first recurrence that have a date; the others (00 disease-free, 70 never
 /// disease-free, 88, 99 unknown) have none.
 fn is_recurrence(kind: &str) -> bool {

@@ -3,17 +3,24 @@
 //!
 //! Matching rule, in order:
 //! 1. **matched**: the Social Security Number [2320] and the date of birth are both equal (an
-//!    SSN of all one digit, or `123456789`, counts as unknown). Exactly one patient must match;
-//!    the death is then applied as a contact with vital status 0.
+//!    SSN of all one digit, or `123456789`, counts as unknown). The matching patients must be
+//!    at distinct facilities (one person reported by several hospitals); the death is then
+//!    applied to each as a contact with vital status 0.
 //! 2. **possible**: same date of birth, the same first letter of the first name, and a last
 //!    name equal after normalisation (upper case, letters only) or by Soundex, compared with
 //!    Name--Last [2230] and Name--Birth Surname [2232]; or an exact match whose death
 //!    conflicts with the record (a later contact alive). Nothing is applied.
 //! 3. **unmatched**: anything else.
+//!
+//! Clearance is idempotent: a record whose death the patient already carries (same date of
+//! death and cause, applied by an earlier batch or the same one) is `already-applied` and adds
+//! no contact. Possible matches, and exact matches whose death conflicts with what is stored,
+//! are queued once for a reviewer (`death_reviews`).
 
 use serde::{Deserialize, Serialize};
 
 use super::contacts::{self, NewContact, Outcome};
+use super::death_reviews;
 use super::{invalid, Error};
 use crate::abstracts::patients::{self, Patient};
 use crate::auth::FacilityScope;
@@ -55,6 +62,12 @@ pub struct Linkage {
     pub patient_ids: Vec<String>,
     /// Which rule linked it, or why it was not applied.
     pub reason: String,
+    /// The review queue entry of a possible match (`GET /api/v1/followup/death-records/possible`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_id: Option<String>,
+    /// Status of that entry: pending, accepted or rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_status: Option<String>,
 }
 
 /// The result of a batch.
@@ -63,6 +76,9 @@ pub struct Linkage {
 pub struct Clearance {
     /// Exact matches; the death was applied.
     pub matched: Vec<Linkage>,
+    /// Exact matches whose death the patient already carries (same date and cause): nothing
+    /// added.
+    pub already_applied: Vec<Linkage>,
     /// Candidates for a registrar to review; nothing applied.
     pub possible: Vec<Linkage>,
     /// Records that link to no patient.
@@ -142,6 +158,24 @@ fn names_agree(record: &DeathRecord, p: &Patient) -> bool {
     first_ok && last_ok
 }
 
+/// Whether the patient already carries this death: the stored record is dead on that date
+/// with that cause, or a death contact of that date and cause is in its history.
+fn already_applied(conn: &mut DbConn, p: &Patient, record: &DeathRecord) -> Result<bool, Error> {
+    let same_cause = |stored: Option<&str>| match record.cause_of_death.as_deref() {
+        Some(c) => stored == Some(c),
+        None => true,
+    };
+    if p.items.get("vitalStatus").map(String::as_str) == Some("0")
+        && p.items.get("dateOfLastContact") == Some(&record.date_of_death)
+        && same_cause(p.items.get("causeOfDeath").map(String::as_str))
+    {
+        return Ok(true);
+    }
+    Ok(contacts::death_contacts(conn, &p.id)?
+        .iter()
+        .any(|c| c.date == record.date_of_death && same_cause(c.cause_of_death.as_deref())))
+}
+
 /// Links and applies a batch of death records in one transaction.
 pub fn clear(
     conn: &mut DbConn,
@@ -189,25 +223,67 @@ pub fn clear(
             record: i,
             patient_ids: ids,
             reason: reason.to_string(),
+            review_id: None,
+            review_status: None,
         };
-        if exact.len() == 1 {
-            let patient_id = exact[0].id.clone();
-            let contact = NewContact {
-                date: record.date_of_death.clone(),
-                vital_status: "0".into(),
-                follow_up_source: Some("7".into()),
-                cause_of_death: record.cause_of_death.clone(),
-                place_of_death: record.place_of_death.clone(),
-                ..Default::default()
-            };
-            match contacts::record(conn, scope, &patient_id, contact, recorded_by, today) {
-                Ok(outcome) => {
-                    out.applied.push(outcome);
-                    out.matched
-                        .push(link(vec![patient_id], "SSN and date of birth"));
+        let possible = |conn: &mut DbConn, out: &mut Clearance, ids: Vec<String>, reason: &str| {
+            let review = death_reviews::queue(conn, record, &ids, reason, recorded_by)?;
+            let mut l = link(ids, reason);
+            l.review_id = Some(review.id);
+            l.review_status = Some(review.status.as_str().to_string());
+            out.possible.push(l);
+            Ok::<_, Error>(())
+        };
+        // The same SSN and date of birth at several facilities is one person, reported by
+        // each: the death applies to each record. Twice at one facility is ambiguous.
+        let facilities: std::collections::BTreeSet<&str> =
+            exact.iter().map(|p| p.facility_id.as_str()).collect();
+        if !exact.is_empty() && facilities.len() == exact.len() {
+            for patient in exact.iter().copied() {
+                let patient_id = patient.id.clone();
+                if already_applied(conn, patient, record)? {
+                    out.already_applied.push(link(
+                        vec![patient_id],
+                        "SSN and date of birth; this death is already recorded",
+                    ));
+                    continue;
                 }
-                Err(Error::Conflict(why)) => out.possible.push(link(vec![patient_id], &why)),
-                Err(e) => return Err(e),
+                if patient.items.get("vitalStatus").map(String::as_str) == Some("0") {
+                    let why = format!(
+                        "the patient is recorded dead on {} (cause {}); this record says {} (cause {})",
+                        patient
+                            .items
+                            .get("dateOfLastContact")
+                            .map(String::as_str)
+                            .unwrap_or("an unknown date"),
+                        patient
+                            .items
+                            .get("causeOfDeath")
+                            .map(String::as_str)
+                            .unwrap_or("unknown"),
+                        record.date_of_death,
+                        record.cause_of_death.as_deref().unwrap_or("unknown"),
+                    );
+                    possible(conn, &mut out, vec![patient_id], &why)?;
+                    continue;
+                }
+                let contact = NewContact {
+                    date: record.date_of_death.clone(),
+                    vital_status: "0".into(),
+                    follow_up_source: Some("7".into()),
+                    cause_of_death: record.cause_of_death.clone(),
+                    place_of_death: record.place_of_death.clone(),
+                    ..Default::default()
+                };
+                match contacts::record(conn, scope, &patient_id, contact, recorded_by, today) {
+                    Ok(outcome) => {
+                        out.applied.push(outcome);
+                        out.matched
+                            .push(link(vec![patient_id], "SSN and date of birth"));
+                    }
+                    Err(Error::Conflict(why)) => possible(conn, &mut out, vec![patient_id], &why)?,
+                    Err(e) => return Err(e),
+                }
             }
             continue;
         }
@@ -221,10 +297,14 @@ pub fn clear(
                 .collect()
         };
         if exact.len() > 1 {
-            out.possible
-                .push(link(ids, "SSN and date of birth match several patients"));
+            possible(
+                conn,
+                &mut out,
+                ids,
+                "SSN and date of birth match several patients of one facility",
+            )?;
         } else if !ids.is_empty() {
-            out.possible.push(link(ids, "name and date of birth"));
+            possible(conn, &mut out, ids, "name and date of birth")?;
         } else {
             out.unmatched.push(link(
                 Vec::new(),

@@ -2,6 +2,7 @@
 //! clearance, and the CoC follow-up rates. Knows nothing of HTTP.
 
 pub mod contacts;
+pub mod death_reviews;
 pub mod deaths;
 pub mod due;
 pub mod eligibility;

@@ -42,7 +42,8 @@ pub struct Selection {
     /// Only tumors in this workflow status (e.g. `complete`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
-    /// Only tumors sent before to the same recipient and changed since (M records).
+    /// Only tumors sent before to the same recipient and changed since (in the record type
+    /// asked for: I stays I).
     #[serde(default)]
     pub changed_since_last: bool,
 }

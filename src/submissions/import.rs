@@ -7,7 +7,8 @@
 //! Matching rule: a patient matches an existing patient of the same facility (the Reporting
 //! Facility [540] of its first tumor, else the import's default facility, else the caller's
 //! only facility, else for central staff [`UNKNOWN_FACILITY`]) with the same
-//! Patient ID Number [20]; without a patient id number it is always new. A tumor matches a
+//! Patient ID Number [20]; without one, on SSN and date of birth, else on name and date of
+//! birth (`import_dupes`), else it is new. A tumor matches a
 //! tumor of the matched patient with the same Reporting Facility [540] and, in order of
 //! preference, the same Accession Number--Hosp [550] and Sequence Number--Hospital [560], else
 //! the same Sequence Number--Central [380], else the same Primary Site [400], Histologic Type
@@ -17,8 +18,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::import_dupes::{self, PatientMatch, SeenTumors};
+use super::import_keep::{self, FollowUp, Keeps, KeptValue};
+use super::import_log;
 use super::Error;
 use crate::abstracts::items::{check_item_format, Checks};
 use crate::abstracts::patients::{self, Patient};
@@ -38,7 +42,7 @@ pub const UNKNOWN_FACILITY: &str = "0000000000";
 const MAX_PROBLEMS: usize = 1000;
 
 /// One problem of a refused file.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FileProblem {
     pub line: Option<u64>,
@@ -47,10 +51,13 @@ pub struct FileProblem {
     pub item: Option<String>,
     pub rule: String,
     pub message: String,
+    /// Line of the item's patient, for context, when the problem is at another line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_line: Option<u64>,
 }
 
 /// An item conversion applied to an older file.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversion {
     /// mapped, unmapped, renamed, moved-level, retired, invalid-in-target.
@@ -61,8 +68,8 @@ pub struct Conversion {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ImportReport {
     pub id: String,
     pub file_name: Option<String>,
@@ -77,8 +84,40 @@ pub struct ImportReport {
     pub unchanged: u64,
     /// How items of an older dictionary were converted to v26.
     pub conversions: Vec<Conversion>,
-    /// File-level items (NaaccrData) that are not stored.
+    /// File-level items (NaaccrData) that are not stored on records.
     pub root_items_ignored: Vec<String>,
+    /// The file-level items with their values, as the file gave them (kept with the import
+    /// record).
+    #[schema(value_type = Object)]
+    pub root_items: BTreeMap<String, String>,
+    /// Facilities the file's records belong to (at most 1,000).
+    pub facilities: Vec<String>,
+    /// The first line of the file naming each facility.
+    #[serde(skip)]
+    pub facility_lines: BTreeMap<String, u64>,
+    /// A dry run: validated and applied in a transaction rolled back; nothing was stored.
+    pub dry_run: bool,
+    /// Stored values the file did not replace, and why (at most 1,000; `keptTotal` counts
+    /// them all).
+    pub kept: Vec<KeptValue>,
+    pub kept_total: u64,
+    /// Problems of patients the file could not update (e.g. alive after a recorded death);
+    /// the rest of the file applied. At most 1,000; `problemsTotal` counts them all.
+    pub problems: Vec<FileProblem>,
+    pub problems_total: u64,
+    /// Patients without a Patient ID Number [20] that matched a stored patient, and on what
+    /// (at most 1,000 listed).
+    pub patients_matched_without_number: u64,
+    pub patient_matches: Vec<PatientMatch>,
+}
+
+impl ImportReport {
+    fn take_keeps(&mut self, keeps: Keeps) {
+        self.kept = keeps.kept;
+        self.kept_total = keeps.kept_total;
+        self.problems = keeps.problems;
+        self.problems_total = keeps.problems_total;
+    }
 }
 
 /// Options of an import.
@@ -108,6 +147,7 @@ fn problem(
         item: item.map(str::to_string),
         rule: rule.to_string(),
         message,
+        patient_line: None,
     }
 }
 
@@ -148,6 +188,8 @@ pub fn walk<R: BufRead>(
     report.naaccr_version = root.naaccr_version.clone();
     report.record_type = root.record_type.as_str().to_string();
     report.root_items_ignored = root.items.keys().cloned().collect();
+    report.root_items = root.items.clone();
+    let mut facilities: BTreeSet<String> = BTreeSet::new();
     let Some(from) = dictionaries
         .base(&root.naaccr_version)
         .map(|d| d.dictionary.clone())
@@ -161,6 +203,7 @@ pub fn walk<R: BufRead>(
         )]);
     };
     let mut conversions = ConversionReport::default();
+    let mut seen = SeenTumors::default();
     loop {
         let mut p = match reader.next_patient() {
             Ok(Some(p)) => p,
@@ -170,12 +213,25 @@ pub fn walk<R: BufRead>(
                 break;
             }
         };
+        // The reader reports an item's problem at the item's line; the same item is not
+        // reported again by the checks below (at its element's line).
+        let mut reported: BTreeSet<(u64, String)> = BTreeSet::new();
         for e in &p.errors {
-            push(&mut problems, xml_problem(e));
+            let mut pr = xml_problem(e);
+            if pr.line != Some(p.line) {
+                pr.patient_line = Some(p.line);
+            }
+            if let Some(id) = &e.item_id {
+                reported.insert((element_of(&p, e.line), id.to_string()));
+            }
+            push(&mut problems, pr);
         }
         patient_to_v26(&mut p, &from, &mut conversions);
         let before = problems.len();
         for (id, v) in &p.items {
+            if reported.contains(&(p.line, id.clone())) {
+                continue;
+            }
             if let Err(e) = check_item_format(Level::Patient, id, v) {
                 push(
                     &mut problems,
@@ -185,11 +241,13 @@ pub fn walk<R: BufRead>(
         }
         for t in &p.tumors {
             for (id, v) in &t.items {
+                if reported.contains(&(t.line, id.clone())) {
+                    continue;
+                }
                 if let Err(e) = check_item_format(Level::Tumor, id, v) {
-                    push(
-                        &mut problems,
-                        problem(Some(t.line), None, Some(id), &e.rule, e.message),
-                    );
+                    let mut pr = problem(Some(t.line), None, Some(id), &e.rule, e.message);
+                    pr.patient_line = Some(p.line);
+                    push(&mut problems, pr);
                 }
             }
         }
@@ -207,6 +265,37 @@ pub fn walk<R: BufRead>(
             push(&mut problems, problem(Some(p.line), None, Some(FACILITY_ITEM), "required", "no Reporting Facility [540] on the tumors and no default facility: pass ?facility=".into()));
             continue;
         };
+        if facilities.len() < MAX_PROBLEMS {
+            if facilities.insert(facility.clone()) {
+                let line = p
+                    .tumors
+                    .iter()
+                    .find(|t| t.items.get(FACILITY_ITEM) == Some(&facility))
+                    .map_or(p.line, |t| t.line);
+                report.facility_lines.insert(facility.clone(), line);
+            }
+            for t in &p.tumors {
+                if let Some(f) = t.items.get(FACILITY_ITEM) {
+                    if facilities.insert(f.clone()) {
+                        report.facility_lines.insert(f.clone(), t.line);
+                    }
+                }
+            }
+        }
+        let patient_key = match p.items.get("patientIdNumber") {
+            Some(n) => format!("{facility}\u{1f}{n}"),
+            None => format!("line {}", p.line),
+        };
+        for t in &p.tumors {
+            let mut items = t.items.clone();
+            items
+                .entry(FACILITY_ITEM.to_string())
+                .or_insert_with(|| facility.clone());
+            if let Some(mut dup) = seen.check(&patient_key, &items, t.line) {
+                dup.patient_line = Some(p.line);
+                push(&mut problems, dup);
+            }
+        }
         for t in &p.tumors {
             let f = t.items.get(FACILITY_ITEM).unwrap_or(&facility);
             if !scope.allows(f) {
@@ -241,6 +330,7 @@ pub fn walk<R: BufRead>(
             })?;
         }
     }
+    report.facilities = facilities.into_iter().collect();
     report.conversions = conversions
         .changes()
         .into_iter()
@@ -252,6 +342,17 @@ pub fn walk<R: BufRead>(
         })
         .collect();
     Ok(problems)
+}
+
+/// The line of the element (the patient or one of its tumors) that holds a line of the file.
+fn element_of(p: &xml::Patient, line: Option<u64>) -> u64 {
+    let Some(line) = line else { return p.line };
+    p.tumors
+        .iter()
+        .rev()
+        .find(|t| t.line <= line)
+        .map(|t| t.line)
+        .unwrap_or(p.line)
 }
 
 fn tumor_key(items: &Items) -> Vec<(&'static str, String)> {
@@ -299,6 +400,7 @@ pub fn apply_patient(
     fp: FilePatient,
     file_name: Option<&str>,
     report: &mut ImportReport,
+    keeps: &mut Keeps,
 ) -> Result<Applied, Error> {
     let FilePatient {
         patient: p,
@@ -306,11 +408,33 @@ pub fn apply_patient(
     } = fp;
     let existing = match p.items.get("patientIdNumber") {
         Some(n) => patients::find_by_number(conn, &facility, n)?,
-        None => None,
+        None => match import_dupes::match_unnumbered(conn, &facility, &p.items)? {
+            Some((stored, on)) => {
+                report.patients_matched_without_number += 1;
+                if report.patient_matches.len() < MAX_PROBLEMS {
+                    report.patient_matches.push(PatientMatch {
+                        line: p.line,
+                        patient_id: stored.id.clone(),
+                        on: on.to_string(),
+                    });
+                }
+                Some(stored)
+            }
+            None => None,
+        },
     };
+    let mut follow_up = FollowUp::Apply;
     let (patient, created, updated) = match existing {
         Some(stored) => {
-            let changes = changes_from(&stored.items, &p.items);
+            let mut changes = changes_from(&stored.items, &p.items);
+            follow_up = import_keep::filter_patient(
+                &stored.items,
+                &p.items,
+                &mut changes,
+                p.line,
+                &stored.id,
+                keeps,
+            );
             if changes.is_empty() {
                 (stored, false, false)
             } else {
@@ -355,7 +479,19 @@ pub fn apply_patient(
         let key = tumor_key(&items);
         match stored_tumors.iter().find(|s| tumor_key(&s.items) == key) {
             Some(s) => {
-                let changes = changes_from(&s.items, &items);
+                let mut changes = changes_from(&s.items, &items);
+                import_keep::filter_tumor(
+                    &s.items,
+                    &items,
+                    &mut changes,
+                    follow_up,
+                    import_keep::TumorAt {
+                        line: t.line,
+                        patient_id: &out.patient.id,
+                        tumor_id: &s.id,
+                    },
+                    keeps,
+                );
                 if changes.is_empty() {
                     report.unchanged += 1;
                 } else {
@@ -366,6 +502,13 @@ pub fn apply_patient(
                         Some(s.version),
                         &changes,
                         Checks::Format,
+                    )?;
+                    import_log::note_sources(
+                        conn,
+                        &report.id,
+                        file_name,
+                        "updated",
+                        &[(s.id.clone(), t.line)],
                     )?;
                     report.tumors_updated += 1;
                     out.tumors_updated.push(s.id.clone());
@@ -384,6 +527,13 @@ pub fn apply_patient(
                     source,
                     Checks::Format,
                 )?;
+                import_log::note_sources(
+                    conn,
+                    &report.id,
+                    file_name,
+                    "created",
+                    &[(created.id.clone(), t.line)],
+                )?;
                 report.tumors_created += 1;
                 out.tumors_created.push(created.id);
             }
@@ -395,21 +545,9 @@ pub fn apply_patient(
     Ok(out)
 }
 
-/// Keeps the report of an import.
+/// Keeps the report of an applied import.
 pub fn record(conn: &mut DbConn, report: &ImportReport, created_by: &str) -> Result<(), Error> {
-    use crate::db::schema::imports;
-    use diesel::prelude::*;
-    diesel::insert_into(imports::table)
-        .values((
-            imports::id.eq(&report.id),
-            imports::file_name.eq(&report.file_name),
-            imports::status.eq("done"),
-            imports::report.eq(serde_json::to_string(report).unwrap_or_default()),
-            imports::created_by.eq(created_by),
-            imports::created_at.eq(chrono::Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    import_log::record(conn, report, import_log::DONE, created_by)
 }
 
 /// Patients applied per batch: new patients of a batch are stored with a few multi-row
@@ -448,6 +586,7 @@ pub fn apply_file<R: BufRead + Send>(
         report: report.clone(),
         patients: Vec::new(),
         keys: BTreeSet::new(),
+        keeps: Keeps::default(),
     };
     // The file is parsed on its own thread while this one writes, so parsing overlaps the
     // database's work; the bounded channel keeps memory flat.
@@ -489,6 +628,8 @@ pub fn apply_file<R: BufRead + Send>(
     if !problems.is_empty() {
         return Err(Error::Rejected(problems));
     }
+    let keeps = std::mem::take(&mut batch.keeps);
+    batch.report.take_keeps(keeps);
     record(batch.conn, &batch.report, &actor.sub)?;
     Ok(batch.report)
 }
@@ -504,6 +645,8 @@ struct Batch<'a> {
     patients: Vec<FilePatient>,
     /// (facility, patient id number) of the waiting patients.
     keys: BTreeSet<(String, String)>,
+    /// What the file did not overwrite.
+    keeps: Keeps,
 }
 
 impl Batch<'_> {
@@ -545,14 +688,16 @@ impl Batch<'_> {
         let file_name = self.options.file_name.as_deref();
         let mut new_patients = Vec::new();
         let mut new_tumors = Vec::new();
+        let mut created_at: Vec<(String, u64)> = Vec::new();
         let mut events = Vec::new();
         let now = chrono::Utc::now();
         for fp in waiting {
-            let matched = fp
-                .patient
-                .items
-                .get("patientIdNumber")
-                .is_some_and(|n| stored.contains(&(fp.facility.clone(), n.clone())));
+            let matched = match fp.patient.items.get("patientIdNumber") {
+                Some(n) => stored.contains(&(fp.facility.clone(), n.clone())),
+                // A patient without a number may be one a previous file sent.
+                None => import_dupes::match_unnumbered(self.conn, &fp.facility, &fp.patient.items)?
+                    .is_some(),
+            };
             if matched {
                 self.apply_matched(fp)?;
                 continue;
@@ -574,6 +719,7 @@ impl Batch<'_> {
                 items
                     .entry(FACILITY_ITEM.to_string())
                     .or_insert_with(|| facility.clone());
+                let line = t.line;
                 let source = Source {
                     file: file_name.map(str::to_string),
                     line: Some(t.line as i64),
@@ -585,6 +731,7 @@ impl Batch<'_> {
                     source,
                     Checks::Format,
                 )?;
+                created_at.push((tumor.id().to_string(), line));
                 tumors_of.push(tumor);
                 items_of.push(items);
             }
@@ -609,6 +756,13 @@ impl Batch<'_> {
         }
         patients::insert_many(self.conn, &new_patients)?;
         tumors::insert_many(self.conn, &new_tumors)?;
+        import_log::note_sources(
+            self.conn,
+            &self.report.id,
+            file_name,
+            "created",
+            &created_at,
+        )?;
         audit::record_all(self.conn, self.actor, events)?;
         Ok(())
     }
@@ -622,6 +776,7 @@ impl Batch<'_> {
             fp,
             self.options.file_name.as_deref(),
             &mut self.report,
+            &mut self.keeps,
         )?;
         if a.created || a.updated || !a.tumors_created.is_empty() || !a.tumors_updated.is_empty() {
             crate::edits::store::refresh_patient(self.conn, &a.patient.id, self.tables)?;

@@ -4,6 +4,10 @@
 
 pub mod export;
 pub mod import;
+pub mod import_dupes;
+pub mod import_facilities;
+pub mod import_keep;
+pub mod import_log;
 pub mod jobs;
 
 use crate::abstracts::{self, ItemError};

@@ -37,6 +37,8 @@ fn start(db: &TestDb, data_dir: &Path, extra: &[(&str, &str)]) -> Server {
         .env("DATABASE_URL", &db.url)
         .env("CANCER_REGISTRY_BIND", format!("127.0.0.1:{port}"))
         .env("CANCER_REGISTRY_JWT_SECRET", SECRET)
+        // The test files name facilities nobody registered (as the in-process harness allows).
+        .env("CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES", "true")
         .env("CANCER_REGISTRY_DATA_DIR", data_dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())

@@ -420,7 +420,8 @@ async fn round_trip_and_m_batches(app: TestApp) {
         !text.contains("nameLast") && !text.contains("textRemarks") && text.contains("primarySite")
     );
 
-    // Change two tumors: the next "changed since" batch carries exactly those, as M.
+    // Change two tumors: the next "changed since" batch carries exactly those, in the record
+    // type asked for (M only when asked).
     let list = app.get("/api/v1/tumors?limit=3", &manager).await;
     let ids: Vec<String> = list.body["data"]
         .as_array()
@@ -442,11 +443,11 @@ async fn round_trip_and_m_batches(app: TestApp) {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     let (m, file) = submit(&app, &manager, json!({ "recipient": "STATE", "recordType": "A", "selection": { "changedSinceLast": true } })).await;
-    assert_eq!(m["recordType"], "M");
+    assert_eq!(m["recordType"], "A");
     assert_eq!(m["tumors"], 2, "{m}");
     xsd_valid(&file);
     let text = String::from_utf8(file).unwrap();
-    assert!(text.contains("recordType=\"M\""));
+    assert!(text.contains("recordType=\"A\""));
     assert_eq!(text.matches("<Tumor>").count(), 2);
     // Sent once, not again; another recipient never received them.
     let (m2, _) = submit(&app, &manager, json!({ "recipient": "STATE", "recordType": "M", "selection": { "changedSinceLast": true } })).await;

@@ -149,8 +149,14 @@ impl Resp {
 }
 
 impl TestApp {
-    /// A fresh app, or `None` when the backend is not available here.
+    /// A fresh app, or `None` when the backend is not available here. It accepts imports
+    /// naming facilities that are not registered, as the tests' files name many.
     pub async fn new(backend: Backend) -> Option<TestApp> {
+        Self::with_facilities(backend, true).await
+    }
+
+    /// A fresh app that refuses imports naming unregistered facilities unless `accept_unknown`.
+    pub async fn with_facilities(backend: Backend, accept_unknown: bool) -> Option<TestApp> {
         let tdb = test_db(backend)?;
         let db = Db::open(
             &tdb.url,
@@ -175,6 +181,7 @@ impl TestApp {
             current_year: 2026,
             site_recode: Ok(site_recode()),
             suppression_threshold: 16,
+            accept_unknown_facilities: accept_unknown,
         });
         let svc = test::init_service(api::app(state)).await;
         let service = Box::new(BoxedService(svc));

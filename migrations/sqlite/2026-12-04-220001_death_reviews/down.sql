@@ -1,0 +1,1 @@
+DROP TABLE death_reviews;
