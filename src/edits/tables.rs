@@ -213,8 +213,11 @@ pub struct Schema {
     items: Vec<(u16, CodeSet)>,
     /// Items SEER requires for the schema (XML id), with the diagnosis years (inclusive).
     pub seer_required: Vec<(String, u16, u16)>,
-    /// The same, resolved to record slots.
-    pub(crate) required_slots: Vec<(Slot, u16, u16, String)>,
+    /// Every setter's requirement of the schema's items (`required_by` column), resolved to
+    /// record slots: (slot, requirement, XML id).
+    pub(crate) required_by_setter: Vec<(Slot, super::required::SchemaRequirement, String)>,
+    /// The same before resolving: (XML id, requirement).
+    required_flags: Vec<(String, super::required::SchemaRequirement)>,
 }
 
 impl Schema {
@@ -252,8 +255,11 @@ pub struct ReferenceTables {
     schema_index: HashMap<String, usize>,
     /// Selection rows indexed by site number (0..=809).
     selection: Vec<Vec<SelectionRow>>,
-    /// Site-specific data items: (XML id, item number), sorted by XML id.
+    /// Schema-table items read through SSDI slots: (XML id, item number), sorted by XML id.
     ssdi: Vec<(String, u16)>,
+    /// Per entry of `ssdi`: whether it is a true site-specific data item, which must be blank
+    /// for a schema that does not define it (the others are inputs every case carries).
+    site_specific: Vec<bool>,
     /// Item id -> record slot, for every field the edits read and every SSDI.
     slots: FxMap<Box<str>, Slot>,
     /// Surgery editions: first year, tables.
@@ -402,7 +408,8 @@ impl ReferenceTables {
                     key: key.to_string(),
                     items: Vec::new(),
                     seer_required: Vec::new(),
-                    required_slots: Vec::new(),
+                    required_by_setter: Vec::new(),
+                    required_flags: Vec::new(),
                 });
                 schemas.len() - 1
             });
@@ -425,6 +432,8 @@ impl ReferenceTables {
 
         let mut items: Vec<HashMap<u16, CodeSet>> = vec![HashMap::new(); schemas.len()];
         let mut ssdi_numbers: HashSet<u16> = HashSet::new();
+        // the `SSDI` flag of the required_by column marks the true site-specific data items
+        let mut flagged_ssdi: HashSet<u16> = HashSet::new();
         for (n, line) in read(dir, SCHEMA_CODES)?.lines().enumerate().skip(1) {
             let c: Vec<&str> = line.split('\t').collect();
             if c.len() < 10 {
@@ -446,12 +455,30 @@ impl ReferenceTables {
             if !NOT_SSDI.contains(&item) {
                 ssdi_numbers.insert(item);
             }
+            if c[9]
+                .split(';')
+                .any(|f| f.trim() == "SSDI" || f.trim().starts_with("SSDI:"))
+            {
+                flagged_ssdi.insert(item);
+            }
             if let (Some(s), Some(def)) = (
                 schemas.get_mut(schema),
                 Dictionary::v260().by_number(u32::from(item)),
             ) {
                 // post-therapy grades are coded only after neoadjuvant therapy
                 let optional = matches!(item, 1068 | 3845);
+                for flag in c[9].split(';').filter(|_| !optional) {
+                    if let Some(req) = super::required::parse_required_flag(flag) {
+                        let dup = s.required_flags.iter().any(|(id, r)| {
+                            *id == def.id
+                                && r.setter == req.setter
+                                && r.analytic_only == req.analytic_only
+                        });
+                        if !dup {
+                            s.required_flags.push((def.id.clone(), req));
+                        }
+                    }
+                }
                 for flag in c[9].split(';').filter(|_| !optional) {
                     if let Some((from, to)) = seer_required_years(flag) {
                         if !s.seer_required.iter().any(|r| r.0 == def.id) {
@@ -480,6 +507,7 @@ impl ReferenceTables {
                 "more site-specific items than supported",
             ));
         }
+        let site_specific: Vec<bool> = ssdi.iter().map(|(_, n)| flagged_ssdi.contains(n)).collect();
         let mut slots: FxMap<Box<str>, Slot> = FxMap::default();
         for (i, (id, _)) in ssdi.iter().enumerate() {
             slots.insert(id.as_str().into(), Slot::Ssdi(i as u16));
@@ -492,13 +520,11 @@ impl ReferenceTables {
             // Schema discriminators are required only where the schema selection reads them,
             // which E03/N3007 check; requiring them for the whole schema here would make the
             // two edits contradict each other on sites whose selection ignores them.
-            schema.required_slots = schema
-                .seer_required
+            schema.required_by_setter = schema
+                .required_flags
                 .iter()
-                .filter(|(id, _, _)| !id.starts_with("schemaDiscriminator"))
-                .filter_map(|(id, from, to)| {
-                    Some((*slots.get(id.as_str())?, *from, *to, id.clone()))
-                })
+                .filter(|(id, _)| !id.starts_with("schemaDiscriminator"))
+                .filter_map(|(id, req)| Some((*slots.get(id.as_str())?, req.clone(), id.clone())))
                 .collect();
         }
 
@@ -522,6 +548,7 @@ impl ReferenceTables {
             schema_index,
             selection,
             ssdi,
+            site_specific,
             slots,
             surgery,
         })
@@ -564,6 +591,14 @@ impl ReferenceTables {
     /// Site-specific data items (XML id, number), sorted by XML id.
     pub fn ssdi_items(&self) -> &[(String, u16)] {
         &self.ssdi
+    }
+
+    /// Whether the schema-table item at a dense index is a site-specific data item.
+    pub fn is_site_specific(&self, index: u16) -> bool {
+        self.site_specific
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(false)
     }
 
     /// The record slot of an item id.
