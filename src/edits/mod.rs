@@ -166,8 +166,9 @@ pub struct EditInfo {
     /// Diagnosis years the edit applies to (inclusive; a missing bound is open).
     pub years: Years,
     pub message: &'static str,
-    /// Whether the edit looks across all of the patient's tumors.
-    pub cross_tumor: bool,
+    /// Whether the edit runs once per patient over all its tumors (sequence numbers,
+    /// duplicates, death dates, re-derived items) rather than tumor by tumor.
+    pub patient_level: bool,
 }
 
 /// Metadata of every edit, in registry order.
@@ -182,7 +183,7 @@ pub fn catalog() -> Vec<EditInfo> {
             override_items: e.overrides.iter().map(|o| o.item.id()).collect(),
             years: e.years,
             message: e.message,
-            cross_tumor: matches!(e.check, Check::Patient(_)),
+            patient_level: matches!(e.check, Check::Patient(_)),
         })
         .collect()
 }
@@ -309,9 +310,10 @@ fn run_edits(
         .map(|t| Rec::new(patient, t, tables))
         .collect();
     let mut pending: Vec<(Option<usize>, Fail)> = Vec::new();
-    for edit in registry::EDITS {
-        let severity = match set {
-            Some(set) => match set.severity(edit) {
+    let plan = set.map(EditSet::plan);
+    for (k, edit) in registry::EDITS.iter().enumerate() {
+        let severity = match plan {
+            Some(plan) => match plan.get(k).copied().flatten() {
                 Some(s) => s,
                 None => continue,
             },

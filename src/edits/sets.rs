@@ -31,6 +31,9 @@ pub struct EditSet {
     exclude: &'static [&'static str],
     /// Edits that run as warnings in this set.
     warn: &'static [&'static str],
+    /// Severity of each registered edit in this set, by registry position (built once: the
+    /// engine looks it up for every edit of every patient).
+    plan: std::sync::OnceLock<Vec<Option<Severity>>>,
 }
 
 const REQUIRED_EDITS: &[(&str, Setter)] = &[
@@ -51,32 +54,37 @@ static COC: EditSet = EditSet {
     setter: Setter::Coc,
     exclude: CENTRAL,
     warn: &[],
+    plan: std::sync::OnceLock::new(),
 };
 
-pub static SETS: &[&EditSet] = &[
-    &COC,
-    &EditSet {
-        name: "seer",
-        description: "Central registry reporting to SEER: SEER edits and SEER required items",
-        setter: Setter::Seer,
-        exclude: HOSPITAL,
-        warn: &[],
-    },
-    &EditSet {
-        name: "npcr",
-        description: "Central registry reporting to NPCR (CDC): central edits and NPCR required items",
-        setter: Setter::Npcr,
-        exclude: HOSPITAL,
-        warn: &[],
-    },
-    &EditSet {
-        name: "state-default",
-        description: "State central registry receiving hospital abstracts: the NPCR set, with the hospital (CoC) edits as warnings",
-        setter: Setter::Npcr,
-        exclude: &[],
-        warn: HOSPITAL,
-    },
-];
+static SEER: EditSet = EditSet {
+    name: "seer",
+    description: "Central registry reporting to SEER: SEER edits and SEER required items",
+    setter: Setter::Seer,
+    exclude: HOSPITAL,
+    warn: &[],
+    plan: std::sync::OnceLock::new(),
+};
+
+static NPCR: EditSet = EditSet {
+    name: "npcr",
+    description: "Central registry reporting to NPCR (CDC): central edits and NPCR required items",
+    setter: Setter::Npcr,
+    exclude: HOSPITAL,
+    warn: &[],
+    plan: std::sync::OnceLock::new(),
+};
+
+static STATE_DEFAULT: EditSet = EditSet {
+    name: "state-default",
+    description: "State central registry receiving hospital abstracts: the NPCR set, with the hospital (CoC) edits as warnings",
+    setter: Setter::Npcr,
+    exclude: &[],
+    warn: HOSPITAL,
+    plan: std::sync::OnceLock::new(),
+};
+
+pub static SETS: &[&EditSet] = &[&COC, &SEER, &NPCR, &STATE_DEFAULT];
 
 impl EditSet {
     /// The severity of an edit in this set; `None` when the set does not run it.
@@ -91,6 +99,12 @@ impl EditSet {
             return Some(Severity::Warning);
         }
         Some(edit.severity)
+    }
+
+    /// [`EditSet::severity`] of every registered edit, by registry position.
+    pub(crate) fn plan(&self) -> &[Option<Severity>] {
+        self.plan
+            .get_or_init(|| super::edits().iter().map(|e| self.severity(e)).collect())
     }
 
     /// The edits of the set with their severity, in registry order.

@@ -38,6 +38,18 @@ const NOT_SSDI: &[u16] = &[
     225, 230, 500, 523, 764, 772, 774, 776, 820, 830, 1068, 3843, 3844, 3845, 3926, 3927,
 ];
 
+/// Receptor summary and percent-positive SSDIs (E17 estrogen, E18 progesterone).
+pub const RECEPTOR_PAIRS: [(&str, &str); 2] = [
+    (
+        "estrogenReceptorSummary",
+        "estrogenReceptorPercntPosOrRange",
+    ),
+    (
+        "progesteroneRecepSummary",
+        "progesteroneRecepPrcntPosOrRange",
+    ),
+];
+
 /// Most SSDI dense indices a record bitset can hold.
 pub const MAX_SSDI: usize = 256;
 
@@ -260,6 +272,8 @@ pub struct ReferenceTables {
     /// Per entry of `ssdi`: whether it is a true site-specific data item, which must be blank
     /// for a schema that does not define it (the others are inputs every case carries).
     site_specific: Vec<bool>,
+    /// SSDI slots of (summary, percent) of the receptor pairs E17/E18 compare, resolved once.
+    receptors: [Option<(u16, u16)>; 2],
     /// Item id -> record slot, for every field the edits read and every SSDI.
     slots: FxMap<Box<str>, Slot>,
     /// Surgery editions: first year, tables.
@@ -528,6 +542,12 @@ impl ReferenceTables {
                 .collect();
         }
 
+        let ssdi_slot = |id: &str| match slots.get(id) {
+            Some(Slot::Ssdi(i)) => Some(*i),
+            _ => None,
+        };
+        let receptors = RECEPTOR_PAIRS.map(|(s, p)| Some((ssdi_slot(s)?, ssdi_slot(p)?)));
+
         let mut surgery = Vec::new();
         for (year, rel) in SURGERY {
             surgery.push((*year, load_surgery(dir, rel)?));
@@ -549,6 +569,7 @@ impl ReferenceTables {
             selection,
             ssdi,
             site_specific,
+            receptors,
             slots,
             surgery,
         })
@@ -599,6 +620,11 @@ impl ReferenceTables {
             .get(usize::from(index))
             .copied()
             .unwrap_or(false)
+    }
+
+    /// SSDI slots of a receptor pair of [`RECEPTOR_PAIRS`].
+    pub fn receptor_slots(&self, pair: usize) -> Option<(u16, u16)> {
+        self.receptors.get(pair).copied().flatten()
     }
 
     /// The record slot of an item id.

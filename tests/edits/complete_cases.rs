@@ -555,3 +555,41 @@ fn sequence_numbers_and_duplicates_across_tumors() {
         .collect();
     assert!(cross.is_empty(), "{cross:#?}");
 }
+
+/// Every item an edit names is a NAACCR v26 item (the flat-file date flags excepted, which
+/// v26 XML no longer has), every row of the required-status table carries the item's number,
+/// and no required general item is treated as a site-specific data item.
+#[test]
+fn edit_items_agree_with_the_dictionary() {
+    use cancer_registry::edits::required::REQUIRED;
+    use cancer_registry::naaccr::Dictionary;
+    let dict = Dictionary::v260();
+    for e in edits::catalog() {
+        for id in e.items.iter().chain(&e.override_items) {
+            assert!(
+                dict.item(id).is_some() || id.ends_with("Flag"),
+                "{}: {id} is not a v26 item",
+                e.id
+            );
+        }
+    }
+    for q in REQUIRED {
+        let def = dict
+            .item(q.item.id())
+            .unwrap_or_else(|| panic!("{} not in v26", q.item.id()));
+        assert_eq!(def.number, u32::from(q.number), "{}", q.item.id());
+    }
+    let Some(t) = tables() else { return };
+    for (i, (id, n)) in t.ssdi_items().iter().enumerate() {
+        if t.is_site_specific(i as u16) {
+            assert!(
+                !REQUIRED.iter().any(|q| q.item.id() == id),
+                "{id} is a general required item, not an SSDI"
+            );
+            assert!(
+                matches!(*n, 1068 | 1172..=1179 | 3801..=3999),
+                "{id} [{n}] is outside the SSDI numbers"
+            );
+        }
+    }
+}

@@ -255,12 +255,9 @@ fn percent_class(v: &str) -> Option<bool> {
 /// A receptor summary (0 negative, 1 positive, 7/9 not known) against its percent positive or
 /// range: a percent of 1% or more is positive, 000 is negative (the code definitions of the
 /// EOD schema tables, e.g. ER Percent Positive 000 = "ER negative, or stated as less than 1%").
-fn summary_vs_percent(r: &Rec<'_>, t: &ReferenceTables, summary: &str, percent: &str) -> Verdict {
-    let (Some(super::super::tables::Slot::Ssdi(si)), Some(super::super::tables::Slot::Ssdi(pi))) =
-        (t.slot(summary), t.slot(percent))
-    else {
-        return None;
-    };
+fn summary_vs_percent(r: &Rec<'_>, t: &ReferenceTables, pair: usize) -> Verdict {
+    let (si, pi) = t.receptor_slots(pair)?;
+    let (summary, percent) = super::super::tables::RECEPTOR_PAIRS.get(pair).copied()?;
     let (s, p) = (r.ssdi_value(si), r.ssdi_value(pi));
     if s.is_empty() || p.is_empty() {
         return None;
@@ -283,20 +280,10 @@ fn summary_vs_percent(r: &Rec<'_>, t: &ReferenceTables, summary: &str, percent: 
 
 /// E17: Estrogen Receptor Summary [3827] vs ER Percent Positive or Range [3826].
 pub fn er_summary_percent(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
-    summary_vs_percent(
-        r,
-        t,
-        "estrogenReceptorSummary",
-        "estrogenReceptorPercntPosOrRange",
-    )
+    summary_vs_percent(r, t, 0)
 }
 
 /// E18: Progesterone Receptor Summary [3915] vs PR Percent Positive or Range [3914].
 pub fn pr_summary_percent(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
-    summary_vs_percent(
-        r,
-        t,
-        "progesteroneRecepSummary",
-        "progesteroneRecepPrcntPosOrRange",
-    )
+    summary_vs_percent(r, t, 1)
 }

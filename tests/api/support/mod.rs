@@ -386,7 +386,8 @@ pub fn patient_items() -> Value {
     })
 }
 
-/// A realistic breast tumor of facility A.
+/// A realistic breast tumor of facility A, complete for the `coc` edit set (every item CoC
+/// requires of an analytic 2024 breast case).
 pub fn tumor_items() -> Value {
     serde_json::json!({
         "primarySite": "C504",
@@ -415,7 +416,36 @@ pub fn tumor_items() -> Value {
         "oncotypeDxRecurrenceScoreInvasiv": "XX9",
         "tumorSizeSummary": "015",
         "regionalNodesPositive": "00",
-        "regionalNodesExamined": "02"
+        "regionalNodesExamined": "02",
+        "ageAtDiagnosis": "069",
+        "typeOfReportingSource": "1",
+        "dateOf1stContact": "20240315",
+        "tumorSizeClinical": "014",
+        "tumorSizePathologic": "015",
+        "rxSummSurgPrimSite2023": "B200",
+        "rxDateSurgery": "20240402",
+        "rxSummScopeRegLnSur": "2",
+        "rxSummSurgOthRegDis": "0",
+        "reasonForNoSurgery": "0",
+        "rxSummRadiation": "0",
+        "phase1RadiationTreatmentModality": "00",
+        "reasonForNoRadiation": "1",
+        "rxSummChemo": "00",
+        "rxSummHormone": "00",
+        "rxSummBrm": "00",
+        "rxSummOther": "0",
+        "rxSummTransplntEndocr": "00",
+        "rxSummSurgRadSeq": "0",
+        "rxSummSystemicSurSeq": "0",
+        "estrogenReceptorPercntPosOrRange": "095",
+        "progesteroneRecepPrcntPosOrRange": "R80",
+        "ki67": "12.0",
+        "oncotypeDxRiskLevelInvasive": "9",
+        "oncotypeDxRecurrenceScoreDcis": "XX8",
+        "oncotypeDxRiskLevelDcis": "8",
+        "multigeneSignatureMethod": "8",
+        "multigeneSignatureResults": "X8",
+        "responseToNeoadjuvantTherapy": "8"
     })
 }
 
