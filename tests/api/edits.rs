@@ -10,11 +10,14 @@ use cancer_registry::auth::Role;
 
 async fn fixture_is_clean(app: TestApp) {
     let t = app.registrar();
+    // a stored tumor gets Reporting Facility from the caller; a check is told it
+    let mut tumor = tumor_items();
+    tumor["reportingFacility"] = json!(FACILITY_A);
     let r = app
         .post(
             "/api/v1/edits/check",
             &t,
-            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor_items() }] }),
+            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor }] }),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -270,7 +273,9 @@ async fn overrides_need_a_reviewer_and_a_reason(app: TestApp) {
             .iter()
             .any(|f| f["edit"] == id && f["overridden"] != true)
     };
-    assert!(failing(&created, "IF25"), "{created}");
+    // the default set (coc) runs the CoC version of site/type, which Over-ride Site/Type
+    // [2030] also suppresses
+    assert!(failing(&created, "C02"), "{created}");
     let path = format!("/api/v1/tumors/{}", created["id"].as_str().unwrap());
     let r = app
         .patch(
@@ -311,13 +316,13 @@ async fn overrides_need_a_reviewer_and_a_reason(app: TestApp) {
     assert!(
         r.body["edits"]["overridden"]
             .as_array()
-            .is_some_and(|o| o.iter().any(|f| f["edit"] == "IF25")),
+            .is_some_and(|o| o.iter().any(|f| f["edit"] == "C02")),
         "the override is kept on record: {}",
         r.body
     );
     assert!(
-        !failing(&r.body, "IF25"),
-        "the override suppresses IF25: {}",
+        !failing(&r.body, "C02"),
+        "the override suppresses C02: {}",
         r.body
     );
     let auditor = app.token(Role::Auditor, None);

@@ -389,7 +389,7 @@ pub fn patient_items() -> Value {
 /// A realistic breast tumor of facility A, complete for the `coc` edit set (every item CoC
 /// requires of an analytic 2024 breast case).
 pub fn tumor_items() -> Value {
-    serde_json::json!({
+    let mut tumor = serde_json::json!({
         "primarySite": "C504",
         "histologicTypeIcdO3": "8500",
         "behaviorCodeIcdO3": "3",
@@ -416,7 +416,10 @@ pub fn tumor_items() -> Value {
         "oncotypeDxRecurrenceScoreInvasiv": "XX9",
         "tumorSizeSummary": "015",
         "regionalNodesPositive": "00",
-        "regionalNodesExamined": "02",
+        "regionalNodesExamined": "02"
+    });
+    // the rest of what CoC requires (in a second literal: one is past json!'s recursion limit)
+    let rest = serde_json::json!({
         "ageAtDiagnosis": "069",
         "typeOfReportingSource": "1",
         "dateOf1stContact": "20240315",
@@ -446,7 +449,11 @@ pub fn tumor_items() -> Value {
         "multigeneSignatureMethod": "8",
         "multigeneSignatureResults": "X8",
         "responseToNeoadjuvantTherapy": "8"
-    })
+    });
+    if let (Some(t), Value::Object(rest)) = (tumor.as_object_mut(), rest) {
+        t.extend(rest);
+    }
+    tumor
 }
 
 /// Runs an async test body on SQLite and on PostgreSQL, as two tests.
