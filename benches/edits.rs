@@ -1,4 +1,5 @@
-//! Throughput of the full edit catalog over generated, realistic tumors.
+//! Throughput of the edits over generated, realistic tumors: the edit set in use
+//! (`CANCER_REGISTRY_EDIT_SET`, default `coc`), cross-tumor edits included.
 //!
 //! `cargo bench --bench edits` (reference directory from `CANCER_REGISTRY_REFERENCE`, default
 //! `../shared/reference`). Prints tumors per second on one core.
@@ -32,7 +33,7 @@ fn put(m: &mut Items, k: &str, v: impl Into<String>) {
     m.insert(k.to_string(), v.into());
 }
 
-/// Per schema, a plausible value (the default, else the first code) of every item SEER
+/// Per schema, a plausible value (the default, else the first code) of every item SEER or CoC
 /// requires, read from the EOD code table so generated 2018+ tumors are complete.
 fn required_items(dir: &std::path::Path) -> HashMap<String, Vec<(String, String)>> {
     let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
@@ -44,7 +45,10 @@ fn required_items(dir: &std::path::Path) -> HashMap<String, Vec<(String, String)
     let dict = Dictionary::v260();
     for line in text.lines().skip(1) {
         let c: Vec<&str> = line.split('\t').collect();
-        if c.len() < 10 || !c[9].contains("SEER_REQUIRED") || c[5].contains('-') {
+        let required = c
+            .get(9)
+            .is_some_and(|f| f.contains("SEER_REQUIRED") || f.contains("COC_REQUIRED"));
+        if c.len() < 10 || !required || c[5].contains('-') || c[2] == "1068" || c[2] == "3845" {
             continue;
         }
         let Some(def) = c[2].parse().ok().and_then(|n| dict.by_number(n)) else {
@@ -84,9 +88,18 @@ fn patient(
     );
     let n = 1 + rng.below(3) as usize;
     let mut tumors = Vec::with_capacity(n);
-    for i in 0..n {
-        let year = 2010 + rng.below(15) as u16;
-        let (m, d) = (1 + rng.below(12), 1 + rng.below(28));
+    // sequence numbers follow the order of diagnosis (SEQC/SEQH)
+    let mut dx: Vec<(u16, u64, u64)> = (0..n)
+        .map(|_| {
+            (
+                2010 + rng.below(15) as u16,
+                1 + rng.below(12),
+                1 + rng.below(28),
+            )
+        })
+        .collect();
+    dx.sort_unstable();
+    for (i, (year, m, d)) in dx.into_iter().enumerate() {
         let mut age = year - birth_year;
         if (m, d) < (bm, bd) {
             age -= 1;
@@ -166,6 +179,33 @@ fn patient(
         put(&mut t, "rxSummChemo", "00");
         put(&mut t, "rxHospChemo", "00");
         put(&mut t, "rxSummRadiation", "0");
+        // the rest of what CoC requires of an analytic case (edit RQCOC)
+        put(&mut t, "reportingFacility", "0000012345");
+        for (k, v) in [
+            ("rxSummScopeRegLnSur", "0"),
+            ("rxSummSurgOthRegDis", "0"),
+            ("rxSummSurgRadSeq", "0"),
+            ("rxSummSystemicSurSeq", "0"),
+            ("rxSummHormone", "00"),
+            ("rxSummBrm", "00"),
+            ("rxSummOther", "0"),
+            ("rxSummTransplntEndocr", "00"),
+            ("reasonForNoRadiation", "1"),
+        ] {
+            put(&mut t, k, v);
+        }
+        if year >= 2016 {
+            for k in [
+                "tumorSizeClinical",
+                "tumorSizePathologic",
+                "tumorSizeSummary",
+            ] {
+                put(&mut t, k, "999");
+            }
+        }
+        if year >= 2018 {
+            put(&mut t, "phase1RadiationTreatmentModality", "00");
+        }
         put(&mut t, "tumorRecordNumber", format!("{:02}", i + 1));
         put(
             &mut t,
@@ -202,14 +242,14 @@ fn patient(
         } else {
             put(&mut t, "grade", "2");
         }
-        // heme tumors use the hematopoietic surgery code; the 2024 tables renumbered some
-        // sites (lung B-codes), so 2024+ tumors leave the 2023 item to F01's blank skip
-        match (year, kind == 4) {
-            (..=2022, false) => put(&mut t, "rxSummSurgPrimSite", "00"),
-            (..=2022, true) => put(&mut t, "rxSummSurgPrimSite", "98"),
-            (2023, false) => put(&mut t, "rxSummSurgPrimSite2023", "A000"),
-            (2023, true) => put(&mut t, "rxSummSurgPrimSite2023", "A980"),
-            _ => {}
+        // heme tumors use the hematopoietic surgery code; the 2024 tables renumbered lung,
+        // breast and colon (B-codes)
+        match (year, kind) {
+            (..=2022, 4) => put(&mut t, "rxSummSurgPrimSite", "98"),
+            (..=2022, _) => put(&mut t, "rxSummSurgPrimSite", "00"),
+            (_, 4) => put(&mut t, "rxSummSurgPrimSite2023", "A980"),
+            (2023, _) | (_, 2) => put(&mut t, "rxSummSurgPrimSite2023", "A000"),
+            _ => put(&mut t, "rxSummSurgPrimSite2023", "B000"),
         }
         put(&mut t, "reasonForNoSurgery", "1");
         // a few realistic coding errors

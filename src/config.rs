@@ -39,6 +39,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES", "false", "true: imports may name reporting facilities not registered at /api/v1/facilities (a first load); otherwise such a file is refused (422, unknown-facility)"),
     ("CANCER_REGISTRY_ALGORITHMS", "built in (data/algorithms)", "folder of staging algorithm ZIPs replacing the built-in eod_public 3.3, tnm 2.1, pediatric 1.3, cs 02.05.50"),
     ("CANCER_REGISTRY_REFERENCE", "built in (data/reference)", "folder replacing the built-in reference tables of the edits, lookups and site recode (same layout as data/reference)"),
+    ("CANCER_REGISTRY_EDIT_SET", "coc", "edit set the stored outcomes and the completion gate use (coc, seer, npcr, state-default; see GET /api/v1/edit-sets)"),
     ("CANCER_REGISTRY_DICTIONARIES", "built in (data/dictionaries)", "folder of extra NAACCR base dictionaries and user dictionaries for imports (added to the built-in 140-260)"),
     ("CANCER_REGISTRY_GENERATOR_TABLES", "built in (data/generator-tables)", "folder replacing the synthetic-data generator's frequency tables"),
 ];

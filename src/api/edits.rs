@@ -13,10 +13,12 @@ use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, Json};
 use super::items::{checked_items, RawItems};
 use super::AppState;
-use crate::abstracts::{tumors, ItemError};
+use crate::abstracts::tumors;
 use crate::audit::{self, Action, Event};
 use crate::auth::{Caller, ABSTRACTORS, ANY_ROLE};
 use crate::db::DbConn;
+use crate::edits::required::Setter;
+use crate::edits::sets::{self, SetEntry};
 use crate::edits::store::{self, EditSummary, StoredFailure};
 use crate::edits::{self as engine, EditInfo, ReferenceTables};
 use crate::naaccr::Level;
@@ -39,19 +41,67 @@ pub(crate) fn refresh_tumor(
     Ok(refresh(conn, tables, &tumor.patient_id)?.remove(&tumor.id))
 }
 
-/// The failures that block completion, as problem entries.
-pub(crate) fn blocking(summary: &EditSummary) -> Vec<ItemError> {
-    summary
-        .blocking()
-        .map(|f| ItemError::new(&f.edit_id, None, "edit-failed", f.message.clone()))
-        .collect()
+/// The failures that block completion: each failing edit with every item it names.
+pub(crate) fn blocking(summary: &EditSummary) -> Vec<StoredFailure> {
+    summary.blocking().cloned().collect()
 }
 
 /// The edit catalog.
 #[derive(Serialize, ToSchema)]
 pub struct EditCatalog {
-    #[schema(value_type = Vec<Object>)]
     pub data: Vec<EditInfo>,
+}
+
+/// A named edit set.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EditSetInfo {
+    /// `coc`, `seer`, `npcr` or `state-default`.
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The standard setter whose required items the set checks.
+    pub required_items_of: Setter,
+    /// Whether the service stores tumor outcomes with this set (`CANCER_REGISTRY_EDIT_SET`).
+    pub in_use: bool,
+    /// The edits the set runs, with their severity in the set.
+    pub edits: Vec<SetEntry>,
+}
+
+/// The edit sets.
+#[derive(Serialize, ToSchema)]
+pub struct EditSetList {
+    pub data: Vec<EditSetInfo>,
+}
+
+/// List the edit sets.
+///
+/// Each named set (`coc`, `seer`, `npcr`, `state-default`) with the edits it runs and their
+/// severity in the set. `inUse` marks the set the service stores tumor outcomes with.
+#[utoipa::path(
+    tag = "edits",
+    responses(
+        (status = 200, body = EditSetList),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager", "researcher", "auditor"]))
+)]
+#[get("/edit-sets")]
+pub async fn list_edit_sets(caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(ANY_ROLE)?;
+    let in_use = sets::configured().name;
+    Ok(HttpResponse::Ok().json(EditSetList {
+        data: sets::SETS
+            .iter()
+            .map(|s| EditSetInfo {
+                name: s.name,
+                description: s.description,
+                required_items_of: s.setter,
+                in_use: s.name == in_use,
+                edits: s.entries(),
+            })
+            .collect(),
+    }))
 }
 
 /// List the edits.
@@ -123,13 +173,22 @@ pub struct CheckResponse {
     pub overridden: Vec<CheckFailure>,
 }
 
+/// The edit set of a check.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CheckQuery {
+    /// Edit set to run (`coc`, `seer`, `npcr`, `state-default`); default: the set in use.
+    pub set: Option<String>,
+}
+
 /// Check an abstract without storing it.
 ///
-/// Runs every edit over the given patient and tumors and returns each failure with its edit
+/// Runs the edit set (the one in use, or `set`) over the given patient and tumors and returns each failure with its edit
 /// id, severity, tumor, items and message (failures an over-ride flag suppresses are listed
 /// apart in `overridden` and not counted). Items are checked against the dictionary first.
 #[utoipa::path(
     tag = "edits",
+    params(CheckQuery),
     request_body = CheckRequest,
     responses(
         (status = 200, body = CheckResponse),
@@ -142,9 +201,21 @@ pub struct CheckResponse {
 pub async fn check_edits(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<CheckQuery>,
     body: Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
+    let set = match query.into_inner().set {
+        None => sets::configured(),
+        Some(name) => sets::by_name(&name).ok_or_else(|| {
+            ApiError::Invalid(vec![crate::abstracts::ItemError::new(
+                "set",
+                None,
+                "invalid-code",
+                format!("{name:?} is not an edit set (coc, seer, npcr, state-default)"),
+            )])
+        })?,
+    };
     let tables = state.require_tables()?;
     let body = body.into_inner();
     let patient = checked_items(body.patient.items, Level::Patient)?;
@@ -153,7 +224,7 @@ pub async fn check_edits(
         tumors.push(checked_items(t.items, Level::Tumor)?);
     }
     let (overridden, failures): (Vec<CheckFailure>, Vec<CheckFailure>) =
-        store::check(&patient, &tumors, &tables)
+        store::check_set(set, &patient, &tumors, &tables)
             .into_iter()
             .map(|(tumor_index, failure)| CheckFailure {
                 tumor_index,

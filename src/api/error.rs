@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::abstracts::{self, ItemError};
 use crate::auth::AuthError;
 use crate::db::DbError;
+use crate::edits::store::StoredFailure;
 use crate::submissions::import::FileProblem;
 
 /// An RFC 9457 problem.
@@ -27,6 +28,9 @@ pub struct ProblemDetails {
     /// Each problem of a refused file, with its line and column.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<FileProblem>,
+    /// Each failing edit with every item it names (a completion refused by the edits).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<StoredFailure>,
 }
 
 /// Everything a handler can fail with.
@@ -57,7 +61,7 @@ pub enum ApiError {
     MethodNotAllowed(String),
     /// Error-level edits fail: the abstract cannot be completed.
     #[error("error-level edits fail; clear or override them first")]
-    EditsFailed(Vec<ItemError>),
+    EditsFailed(Vec<StoredFailure>),
     /// The stored abstract lacks what staging needs (the request itself is fine): 409.
     #[error("the tumor cannot be staged as stored")]
     NotStageable(Vec<ItemError>),
@@ -187,7 +191,6 @@ impl ApiError {
         match self {
             ApiError::Abstracts(abstracts::Error::Invalid(e))
             | ApiError::Invalid(e)
-            | ApiError::EditsFailed(e)
             | ApiError::NotStageable(e) => e,
             _ => &[],
         }
@@ -198,6 +201,14 @@ impl ApiError {
         let errors = self.item_errors();
         if let ApiError::Unavailable(why) = self {
             return why.clone();
+        }
+        if let ApiError::EditsFailed(failures) = self {
+            let list = failures
+                .iter()
+                .map(|f| format!("{} [{}]: {}", f.edit_id, f.items.join(", "), f.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return format!("error-level edits fail: {list}");
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             return "the database is busy; retry in a moment".to_string();
@@ -220,10 +231,7 @@ impl ApiError {
                 .map(|e| format!("{}: {}", e.item, e.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            return match self {
-                ApiError::EditsFailed(_) => format!("error-level edits fail: {list}"),
-                _ => list,
-            };
+            return list;
         }
         self.to_string()
     }
@@ -236,13 +244,38 @@ impl ApiError {
             title: title.to_string(),
             status: status.as_u16(),
             detail: self.detail(),
-            errors: self.item_errors().to_vec(),
+            errors: match self {
+                ApiError::EditsFailed(failures) => edit_item_errors(failures),
+                _ => self.item_errors().to_vec(),
+            },
             problems: match self {
                 ApiError::Rejected(p) => p.clone(),
                 _ => Vec::new(),
             },
+            edits: match self {
+                ApiError::EditsFailed(failures) => failures.clone(),
+                _ => Vec::new(),
+            },
         }
     }
+}
+
+/// One entry per item a failing edit names, so a form can show the failure beside each field.
+fn edit_item_errors(failures: &[StoredFailure]) -> Vec<ItemError> {
+    let dict = crate::naaccr::Dictionary::v260();
+    failures
+        .iter()
+        .flat_map(|f| {
+            f.items.iter().map(move |item| {
+                ItemError::new(
+                    item,
+                    dict.item(item).map(|d| d.number),
+                    "edit-failed",
+                    format!("{}: {}", f.edit_id, f.message),
+                )
+            })
+        })
+        .collect()
 }
 
 fn db_parts(e: &DbError) -> (StatusCode, &'static str, &'static str) {

@@ -181,6 +181,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(staging::stage_case)
             .service(staging::stage_tumor_items)
             .service(edits::list_edits)
+            .service(edits::list_edit_sets)
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)
             .service(dictionary::list_dictionary_items)

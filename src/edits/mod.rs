@@ -9,7 +9,9 @@ pub mod cli;
 pub mod codes;
 pub mod record;
 mod registry;
+pub mod required;
 mod rules;
+pub mod sets;
 pub mod store;
 pub mod tables;
 
@@ -20,6 +22,7 @@ use serde::Serialize;
 
 use crate::naaccr::Items;
 pub use record::{Rec, F};
+pub use sets::EditSet;
 pub use tables::ReferenceTables;
 
 /// Errors of the edits module (loading the reference lists).
@@ -46,7 +49,7 @@ pub enum Error {
 }
 
 /// How a failing edit is treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -54,7 +57,7 @@ pub enum Severity {
 }
 
 /// Diagnosis years an edit applies to (inclusive); a missing bound is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Years {
     pub from: Option<u16>,
@@ -89,6 +92,8 @@ pub struct Override {
 pub struct Fail {
     pub detail: Cow<'static, str>,
     pub hard: bool,
+    /// The items at fault (NAACCR XML ids); empty means every item the edit reads.
+    pub items: Vec<String>,
 }
 
 /// Result of an edit function on one tumor: `None` passes (or skips).
@@ -145,17 +150,25 @@ pub struct EditFailure {
 }
 
 /// Catalog entry for `GET /api/v1/edits`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EditInfo {
+    /// Edit id: the SEER/NAACCR id where there is one, otherwise the catalog number.
     pub id: &'static str,
     pub name: &'static str,
+    /// Every item the edit reads (NAACCR XML ids).
     pub items: Vec<&'static str>,
+    /// Severity in the full catalog; an edit set may lower it (see `/edit-sets`).
     pub severity: Severity,
+    /// Over-ride items that suppress the edit after review.
     #[serde(rename = "override")]
     pub override_items: Vec<&'static str>,
+    /// Diagnosis years the edit applies to (inclusive; a missing bound is open).
     pub years: Years,
     pub message: &'static str,
+    /// Whether the edit runs once per patient over all its tumors (sequence numbers,
+    /// duplicates, death dates, re-derived items) rather than tumor by tumor.
+    pub patient_level: bool,
 }
 
 /// Metadata of every edit, in registry order.
@@ -170,6 +183,7 @@ pub fn catalog() -> Vec<EditInfo> {
             override_items: e.overrides.iter().map(|o| o.item.id()).collect(),
             years: e.years,
             message: e.message,
+            patient_level: matches!(e.check, Check::Patient(_)),
         })
         .collect()
 }
@@ -179,7 +193,8 @@ pub fn edits() -> &'static [Edit] {
     registry::EDITS
 }
 
-/// Runs every edit and returns the failures that are not over-ridden.
+/// Runs the edit set in use ([`sets::configured`]: `CANCER_REGISTRY_EDIT_SET`, default `coc`)
+/// and returns the failures that are not over-ridden.
 pub fn run(patient: &Items, tumors: &[Items], tables: &ReferenceTables) -> Vec<EditFailure> {
     let mut out = Vec::new();
     run_into(patient, tumors, tables, false, &mut out);
@@ -193,6 +208,18 @@ pub fn run_all(patient: &Items, tumors: &[Items], tables: &ReferenceTables) -> V
     out
 }
 
+/// Every edit of the catalog at its catalog severity, whatever set it belongs to (the
+/// required-item edits of all four setters included), over-ridden failures flagged.
+pub fn run_catalog(
+    patient: &Items,
+    tumors: &[Items],
+    tables: &ReferenceTables,
+) -> Vec<EditFailure> {
+    let mut out = Vec::new();
+    run_edits(patient, tumors, tables, None, true, &mut out);
+    out
+}
+
 fn overridden(edit: &Edit, rec: Option<&Rec<'_>>) -> bool {
     rec.is_some_and(|r| {
         edit.overrides
@@ -201,7 +228,13 @@ fn overridden(edit: &Edit, rec: Option<&Rec<'_>>) -> bool {
     })
 }
 
-fn failure(edit: &Edit, tumor_index: Option<usize>, fail: &Fail, over: bool) -> EditFailure {
+fn failure(
+    edit: &Edit,
+    severity: Severity,
+    tumor_index: Option<usize>,
+    fail: &Fail,
+    over: bool,
+) -> EditFailure {
     let message = if fail.detail.is_empty() {
         edit.message.to_string()
     } else {
@@ -209,19 +242,66 @@ fn failure(edit: &Edit, tumor_index: Option<usize>, fail: &Fail, over: bool) -> 
     };
     EditFailure {
         edit_id: edit.id,
-        severity: edit.severity,
+        severity,
         tumor_index,
-        items: edit.items.iter().map(|f| f.id().to_string()).collect(),
+        items: if fail.items.is_empty() {
+            edit.items.iter().map(|f| f.id().to_string()).collect()
+        } else {
+            fail.items.clone()
+        },
         message,
         overridden: over,
     }
 }
 
-/// Runs the catalog, appending failures to `out` (reuse the vector across patients).
+/// Runs the edit set in use, appending failures to `out` (reuse the vector across patients).
 pub fn run_into(
     patient: &Items,
     tumors: &[Items],
     tables: &ReferenceTables,
+    keep_overridden: bool,
+    out: &mut Vec<EditFailure>,
+) {
+    run_edits(
+        patient,
+        tumors,
+        tables,
+        Some(sets::configured()),
+        keep_overridden,
+        out,
+    );
+}
+
+/// Runs the edits of a named set at the set's severities (over-ridden failures included,
+/// flagged).
+pub fn run_set(
+    set: &EditSet,
+    patient: &Items,
+    tumors: &[Items],
+    tables: &ReferenceTables,
+) -> Vec<EditFailure> {
+    let mut out = Vec::new();
+    run_edits(patient, tumors, tables, Some(set), true, &mut out);
+    out
+}
+
+/// Like [`run_into`] for the edits of a set.
+pub fn run_set_into(
+    set: &EditSet,
+    patient: &Items,
+    tumors: &[Items],
+    tables: &ReferenceTables,
+    keep_overridden: bool,
+    out: &mut Vec<EditFailure>,
+) {
+    run_edits(patient, tumors, tables, Some(set), keep_overridden, out);
+}
+
+fn run_edits(
+    patient: &Items,
+    tumors: &[Items],
+    tables: &ReferenceTables,
+    set: Option<&EditSet>,
     keep_overridden: bool,
     out: &mut Vec<EditFailure>,
 ) {
@@ -230,7 +310,15 @@ pub fn run_into(
         .map(|t| Rec::new(patient, t, tables))
         .collect();
     let mut pending: Vec<(Option<usize>, Fail)> = Vec::new();
-    for edit in registry::EDITS {
+    let plan = set.map(EditSet::plan);
+    for (k, edit) in registry::EDITS.iter().enumerate() {
+        let severity = match plan {
+            Some(plan) => match plan.get(k).copied().flatten() {
+                Some(s) => s,
+                None => continue,
+            },
+            None => edit.severity,
+        };
         match edit.check {
             Check::Tumor(f) => {
                 for (i, rec) in recs.iter().enumerate() {
@@ -243,7 +331,7 @@ pub fn run_into(
                     if let Some(fail) = f(rec, tables) {
                         let over = !fail.hard && overridden(edit, Some(rec));
                         if !over || keep_overridden {
-                            out.push(failure(edit, Some(i), &fail, over));
+                            out.push(failure(edit, severity, Some(i), &fail, over));
                         }
                     }
                 }
@@ -261,7 +349,7 @@ pub fn run_into(
                     let rec = i.and_then(|i| recs.get(i));
                     let over = !fail.hard && overridden(edit, rec);
                     if !over || keep_overridden {
-                        out.push(failure(edit, *i, fail, over));
+                        out.push(failure(edit, severity, *i, fail, over));
                     }
                 }
             }
@@ -274,6 +362,7 @@ pub(crate) fn fail() -> Verdict {
     Some(Fail {
         detail: Cow::Borrowed(""),
         hard: false,
+        items: Vec::new(),
     })
 }
 
@@ -282,6 +371,16 @@ pub(crate) fn fail_with(detail: impl Into<Cow<'static, str>>) -> Verdict {
     Some(Fail {
         detail: detail.into(),
         hard: false,
+        items: Vec::new(),
+    })
+}
+
+/// A reviewable failure naming the items at fault.
+pub(crate) fn fail_items(detail: impl Into<Cow<'static, str>>, items: Vec<String>) -> Verdict {
+    Some(Fail {
+        detail: detail.into(),
+        hard: false,
+        items,
     })
 }
 
@@ -290,5 +389,6 @@ pub(crate) fn fail_hard(detail: impl Into<Cow<'static, str>>) -> Verdict {
     Some(Fail {
         detail: detail.into(),
         hard: true,
+        items: Vec::new(),
     })
 }

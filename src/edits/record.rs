@@ -23,6 +23,8 @@ fields! {
     DateOfBirth => "dateOfBirth",
     DateOfBirthFlag => "dateOfBirthFlag",
     Sex => "sexAssignedAtBirth",
+    Race1 => "race1",
+    SpanishHispanic => "spanishHispanicOrigin",
     DateOfLastContact => "dateOfLastContact",
     DateOfLastContactFlag => "dateOfLastContactFlag",
     VitalStatus => "vitalStatus",
@@ -40,6 +42,7 @@ fields! {
     ClassOfCase => "classOfCase",
     ReportingSource => "typeOfReportingSource",
     AccessionHosp => "accessionNumberHosp",
+    ReportingFacility => "reportingFacility",
     // dates
     DateOfDiagnosis => "dateOfDiagnosis",
     DateOfDiagnosisFlag => "dateOfDiagnosisFlag",
@@ -77,10 +80,22 @@ fields! {
     DerivedGrade2018 => "derivedSummaryGrade2018",
     NodesPositive => "regionalNodesPositive",
     NodesExamined => "regionalNodesExamined",
+    TumorSizeClinical => "tumorSizeClinical",
+    TumorSizePathologic => "tumorSizePathologic",
+    TumorSizeSummary => "tumorSizeSummary",
     // treatment
     SurgPrimSite => "rxSummSurgPrimSite",
     SurgPrimSite2023 => "rxSummSurgPrimSite2023",
     ReasonNoSurgery => "reasonForNoSurgery",
+    ScopeRegLnSur => "rxSummScopeRegLnSur",
+    SurgOthRegDis => "rxSummSurgOthRegDis",
+    ReasonNoRadiation => "reasonForNoRadiation",
+    Phase1Modality => "phase1RadiationTreatmentModality",
+    Phase2Modality => "phase2RadiationTreatmentModality",
+    Phase3Modality => "phase3RadiationTreatmentModality",
+    SummTransplntEndocr => "rxSummTransplntEndocr",
+    SurgRadSeq => "rxSummSurgRadSeq",
+    SystemicSurSeq => "rxSummSystemicSurSeq",
     SummRadiation => "rxSummRadiation",
     SummChemo => "rxSummChemo",
     SummHormone => "rxSummHormone",
@@ -213,6 +228,25 @@ impl<'a> Rec<'a> {
                 .ssdi_bits
                 .get(usize::from(i) / 64)
                 .is_some_and(|w| w & (1 << (i % 64)) != 0),
+        }
+    }
+
+    /// The value of a schema-table item read through an SSDI slot, "" when blank or absent.
+    pub fn ssdi_value(&self, index: u16) -> &'a str {
+        if !self.filled(Slot::Ssdi(index)) {
+            return "";
+        }
+        self.ssdi
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or("", |(_, v)| v)
+    }
+
+    /// The value of any item the view holds, by slot.
+    pub fn slot_value(&self, slot: Slot) -> &'a str {
+        match slot {
+            Slot::Field(f) => self.get(f),
+            Slot::Ssdi(i) => self.ssdi_value(i),
         }
     }
 

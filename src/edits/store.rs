@@ -8,19 +8,21 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{run_all, ReferenceTables, Severity};
+use super::{run_set, sets, EditSet, ReferenceTables, Severity};
 use crate::db::schema::{patients, tumors};
 use crate::db::{DbConn, DbError};
 use crate::naaccr::Items;
 
-/// One failing edit as stored and returned.
+/// One failing edit as stored and returned: `{"edit": "E12", "items": [...], "message": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredFailure {
+    /// The edit id (rows stored before the rename carry `editId`).
+    #[serde(rename = "edit", alias = "editId")]
     pub edit_id: String,
     /// `error` or `warning`.
     pub severity: String,
-    /// The items the edit reads (NAACCR XML ids).
+    /// The items at fault (NAACCR XML ids): for a required-item edit every missing item.
     pub items: Vec<String>,
     pub message: String,
     /// True when an over-ride flag suppresses it (kept for the record, not counted).
@@ -75,13 +77,24 @@ fn summarize(all: Vec<StoredFailure>, checked_at: Option<DateTime<Utc>>) -> Edit
     }
 }
 
-/// Runs the catalog over one patient and its tumors (no database): what `check` answers.
+/// Runs the configured edit set ([`sets::configured`]) over one patient and its tumors (no
+/// database): what `check` answers.
 pub fn check(
     patient: &Items,
     tumors: &[Items],
     tables: &ReferenceTables,
 ) -> Vec<(Option<usize>, StoredFailure)> {
-    run_all(patient, tumors, tables)
+    check_set(sets::configured(), patient, tumors, tables)
+}
+
+/// Runs a named edit set over one patient and its tumors (no database).
+pub fn check_set(
+    set: &EditSet,
+    patient: &Items,
+    tumors: &[Items],
+    tables: &ReferenceTables,
+) -> Vec<(Option<usize>, StoredFailure)> {
+    run_set(set, patient, tumors, tables)
         .into_iter()
         .map(|f| {
             (

@@ -39,6 +39,18 @@ const NOT_SSDI: &[u16] = &[
     225, 230, 500, 523, 764, 772, 774, 776, 820, 830, 1068, 3843, 3844, 3845, 3926, 3927,
 ];
 
+/// Receptor summary and percent-positive SSDIs (E17 estrogen, E18 progesterone).
+pub const RECEPTOR_PAIRS: [(&str, &str); 2] = [
+    (
+        "estrogenReceptorSummary",
+        "estrogenReceptorPercntPosOrRange",
+    ),
+    (
+        "progesteroneRecepSummary",
+        "progesteroneRecepPrcntPosOrRange",
+    ),
+];
+
 /// Most SSDI dense indices a record bitset can hold.
 pub const MAX_SSDI: usize = 256;
 
@@ -214,8 +226,11 @@ pub struct Schema {
     items: Vec<(u16, CodeSet)>,
     /// Items SEER requires for the schema (XML id), with the diagnosis years (inclusive).
     pub seer_required: Vec<(String, u16, u16)>,
-    /// The same, resolved to record slots.
-    pub(crate) required_slots: Vec<(Slot, u16, u16, String)>,
+    /// Every setter's requirement of the schema's items (`required_by` column), resolved to
+    /// record slots: (slot, requirement, XML id).
+    pub(crate) required_by_setter: Vec<(Slot, super::required::SchemaRequirement, String)>,
+    /// The same before resolving: (XML id, requirement).
+    required_flags: Vec<(String, super::required::SchemaRequirement)>,
 }
 
 impl Schema {
@@ -255,8 +270,13 @@ pub struct ReferenceTables {
     schema_index: HashMap<String, usize>,
     /// Selection rows indexed by site number (0..=809).
     selection: Vec<Vec<SelectionRow>>,
-    /// Site-specific data items: (XML id, item number), sorted by XML id.
+    /// Schema-table items read through SSDI slots: (XML id, item number), sorted by XML id.
     ssdi: Vec<(String, u16)>,
+    /// Per entry of `ssdi`: whether it is a true site-specific data item, which must be blank
+    /// for a schema that does not define it (the others are inputs every case carries).
+    site_specific: Vec<bool>,
+    /// SSDI slots of (summary, percent) of the receptor pairs E17/E18 compare, resolved once.
+    receptors: [Option<(u16, u16)>; 2],
     /// Item id -> record slot, for every field the edits read and every SSDI.
     slots: FxMap<Box<str>, Slot>,
     /// Surgery editions: first year, tables.
@@ -435,7 +455,8 @@ impl ReferenceTables {
                     key: key.to_string(),
                     items: Vec::new(),
                     seer_required: Vec::new(),
-                    required_slots: Vec::new(),
+                    required_by_setter: Vec::new(),
+                    required_flags: Vec::new(),
                 });
                 schemas.len() - 1
             });
@@ -458,6 +479,8 @@ impl ReferenceTables {
 
         let mut items: Vec<HashMap<u16, CodeSet>> = vec![HashMap::new(); schemas.len()];
         let mut ssdi_numbers: HashSet<u16> = HashSet::new();
+        // the `SSDI` flag of the required_by column marks the true site-specific data items
+        let mut flagged_ssdi: HashSet<u16> = HashSet::new();
         for (n, line) in read(src, SCHEMA_CODES)?.lines().enumerate().skip(1) {
             let c: Vec<&str> = line.split('\t').collect();
             if c.len() < 10 {
@@ -479,12 +502,30 @@ impl ReferenceTables {
             if !NOT_SSDI.contains(&item) {
                 ssdi_numbers.insert(item);
             }
+            if c[9]
+                .split(';')
+                .any(|f| f.trim() == "SSDI" || f.trim().starts_with("SSDI:"))
+            {
+                flagged_ssdi.insert(item);
+            }
             if let (Some(s), Some(def)) = (
                 schemas.get_mut(schema),
                 Dictionary::v260().by_number(u32::from(item)),
             ) {
                 // post-therapy grades are coded only after neoadjuvant therapy
                 let optional = matches!(item, 1068 | 3845);
+                for flag in c[9].split(';').filter(|_| !optional) {
+                    if let Some(req) = super::required::parse_required_flag(flag) {
+                        let dup = s.required_flags.iter().any(|(id, r)| {
+                            *id == def.id
+                                && r.setter == req.setter
+                                && r.analytic_only == req.analytic_only
+                        });
+                        if !dup {
+                            s.required_flags.push((def.id.clone(), req));
+                        }
+                    }
+                }
                 for flag in c[9].split(';').filter(|_| !optional) {
                     if let Some((from, to)) = seer_required_years(flag) {
                         if !s.seer_required.iter().any(|r| r.0 == def.id) {
@@ -513,6 +554,7 @@ impl ReferenceTables {
                 "more site-specific items than supported",
             ));
         }
+        let site_specific: Vec<bool> = ssdi.iter().map(|(_, n)| flagged_ssdi.contains(n)).collect();
         let mut slots: FxMap<Box<str>, Slot> = FxMap::default();
         for (i, (id, _)) in ssdi.iter().enumerate() {
             slots.insert(id.as_str().into(), Slot::Ssdi(i as u16));
@@ -525,15 +567,19 @@ impl ReferenceTables {
             // Schema discriminators are required only where the schema selection reads them,
             // which E03/N3007 check; requiring them for the whole schema here would make the
             // two edits contradict each other on sites whose selection ignores them.
-            schema.required_slots = schema
-                .seer_required
+            schema.required_by_setter = schema
+                .required_flags
                 .iter()
-                .filter(|(id, _, _)| !id.starts_with("schemaDiscriminator"))
-                .filter_map(|(id, from, to)| {
-                    Some((*slots.get(id.as_str())?, *from, *to, id.clone()))
-                })
+                .filter(|(id, _)| !id.starts_with("schemaDiscriminator"))
+                .filter_map(|(id, req)| Some((*slots.get(id.as_str())?, req.clone(), id.clone())))
                 .collect();
         }
+
+        let ssdi_slot = |id: &str| match slots.get(id) {
+            Some(Slot::Ssdi(i)) => Some(*i),
+            _ => None,
+        };
+        let receptors = RECEPTOR_PAIRS.map(|(s, p)| Some((ssdi_slot(s)?, ssdi_slot(p)?)));
 
         let mut surgery = Vec::new();
         for (year, rel) in SURGERY {
@@ -561,6 +607,8 @@ impl ReferenceTables {
             schema_index,
             selection,
             ssdi,
+            site_specific,
+            receptors,
             slots,
             surgery,
         })
@@ -603,6 +651,19 @@ impl ReferenceTables {
     /// Site-specific data items (XML id, number), sorted by XML id.
     pub fn ssdi_items(&self) -> &[(String, u16)] {
         &self.ssdi
+    }
+
+    /// Whether the schema-table item at a dense index is a site-specific data item.
+    pub fn is_site_specific(&self, index: u16) -> bool {
+        self.site_specific
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// SSDI slots of a receptor pair of [`RECEPTOR_PAIRS`].
+    pub fn receptor_slots(&self, pair: usize) -> Option<(u16, u16)> {
+        self.receptors.get(pair).copied().flatten()
     }
 
     /// The record slot of an item id.

@@ -906,6 +906,28 @@ fn tumor(t: &GeneratorTables, rng: &mut Rng, c: &TumorCtx<'_>) -> Items {
                     put(&mut m, "gradePathological", c.to_string());
                 }
             }
+            // a receptor summary follows its percent positive (E17, E18): 1% or more is
+            // positive, 000 negative
+            for (summary, percent) in [
+                (
+                    "estrogenReceptorSummary",
+                    "estrogenReceptorPercntPosOrRange",
+                ),
+                (
+                    "progesteroneRecepSummary",
+                    "progesteroneRecepPrcntPosOrRange",
+                ),
+            ] {
+                let class = m.get(percent).map(|p| match p.as_str() {
+                    "000" => Some("0"),
+                    p if p.starts_with('R') => Some("1"),
+                    p if p.parse::<u32>().is_ok_and(|n| (1..=100).contains(&n)) => Some("1"),
+                    _ => None,
+                });
+                if let (Some(Some(v)), true) = (class, m.contains_key(summary)) {
+                    put(&mut m, summary, v);
+                }
+            }
             // regional nodes the schema does not stage are unknown
             if !staged_nodes {
                 put(&mut m, "regionalNodesPositive", "99");
@@ -1055,6 +1077,19 @@ fn tumor(t: &GeneratorTables, rng: &mut Rng, c: &TumorCtx<'_>) -> Items {
         let n = rng.range(5, 20) as usize;
         put(&mut m, "textRemarks", filler(rng, TEXT_WORDS, n));
     }
+    // tumor size is collected from 2016 (CoC, SEER, NPCR): unknown where staging did not
+    // give it
+    if year >= 2016 {
+        for id in [
+            "tumorSizeClinical",
+            "tumorSizePathologic",
+            "tumorSizeSummary",
+        ] {
+            if !m.contains_key(id) {
+                put(&mut m, id, "999");
+            }
+        }
+    }
     // site-specific items only where the tumor's schema collects them in its year
     m.retain(|k, _| {
         !t.site_specific.contains(k)
@@ -1175,6 +1210,27 @@ fn treatment(
 
     let radiation = rng.chance(if heme { 0.1 } else { 0.3 });
     put(m, "rxSummRadiation", if radiation { "1" } else { "0" });
+    // CoC's radiation items (Phase I modality from 2018) agree with the summary (F10)
+    put(
+        m,
+        "reasonForNoRadiation",
+        if radiation {
+            "0"
+        } else {
+            pick_w(rng, &[(85, "1"), (5, "2"), (5, "7"), (5, "8")])
+        },
+    );
+    if year >= 2018 {
+        put(
+            m,
+            "phase1RadiationTreatmentModality",
+            if radiation {
+                pick_w(rng, &[(80, "02"), (10, "04"), (10, "07")])
+            } else {
+                "00"
+            },
+        );
+    }
     if radiation {
         let from = dates.first().copied().unwrap_or(dx);
         let d = after(rng, from, 20, 90);

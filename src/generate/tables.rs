@@ -372,6 +372,12 @@ const CORE_INPUTS: &[&str] = &[
     "gradePostTherapyClin",
     "schemaDiscriminator1",
     "schemaDiscriminator2",
+    // general items some schemas also stage with: every case carries them
+    "rxSummSurgRadSeq",
+    "rxSummSystemicSurSeq",
+    "tumorSizeClinical",
+    "tumorSizePathologic",
+    "tumorSizeSummary",
 ];
 
 /// Items the generator codes itself: staging tables list them as inputs, but their values

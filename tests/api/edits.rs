@@ -10,17 +10,107 @@ use cancer_registry::auth::Role;
 
 async fn fixture_is_clean(app: TestApp) {
     let t = app.registrar();
+    // a stored tumor gets Reporting Facility from the caller; a check is told it
+    let mut tumor = tumor_items();
+    tumor["reportingFacility"] = json!(FACILITY_A);
     let r = app
         .post(
             "/api/v1/edits/check",
             &t,
-            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor_items() }] }),
+            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor }] }),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["errors"], 0, "{}", r.body);
+    assert_eq!(r.body["warnings"], 0, "{}", r.body);
 }
 both_backends!(fixture_is_clean, fixture_is_clean);
+
+async fn edit_sets_and_required_items(app: TestApp) {
+    let researcher = app.token(Role::Researcher, None);
+    let r = app.get("/api/v1/edit-sets", &researcher).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sets = r.body["data"].as_array().unwrap();
+    let names: Vec<&str> = sets.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["coc", "seer", "npcr", "state-default"]);
+    let coc = sets.iter().find(|s| s["name"] == "coc").unwrap();
+    assert_eq!(coc["inUse"], true, "coc is the default set");
+    assert_eq!(coc["requiredItemsOf"], "coc");
+    let ids: Vec<&str> = coc["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"RQCOC") && ids.contains(&"SEQH") && ids.contains(&"DUP"));
+    assert!(!ids.contains(&"RQSEER") && !ids.contains(&"SEQC"));
+    let state = sets.iter().find(|s| s["name"] == "state-default").unwrap();
+    assert!(state["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["id"] == "F06" && e["severity"] == "warning"));
+
+    // a tumor missing required items fails one edit naming every missing item
+    let t = app.registrar();
+    let mut tumor = tumor_items();
+    for id in [
+        "classOfCase",
+        "dateOf1stContact",
+        "typeOfReportingSource",
+        "ageAtDiagnosis",
+    ] {
+        tumor.as_object_mut().unwrap().remove(id);
+    }
+    let r = app
+        .post(
+            "/api/v1/edits/check",
+            &t,
+            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor.clone() }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let req: Vec<&serde_json::Value> = r.body["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["edit"] == "RQCOC")
+        .collect();
+    assert_eq!(req.len(), 1, "{}", r.body);
+    for id in [
+        "classOfCase",
+        "dateOf1stContact",
+        "typeOfReportingSource",
+        "ageAtDiagnosis",
+    ] {
+        assert!(
+            req[0]["items"].as_array().unwrap().iter().any(|i| i == id),
+            "{id}: {}",
+            r.body
+        );
+    }
+    // the same tumor under the SEER set fails SEER's required-item edit instead
+    let r = app
+        .post(
+            "/api/v1/edits/check?set=seer",
+            &t,
+            json!({ "patient": { "items": patient_items() }, "tumors": [{ "items": tumor }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let failures = r.body["failures"].as_array().unwrap();
+    assert!(failures.iter().any(|f| f["edit"] == "RQSEER"), "{}", r.body);
+    assert!(!failures.iter().any(|f| f["edit"] == "RQCOC"));
+    let r = app
+        .post(
+            "/api/v1/edits/check?set=nope",
+            &t,
+            json!({ "patient": { "items": patient_items() }, "tumors": [] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+}
+both_backends!(edit_sets_and_required_items, edit_sets_and_required_items);
 
 async fn catalog_and_check(app: TestApp) {
     let researcher = app.token(Role::Researcher, None);
@@ -119,6 +209,23 @@ async fn stored_results_and_completion_gate(app: TestApp) {
         .iter()
         .all(|e| e["rule"] == "edit-failed"));
     assert!(!r.body["errors"].as_array().unwrap().is_empty());
+    // each failing edit with its items: laterality 0 on a breast fails IF24 naming laterality
+    let failing = r.body["edits"].as_array().unwrap();
+    let if24 = failing
+        .iter()
+        .find(|f| f["edit"] == "IF24")
+        .unwrap_or_else(|| panic!("IF24 listed: {}", r.body));
+    assert!(if24["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i == "laterality"));
+    assert!(!if24["message"].as_str().unwrap().is_empty());
+    assert!(r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["item"] == "laterality"));
     let r = app.get(&path, &t).await;
     assert_eq!(
         r.body["status"], "review",
@@ -164,9 +271,11 @@ async fn overrides_need_a_reviewer_and_a_reason(app: TestApp) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["editId"] == id && f["overridden"] != true)
+            .any(|f| f["edit"] == id && f["overridden"] != true)
     };
-    assert!(failing(&created, "IF25"), "{created}");
+    // the default set (coc) runs the CoC version of site/type, which Over-ride Site/Type
+    // [2030] also suppresses
+    assert!(failing(&created, "C02"), "{created}");
     let path = format!("/api/v1/tumors/{}", created["id"].as_str().unwrap());
     let r = app
         .patch(
@@ -207,13 +316,13 @@ async fn overrides_need_a_reviewer_and_a_reason(app: TestApp) {
     assert!(
         r.body["edits"]["overridden"]
             .as_array()
-            .is_some_and(|o| o.iter().any(|f| f["editId"] == "IF25")),
+            .is_some_and(|o| o.iter().any(|f| f["edit"] == "C02")),
         "the override is kept on record: {}",
         r.body
     );
     assert!(
-        !failing(&r.body, "IF25"),
-        "the override suppresses IF25: {}",
+        !failing(&r.body, "C02"),
+        "the override suppresses C02: {}",
         r.body
     );
     let auditor = app.token(Role::Auditor, None);

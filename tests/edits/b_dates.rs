@@ -114,13 +114,36 @@ fn b09_date_flags_on_flat_records() {
 fn b10_items_gated_by_year() {
     fails_on("B10", &[], TUMOR_2016, &[("eodMets", "00")]);
     fails_on("B10", &[], TUMOR_2016, &[("separateTumorNodules", "0")]);
-    // alkRearrangement is SEER-required from 2021 for lung
-    fails("B10", &[("alkRearrangement", "")]);
-    passes(
+    // every 2018+ item of a pre-2018 case in one failure, naming each
+    if let Some(f) = run_on(
         "B10",
+        &[],
+        TUMOR_2016,
+        &[("eodMets", "00"), ("separateTumorNodules", "0")],
+    ) {
+        assert_eq!(f.len(), 1);
+        assert!(f[0].items.contains(&"eodMets".to_string()));
+        assert!(f[0].items.contains(&"separateTumorNodules".to_string()));
+    }
+    // treatment items of every year are not 2018+ items
+    passes_on(
+        "B10",
+        &[],
+        TUMOR_2016,
+        &[("rxSummSurgRadSeq", "0"), ("rxSummSystemicSurSeq", "0")],
+    );
+    // alkRearrangement is SEER-required from 2021 for lung (the SEER required-item edit)
+    fails(
+        "RQSEER",
+        &[("alkRearrangement", ""), ("rxSummRadiation", "0")],
+    );
+    passes(
+        "RQSEER",
         &[
             ("alkRearrangement", ""),
+            ("rxSummRadiation", "0"),
             ("dateOfDiagnosis", "20190615"),
+            ("dateOf1stContact", "20190615"),
             ("ageAtDiagnosis", "064"),
         ],
     );

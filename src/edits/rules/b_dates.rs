@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use super::super::record::{Rec, F};
 use super::super::tables::ReferenceTables;
-use super::super::{fail_with, Fail, PatientCtx, Verdict};
+use super::super::{fail_items, fail_with, Fail, PatientCtx, Verdict};
 use super::RX_DATES;
 use crate::naaccr::PartialDate;
 
@@ -14,13 +14,16 @@ fn not_after(r: &Rec<'_>, earlier: F, later: F) -> Verdict {
         return None;
     };
     if a.compare(&b) == Some(Ordering::Greater) {
-        fail_with(format!(
-            "{} {} is after {} {}",
-            earlier.id(),
-            r.get(earlier),
-            later.id(),
-            r.get(later)
-        ))
+        fail_items(
+            format!(
+                "{} {} is after {} {}",
+                earlier.id(),
+                r.get(earlier),
+                later.id(),
+                r.get(later)
+            ),
+            vec![earlier.id().to_string(), later.id().to_string()],
+        )
     } else {
         None
     }
@@ -81,6 +84,7 @@ pub fn death_consistency(ctx: &PatientCtx<'_>, out: &mut Vec<(Option<usize>, Fai
                     Fail {
                         detail: format!("{id} {v} differs from the patient's {pat}").into(),
                         hard: false,
+                        items: Vec::new(),
                     },
                 ));
             }
@@ -107,6 +111,7 @@ pub fn death_consistency(ctx: &PatientCtx<'_>, out: &mut Vec<(Option<usize>, Fai
                             )
                             .into(),
                             hard: false,
+                            items: Vec::new(),
                         },
                     ));
                     break;
@@ -117,14 +122,55 @@ pub fn death_consistency(ctx: &PatientCtx<'_>, out: &mut Vec<(Option<usize>, Fai
 }
 
 pub fn vital_status_cause(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
+    let items = || {
+        vec![
+            F::VitalStatus.id().to_string(),
+            F::CauseOfDeath.id().to_string(),
+        ]
+    };
     match (r.get(F::VitalStatus), r.get(F::CauseOfDeath)) {
-        ("1", "0000") => None,
-        ("1", c) => fail_with(format!(
-            "alive patient must have cause of death 0000, not {c}"
-        )),
-        ("0", "0000") => fail_with("dead patient cannot have cause of death 0000"),
+        ("1", "0000" | "") => None,
+        ("1", c) => fail_items(
+            format!("alive patient must have cause of death 0000, not {c}"),
+            items(),
+        ),
+        ("0", "0000") => fail_items("dead patient cannot have cause of death 0000", items()),
+        ("0", "") => fail_items(
+            "dead patient needs a cause of death (an ICD code, 7777 or 7797)",
+            items(),
+        ),
         _ => None,
     }
+}
+
+/// B11: a dead patient's Date of Last Contact is the date of death and must be known.
+pub fn vital_status_contact(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
+    if r.get(F::VitalStatus) == "0" && r.date(F::DateOfLastContact).is_none() {
+        return fail_items(
+            "dead patient (Vital Status 0) needs the date of death in Date of Last Contact",
+            vec![
+                F::VitalStatus.id().to_string(),
+                F::DateOfLastContact.id().to_string(),
+            ],
+        );
+    }
+    None
+}
+
+/// B12: Date of Birth is not after Date of 1st Contact.
+pub fn first_contact_after_birth(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
+    not_after(r, F::DateOfBirth, F::DateOf1stContact)
+}
+
+/// B13: Date of Diagnosis is not after Date of 1st Contact (a warning: a patient admitted for
+/// the work-up is first seen before the diagnosis is made).
+pub fn first_contact_after_dx(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
+    not_after(r, F::DateOfDiagnosis, F::DateOf1stContact)
+}
+
+/// B14: Date of 1st Contact is not after Date of Last Contact.
+pub fn first_contact_before_last(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
+    not_after(r, F::DateOf1stContact, F::DateOfLastContact)
 }
 
 pub fn rx_after_dx(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
@@ -211,26 +257,33 @@ pub(crate) const ITEMS_2018: &[F] = &[
 pub fn items_by_year(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
     let year = r.year?;
     if year < 2018 {
-        if let Some(f) = ITEMS_2018.iter().find(|f| !r.blank(**f)) {
-            return fail_with(format!("{} must be blank before 2018", f.id()));
+        let mut coded: Vec<String> = ITEMS_2018
+            .iter()
+            .filter(|f| !r.blank(**f))
+            .map(|f| f.id().to_string())
+            .collect();
+        // only the true SSDIs are 2018+ items; the other schema inputs (tumor size,
+        // neoadjuvant therapy, ...) have their own years
+        coded.extend(
+            r.ssdi
+                .iter()
+                .filter(|(i, _)| t.is_site_specific(*i))
+                .filter_map(|(i, _)| t.ssdi_items().get(usize::from(*i)))
+                .map(|(id, _)| id.clone()),
+        );
+        if coded.is_empty() {
+            return None;
         }
-        if let Some((id, _)) = r
-            .ssdi
-            .first()
-            .and_then(|(i, _)| t.ssdi_items().get(usize::from(*i)))
-        {
-            return fail_with(format!("{id} must be blank before 2018"));
-        }
-        return None;
+        return fail_items(
+            format!("must be blank before 2018: {}", coded.join(", ")),
+            coded,
+        );
     }
     if r.blank(F::SchemaId) {
-        return fail_with("schemaId is required from 2018");
-    }
-    let schema = r.schema.and_then(|i| t.schema(i))?;
-    for (slot, from, to, id) in &schema.required_slots {
-        if (*from..=*to).contains(&year) && !r.filled(*slot) {
-            return fail_with(format!("{id} is required by SEER for this schema"));
-        }
+        return fail_items(
+            "schemaId is required from 2018",
+            vec![F::SchemaId.id().to_string()],
+        );
     }
     None
 }

@@ -210,6 +210,7 @@ fn ill_defined_sequence(r: &Rec<'_>, seq_item: F) -> Verdict {
     why.map(|detail| Fail {
         detail,
         hard: false,
+        items: Vec::new(),
     })
 }
 
@@ -277,6 +278,7 @@ pub fn duplicate_primary(ctx: &PatientCtx<'_>, out: &mut Vec<(Option<usize>, Fai
                 Fail {
                     detail: "same site group, laterality and histology as an earlier tumor".into(),
                     hard: false,
+                    items: Vec::new(),
                 },
             ));
         }

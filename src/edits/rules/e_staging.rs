@@ -3,7 +3,7 @@
 use super::super::codes::SS2018_BENIGN_SCHEMAS;
 use super::super::record::{Rec, F};
 use super::super::tables::{ReferenceTables, SchemaInputs};
-use super::super::{fail_with, Fail, PatientCtx, PatientFailures, Verdict};
+use super::super::{fail_items, fail_with, Fail, PatientCtx, PatientFailures, Verdict};
 use super::d_grade::valid_for_schema;
 
 fn inputs<'a>(r: &Rec<'a>) -> Option<SchemaInputs<'a>> {
@@ -151,17 +151,32 @@ pub fn ss2018_vs_derived(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
 pub fn ssdi_valid(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
     let schema = r.schema.and_then(|i| t.schema(i))?;
     let items = t.ssdi_items();
+    let mut bad: Vec<String> = Vec::new();
+    let mut details: Vec<String> = Vec::new();
     for (i, v) in &r.ssdi {
         let Some((id, n)) = items.get(usize::from(*i)) else {
             continue;
         };
         match schema.codes(*n) {
             Some(codes) if codes.contains(v) => {}
-            Some(_) => return fail_with(format!("{id} {v:?} not valid for schema {}", schema.id)),
-            None => return fail_with(format!("{id} must be blank for schema {}", schema.id)),
+            Some(_) => {
+                details.push(format!("{id} {v:?} is not a code of the schema"));
+                bad.push(id.clone());
+            }
+            // Only a true SSDI belongs to its schemas; a general item the schema does not
+            // stage with (e.g. RX Summ--Surg/Rad Seq) is checked by its own edits.
+            None if t.is_site_specific(*i) => {
+                details.push(format!("{id} is not used by the schema and must be blank"));
+                bad.push(id.clone());
+            }
+            None => {}
         }
     }
-    None
+    if bad.is_empty() {
+        return None;
+    }
+    bad.push(F::SchemaId.id().to_string());
+    fail_items(format!("schema {}: {}", schema.id, details.join("; ")), bad)
 }
 
 pub fn nodes(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
@@ -205,6 +220,7 @@ fn rederive(ctx: &PatientCtx<'_>, out: &mut PatientFailures, item: &str, output:
                 Fail {
                     detail: format!("stored {stored}, the EOD algorithm derives {derived}").into(),
                     hard: false,
+                    items: Vec::new(),
                 },
             ));
         }
@@ -219,4 +235,55 @@ pub fn derived_grade(ctx: &PatientCtx<'_>, out: &mut PatientFailures) {
 /// E10: Derived Summary Stage 2018 [762] equals what the EOD algorithm derives.
 pub fn derived_ss2018(ctx: &PatientCtx<'_>, out: &mut PatientFailures) {
     rederive(ctx, out, "derivedSummaryStage2018", "ss2018_derived");
+}
+
+/// What a percent-positive-or-range SSDI says: negative (000, "<1%"), positive (001-100 or a
+/// stated range R10-R99), or nothing (XX7/XX8/XX9).
+fn percent_class(v: &str) -> Option<bool> {
+    if v == "000" {
+        return Some(false);
+    }
+    if super::super::record::digits(v, 3).is_some_and(|n| (1..=100).contains(&n)) {
+        return Some(true);
+    }
+    if v.len() == 3 && v.starts_with('R') && v[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return Some(true);
+    }
+    None
+}
+
+/// A receptor summary (0 negative, 1 positive, 7/9 not known) against its percent positive or
+/// range: a percent of 1% or more is positive, 000 is negative (the code definitions of the
+/// EOD schema tables, e.g. ER Percent Positive 000 = "ER negative, or stated as less than 1%").
+fn summary_vs_percent(r: &Rec<'_>, t: &ReferenceTables, pair: usize) -> Verdict {
+    let (si, pi) = t.receptor_slots(pair)?;
+    let (summary, percent) = super::super::tables::RECEPTOR_PAIRS.get(pair).copied()?;
+    let (s, p) = (r.ssdi_value(si), r.ssdi_value(pi));
+    if s.is_empty() || p.is_empty() {
+        return None;
+    }
+    let positive = percent_class(p)?;
+    let ok = if positive { s == "1" } else { s == "0" };
+    if ok {
+        return None;
+    }
+    let meaning = if positive {
+        "positive (1% or more)"
+    } else {
+        "negative (less than 1%)"
+    };
+    fail_items(
+        format!("{summary} {s} but {percent} {p} is {meaning}"),
+        vec![summary.to_string(), percent.to_string()],
+    )
+}
+
+/// E17: Estrogen Receptor Summary [3827] vs ER Percent Positive or Range [3826].
+pub fn er_summary_percent(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
+    summary_vs_percent(r, t, 0)
+}
+
+/// E18: Progesterone Receptor Summary [3915] vs PR Percent Positive or Range [3914].
+pub fn pr_summary_percent(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
+    summary_vs_percent(r, t, 1)
 }

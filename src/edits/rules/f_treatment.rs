@@ -54,10 +54,8 @@ pub fn surgery_date_reason(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
     let level = surgery_level(v)?;
     let date = r.get(F::RxDateSurgery);
     let reason = r.get(F::ReasonNoSurgery);
+    // "no surgery with a surgery date" is F09's (an error)
     if level == 0 {
-        if !date.is_empty() {
-            return fail_with("no surgery but a surgery date");
-        }
         if !reason.is_empty() && !matches!(reason, "1" | "2" | "5" | "6" | "7" | "8" | "9") {
             return fail_with(format!("no surgery needs a reason 1-9, not {reason}"));
         }

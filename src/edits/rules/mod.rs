@@ -7,6 +7,8 @@ pub mod c_site_morph;
 pub mod d_grade;
 pub mod e_staging;
 pub mod f_treatment;
+pub mod g_treatment_dates;
+pub mod h_patient;
 
 use super::record::F;
 

@@ -385,9 +385,10 @@ pub fn patient_items() -> Value {
     })
 }
 
-/// A realistic breast tumor of facility A.
+/// A realistic breast tumor of facility A, complete for the `coc` edit set (every item CoC
+/// requires of an analytic 2024 breast case).
 pub fn tumor_items() -> Value {
-    serde_json::json!({
+    let mut tumor = serde_json::json!({
         "primarySite": "C504",
         "histologicTypeIcdO3": "8500",
         "behaviorCodeIcdO3": "3",
@@ -415,7 +416,43 @@ pub fn tumor_items() -> Value {
         "tumorSizeSummary": "015",
         "regionalNodesPositive": "00",
         "regionalNodesExamined": "02"
-    })
+    });
+    // the rest of what CoC requires (in a second literal: one is past json!'s recursion limit)
+    let rest = serde_json::json!({
+        "ageAtDiagnosis": "069",
+        "typeOfReportingSource": "1",
+        "dateOf1stContact": "20240315",
+        "tumorSizeClinical": "014",
+        "tumorSizePathologic": "015",
+        "rxSummSurgPrimSite2023": "B200",
+        "rxDateSurgery": "20240402",
+        "rxSummScopeRegLnSur": "2",
+        "rxSummSurgOthRegDis": "0",
+        "reasonForNoSurgery": "0",
+        "rxSummRadiation": "0",
+        "phase1RadiationTreatmentModality": "00",
+        "reasonForNoRadiation": "1",
+        "rxSummChemo": "00",
+        "rxSummHormone": "00",
+        "rxSummBrm": "00",
+        "rxSummOther": "0",
+        "rxSummTransplntEndocr": "00",
+        "rxSummSurgRadSeq": "0",
+        "rxSummSystemicSurSeq": "0",
+        "estrogenReceptorPercntPosOrRange": "095",
+        "progesteroneRecepPrcntPosOrRange": "R80",
+        "ki67": "12.0",
+        "oncotypeDxRiskLevelInvasive": "9",
+        "oncotypeDxRecurrenceScoreDcis": "XX8",
+        "oncotypeDxRiskLevelDcis": "8",
+        "multigeneSignatureMethod": "8",
+        "multigeneSignatureResults": "X8",
+        "responseToNeoadjuvantTherapy": "8"
+    });
+    if let (Some(t), Value::Object(rest)) = (tumor.as_object_mut(), rest) {
+        t.extend(rest);
+    }
+    tumor
 }
 
 /// Runs an async test body on SQLite and on PostgreSQL, as two tests.
