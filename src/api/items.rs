@@ -196,35 +196,75 @@ pub fn example(level: Level, changes: bool) -> serde_json::Value {
             "nameLast": "HARTMAN-LEE",
             "nameAlias": null
         }),
-        (_, false) => serde_json::json!({
-            "primarySite": "C504",
-            "histologicTypeIcdO3": "8500",
-            "behaviorCodeIcdO3": "3",
-            "laterality": "1",
-            "dateOfDiagnosis": "20240315",
-            "diagnosticConfirmation": "1",
-            "classOfCase": "14",
-            "sequenceNumberHospital": "00",
-            "accessionNumberHosp": "202400001",
-            "schemaId": "00480",
-            "gradeClinical": "2",
-            "gradePathological": "2",
-            "eodPrimaryTumor": "100",
-            "eodRegionalNodes": "000",
-            "eodMets": "00",
-            "summaryStage2018": "1",
-            "tumorSizeSummary": "015",
-            "regionalNodesPositive": "00",
-            "regionalNodesExamined": "02",
-            "estrogenReceptorSummary": "1",
-            "progesteroneRecepSummary": "1",
-            "her2OverallSummary": "0",
-            "lnPositiveAxillaryLevel1To2": "00",
-            "oncotypeDxRecurrenceScoreInvasiv": "XX9",
-            "neoadjuvantTherapy": "0",
-            "neoadjuvTherapyClinicalResponse": "0",
-            "neoadjuvTherapyTreatmentEffect": "0"
-        }),
+        (_, false) => {
+            // Two literals: one is past json!'s recursion limit.
+            let mut case = serde_json::json!({
+                "primarySite": "C504",
+                "histologicTypeIcdO3": "8500",
+                "behaviorCodeIcdO3": "3",
+                "laterality": "1",
+                "dateOfDiagnosis": "20240315",
+                "dateOf1stContact": "20240315",
+                "ageAtDiagnosis": "063",
+                "diagnosticConfirmation": "1",
+                "typeOfReportingSource": "1",
+                "classOfCase": "14",
+                "sequenceNumberHospital": "00",
+                "accessionNumberHosp": "202400001",
+                "schemaId": "00480",
+                "gradeClinical": "2",
+                "gradePathological": "2",
+                "eodPrimaryTumor": "100",
+                "eodRegionalNodes": "000",
+                "eodMets": "00",
+                "summaryStage2018": "1",
+                "tumorSizeClinical": "014",
+                "tumorSizePathologic": "015",
+                "tumorSizeSummary": "015",
+                "regionalNodesPositive": "00",
+                "regionalNodesExamined": "02",
+                "lnPositiveAxillaryLevel1To2": "00"
+            });
+            let biomarkers_and_treatment = serde_json::json!({
+                "estrogenReceptorSummary": "1",
+                "estrogenReceptorPercntPosOrRange": "095",
+                "progesteroneRecepSummary": "1",
+                "progesteroneRecepPrcntPosOrRange": "R80",
+                "her2OverallSummary": "0",
+                "ki67": "12.0",
+                "oncotypeDxRecurrenceScoreInvasiv": "XX9",
+                "oncotypeDxRiskLevelInvasive": "9",
+                "oncotypeDxRecurrenceScoreDcis": "XX8",
+                "oncotypeDxRiskLevelDcis": "8",
+                "multigeneSignatureMethod": "8",
+                "multigeneSignatureResults": "X8",
+                "neoadjuvantTherapy": "0",
+                "neoadjuvTherapyClinicalResponse": "0",
+                "neoadjuvTherapyTreatmentEffect": "0",
+                "responseToNeoadjuvantTherapy": "8",
+                "rxSummSurgPrimSite2023": "B200",
+                "rxDateSurgery": "20240402",
+                "rxSummScopeRegLnSur": "2",
+                "rxSummSurgOthRegDis": "0",
+                "reasonForNoSurgery": "0",
+                "rxSummRadiation": "0",
+                "phase1RadiationTreatmentModality": "00",
+                "reasonForNoRadiation": "1",
+                "rxSummChemo": "00",
+                "rxSummHormone": "00",
+                "rxSummBrm": "00",
+                "rxSummOther": "0",
+                "rxSummTransplntEndocr": "00",
+                "rxSummSurgRadSeq": "0",
+                "rxSummSystemicSurSeq": "0"
+            });
+            if let (Some(case), serde_json::Value::Object(more)) =
+                (case.as_object_mut(), biomarkers_and_treatment)
+            {
+                case.extend(more);
+            }
+            case
+        }
         (_, true) => serde_json::json!({
             "laterality": "2",
             "textRemarks": null

@@ -219,3 +219,18 @@ async fn examples_are_accepted(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 crate::both_backends!(examples_are_accepted, examples_are_accepted);
+
+/// The README walk-through's breast case is the documented example, so the walk-through
+/// passes the edits and completes as it says.
+#[test]
+fn readme_case_is_the_example() {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let start = readme.find("cat > breast-case.json <<'JSON'\n").unwrap();
+    let body = &readme[start..].split_once('\n').unwrap().1;
+    let body = &body[..body.find("\nJSON\n").unwrap()];
+    let case: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        case["items"],
+        cancer_registry::api::items::example(cancer_registry::naaccr::Level::Tumor, false)
+    );
+}
