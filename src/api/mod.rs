@@ -9,8 +9,10 @@ pub mod extract;
 pub mod followup;
 pub mod health;
 pub mod items;
+pub mod lookups;
 pub mod patients;
 pub mod research;
+pub mod session;
 pub mod staging;
 pub mod submissions;
 pub mod tumors;
@@ -95,7 +97,9 @@ impl AppState {
         (name = "edits", description = "Data-quality edits and their results"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
+        (name = "lookups", description = "Codes of data items with labels, search, surgery codes by site and year"),
         (name = "audit", description = "The audit trail"),
+        (name = "session", description = "Who the bearer token speaks for"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -168,6 +172,9 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)
             .service(dictionary::list_dictionary_items)
+            .service(lookups::list_lookups)
+            .service(lookups::get_lookup)
+            .service(session::get_session)
             .service(audit::list_audit),
     );
 }
@@ -225,6 +232,7 @@ pub fn app(
     api.info.version = env!("CARGO_PKG_VERSION").to_string();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
+        .configure(crate::web::configure)
         .default_service(web::to(not_found))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;

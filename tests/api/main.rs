@@ -11,6 +11,7 @@ mod dictionary;
 mod edits;
 mod faults;
 mod followup;
+mod lookups;
 mod migrations;
 mod openapi;
 mod patients;
