@@ -4,6 +4,8 @@
 //! `cargo bench --bench lookups`. Measures the domain search and the JSON body the API sends
 //! (the HTTP framing around it is the same as for every other endpoint).
 
+#![allow(clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use cancer_registry::lookups::{self, Query};

@@ -170,11 +170,11 @@ fn primary_sites(latest: Option<&SurgeryEdition>) -> ItemLookup {
         .filter_map(|r| {
             let code = r.first()?;
             let site = super::search::parse_site(code)?;
-            let group = latest.and_then(|e| {
-                super::table_for(e, site)
-                    .map(|t| t.title.as_str().into())
-                    .filter(|t: &Box<str>| !t.starts_with("All Other"))
-            });
+            let group: Option<Box<str>> = latest
+                .and_then(|e| super::table_for(e, site))
+                .map(|t| t.title.as_str())
+                .filter(|t| !t.starts_with("All Other"))
+                .map(Into::into);
             Some(Entry::new(code, r.get(1)?, Vec::new(), group))
         })
         .collect();

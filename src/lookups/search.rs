@@ -101,8 +101,8 @@ pub(super) fn run<'e>(
         if needles.is_empty() {
             continue;
         }
-        let matches = |key: &&Box<str>| needles.iter().all(|n| key.contains(n.as_str()));
-        let term = match entry.word_keys.iter().position(|k| matches(&k)) {
+        let matches = |key: &str| needles.iter().all(|n| key.contains(n.as_str()));
+        let term = match entry.word_keys.iter().position(|k| matches(k)) {
             Some(0) => Some(0),
             Some(first) if needles.len() > 1 => Some(
                 entry

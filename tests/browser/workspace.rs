@@ -256,6 +256,7 @@ pub fn run(backend: Backend) {
     assert_eq!(b.s.text("#who-facilities"), FACILITY_A);
     b.s.wait("#worklist table tbody tr td a");
     assert!(b.s.find("#next-page").is_some(), "1,000 tumors page");
+    b.wait_text("#worklist", "Upper-outer quadrant of breast");
     b.shot("02-worklist");
 
     // The README's patient, from an empty form.
@@ -384,7 +385,8 @@ pub fn run(backend: Backend) {
     b.wait_text("#l-rxSummSurgPrimSite2023", "Partial mastectomy");
     b.ctrl_s();
     b.s.wait("#conflict:not([hidden])");
-    b.wait_text("#conflict", "textRemarks");
+    b.wait_text("#conflict", "Text--Remarks");
+    b.wait_text("#conflict", "B200");
     assert_eq!(
         b.s.value("#f-rxSummSurgPrimSite2023"),
         "B200",

@@ -389,6 +389,7 @@ export async function abstractScreen(session, { tumorId, patientId }) {
     const base = loaded();
     const changed = Object.keys({ ...base, ...t.items }).filter((k) => (base[k] ?? "") !== (t.items[k] ?? ""));
     const clash = Object.keys(mine).filter((k) => changed.includes(k));
+    const rows = [...changed, ...Object.keys(mine).filter((k) => !changed.includes(k))];
     conflictEl.hidden = false;
     conflictEl.replaceChildren(
       h("h2", {}, "Changed by someone else"),
@@ -396,9 +397,9 @@ export async function abstractScreen(session, { tumorId, patientId }) {
       h(
         "table",
         {},
-        h("caption", {}, "Their changes"),
+        h("caption", {}, "Their changes and yours"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Item"), h("th", { scope: "col" }, "Theirs"), h("th", { scope: "col" }, "Yours (unsaved)"))),
-        h("tbody", {}, changed.map((k) => h("tr", { class: clash.includes(k) ? "clash" : "" }, h("td", {}, k), h("td", {}, t.items[k] ?? "—"), h("td", {}, k in mine ? mine[k] ?? "(blank)" : "—"))))
+        h("tbody", {}, rows.map((k) => h("tr", { class: clash.includes(k) ? "clash" : "" }, h("td", {}, dict.get(k) ? `${dict.get(k).name} [${dict.get(k).number}]` : k), h("td", {}, changed.includes(k) ? t.items[k] ?? "(blank)" : "—"), h("td", {}, k in mine ? mine[k] ?? "(blank)" : "—"))))
       ),
       button("Reload theirs, keep my changes", () => {
         state.tumor = t;

@@ -64,7 +64,7 @@ export async function submissionsScreen(session) {
           s.status === "done" ? button("Download", () => fetchFile(s)) : "",
         ]))
       );
-      if (r.body.data.some((s) => s.status === "pending" || s.status === "running")) timer = setTimeout(refresh, 1000);
+      if (r.body.data.some((s) => s.status !== "done" && s.status !== "failed")) timer = setTimeout(refresh, 1000);
     } catch (e) {
       listEl.replaceChildren(h("p", {}, e.message));
     }
