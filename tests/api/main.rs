@@ -19,3 +19,4 @@ mod research;
 mod staging;
 mod submissions;
 mod tumors;
+mod web;
