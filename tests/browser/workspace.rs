@@ -423,6 +423,8 @@ pub fn run(backend: Backend) {
     b.s.click(&b.s.wait("#contact-form button[type='submit']"));
     b.wait_text("#patient-contacts", "2025-01-10");
     b.wait_text("#next-due", "2026-01-10");
+    assert_eq!(b.s.value("#f-dateOfLastContact"), "20250110");
+    b.wait_text("#l-vitalStatus", "Alive");
     b.shot("08-patient-follow-up");
     b.sign_out();
 

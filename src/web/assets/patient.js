@@ -139,8 +139,18 @@ export async function patientScreen(session, patientId) {
       try {
         await post(`/api/v1/patients/${p.id}/contacts`, body);
         say("Contact recorded.", "ok");
-        const fresh = (await get(`/api/v1/patients/${p.id}`)).body;
-        await contacts(fresh, tumorList);
+        // The contact moved the follow-up items and the patient's version.
+        const r = await get(`/api/v1/patients/${p.id}`);
+        patient = r.body;
+        etag = r.etag;
+        for (const id of FOLLOW_UP_KEPT) {
+          const f = fields.get(id);
+          if (f) {
+            f.input.value = patient.items[id] ?? "";
+            f.refreshLabel();
+          }
+        }
+        await contacts(patient, tumorList);
       } catch (e) {
         say(e.message + (e instanceof ApiError ? e.itemErrors().map((x) => ` ${x.item}: ${x.message}`).join(";") : ""), "error");
       }
