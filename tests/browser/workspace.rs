@@ -434,9 +434,25 @@ pub fn run(backend: Backend) {
     b.s.click(&b.s.wait(&format!("#worklist a[href='#/tumor/{tumor_id}']")));
     b.s.wait("#to-complete");
     b.s.wait("#g-overrides");
+    // An over-ride flag, with the reviewer's reason.
+    let flag = b.s.wait("#f-overRideSiteLatMorph");
+    b.s.keys(&flag, "1");
+    let reason = b.s.wait("#override-reason");
+    b.s.keys(&reason, "Laterality confirmed with the surgeon");
+    b.ctrl_s();
+    b.wait_text("#status", "Saved");
     b.shot("09-review");
     b.s.click(&b.s.wait("#to-complete"));
     b.wait_text("#tumor-status", "complete");
+    let (_, _, stored) = b.server.call(
+        "GET",
+        &format!("/api/v1/tumors/{tumor_id}"),
+        &rita,
+        None,
+        None,
+    );
+    assert_eq!(stored["items"]["overRideSiteLatMorph"], "1");
+    assert_eq!(stored["status"], "complete");
 
     // Follow-up due list and a submission.
     b.s.click(&b.s.wait("#nav a[href='#/followup']"));
