@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod followup;
 pub mod health;
+pub mod history;
 pub mod items;
 pub mod lookups;
 pub mod patients;
@@ -142,6 +143,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(tumors::update_tumor)
             .service(tumors::delete_tumor)
             .service(tumors::set_tumor_status)
+            .service(history::tumor_history)
             .service(followup::create_contact)
             .service(followup::list_contacts)
             .service(followup::set_recurrence)

@@ -387,6 +387,7 @@ pub fn run(backend: Backend) {
     b.s.wait("#conflict:not([hidden])");
     b.wait_text("#conflict", "Text--Remarks");
     b.wait_text("#conflict", "B200");
+    b.wait_text("#conflict-who", "saved by bob");
     assert_eq!(
         b.s.value("#f-rxSummSurgPrimSite2023"),
         "B200",
@@ -410,6 +411,14 @@ pub fn run(backend: Backend) {
         stored["items"]["textRemarks"],
         "Path report reviewed by bob"
     );
+
+    // The item history: who changed what, when.
+    b.s.click(&b.s.wait("#show-history"));
+    b.wait_text(
+        "#history-panel",
+        "textRemarks: — → Path report reviewed by bob",
+    );
+    b.wait_text("#history-panel", "rxSummSurgPrimSite2023: — → B200");
 
     // Send to review.
     b.s.click(&b.s.wait("#to-review"));

@@ -160,6 +160,7 @@ export async function abstractScreen(session, { tumorId, patientId }) {
 
   const headerEl = h("p", { class: "summary", id: "tumor-summary" });
   const editsEl = h("section", { class: "panel", id: "edits-panel", "aria-labelledby": "edits-title" });
+  const historyEl = h("section", { class: "panel", id: "history-panel", "aria-labelledby": "history-title" });
   const conflictEl = h("section", { class: "panel conflict", id: "conflict", hidden: true, role: "alert" });
   const actionsEl = h("div", { class: "actions", id: "actions" });
   const form = h("form", { id: "abstract-form", class: "abstract", novalidate: true, onsubmit: (ev) => { ev.preventDefault(); save(); } }, groupsEl, overrideBox);
@@ -167,7 +168,7 @@ export async function abstractScreen(session, { tumorId, patientId }) {
   mount(
     state.tumor ? `Abstract · ${patient.items.nameLast || ""}, ${patient.items.nameFirst || ""}` : `New tumor · ${patient.items.nameLast || ""}, ${patient.items.nameFirst || ""}`,
     headerEl,
-    h("div", { class: "abstract-layout" }, form, h("aside", { class: "side" }, actionsEl, conflictEl, editsEl))
+    h("div", { class: "abstract-layout" }, form, h("aside", { class: "side" }, actionsEl, conflictEl, editsEl, historyEl))
   );
   // Ctrl+S anywhere on the screen (focus may be on a panel button), while it is shown.
   const onKey = (ev) => {
@@ -386,6 +387,8 @@ export async function abstractScreen(session, { tumorId, patientId }) {
       return;
     }
     const t = theirs.body;
+    const records = (await history()) || [];
+    const who = records.filter((r) => r.action === "update").map((r) => r.actor).pop();
     const base = loaded();
     const changed = Object.keys({ ...base, ...t.items }).filter((k) => (base[k] ?? "") !== (t.items[k] ?? ""));
     const clash = Object.keys(mine).filter((k) => changed.includes(k));
@@ -393,7 +396,7 @@ export async function abstractScreen(session, { tumorId, patientId }) {
     conflictEl.hidden = false;
     conflictEl.replaceChildren(
       h("h2", {}, "Changed by someone else"),
-      h("p", {}, `This abstract was saved by another user at ${showTime(t.updatedAt)} (version ${t.version}; you had version ${state.tumor.version}). Your changes are not saved and are still on this screen.`),
+      h("p", { id: "conflict-who" }, `This abstract was saved by ${who || "another user"} at ${showTime(t.updatedAt)} (version ${t.version}; you had version ${state.tumor.version}). Your changes are not saved and are still on this screen.`),
       h(
         "table",
         {},
@@ -419,6 +422,40 @@ export async function abstractScreen(session, { tumorId, patientId }) {
     );
     say("Not saved: the abstract was changed by someone else.", "error");
     conflictEl.querySelector("button").focus();
+  }
+
+  /** Who changed what, when (the tumor's history from the audit trail). */
+  async function history() {
+    try {
+      const r = await get(`/api/v1/tumors/${state.tumor.id}/history`);
+      return r.body.data;
+    } catch (e) {
+      say(e.message, "error");
+      return null;
+    }
+  }
+
+  function renderHistoryButton() {
+    historyEl.replaceChildren(
+      h("h2", { id: "history-title" }, "History"),
+      state.tumor ? button("Show item history", showHistory, { id: "show-history" }) : h("p", {}, "Not saved yet.")
+    );
+  }
+
+  async function showHistory() {
+    const records = await history();
+    if (!records) return;
+    const describe = (r) => {
+      const d = r.details || {};
+      if (r.action === "create") return "created";
+      if (Array.isArray(d.changes)) return d.changes.map((c) => `${c.item}: ${c.old ?? "—"} → ${c.new ?? "—"}`).join("; ") + (d.reason ? ` (reason: ${d.reason})` : "");
+      if (d.status && typeof d.status === "object") return `status ${d.status.old ?? ""} → ${d.status.new ?? ""}${d.reason ? ` (reason: ${d.reason})` : ""}`;
+      return Object.keys(d).length ? JSON.stringify(d) : r.action;
+    };
+    historyEl.replaceChildren(
+      h("h2", { id: "history-title" }, "History"),
+      h("ol", { class: "history", reversed: true }, [...records].reverse().slice(0, 50).map((r) => h("li", {}, h("strong", {}, r.actor), ` ${showTime(r.at)}: `, describe(r))))
+    );
   }
 
   async function stage() {
@@ -464,6 +501,7 @@ export async function abstractScreen(session, { tumorId, patientId }) {
 
   renderHeader();
   renderActions();
+  renderHistoryButton();
   if (state.tumor) renderEdits();
   else editsEl.replaceChildren(h("h2", { id: "edits-title" }, "Edits"), h("p", {}, "Run on the first save."));
   renderDerived();
