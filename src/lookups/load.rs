@@ -70,12 +70,12 @@ pub(super) fn embedded() -> Lookups {
     items.insert("primarySite".into(), primary_sites(surgery.last()));
     items.insert(
         "behaviorCodeIcdO3".into(),
-        ItemLookup {
-            source: ICDO3_SOURCE,
-            entries: csv_rows(BEHAVIOR)
+        ItemLookup::new(
+            ICDO3_SOURCE,
+            csv_rows(BEHAVIOR)
                 .filter_map(|r| Some(Entry::new(r.first()?, r.get(1)?, Vec::new(), None)))
                 .collect(),
-        },
+        ),
     );
     Lookups { items, surgery }
 }
@@ -110,13 +110,7 @@ fn naaccr_lookups() -> HashMap<Box<str>, ItemLookup> {
             .filter_map(|r| Some(Entry::new(r.first()?, r.get(1)?, Vec::new(), None)))
             .collect();
         if !entries.is_empty() {
-            out.insert(
-                id.into(),
-                ItemLookup {
-                    source: LOOKUPS_SOURCE,
-                    entries,
-                },
-            );
+            out.insert(id.into(), ItemLookup::new(LOOKUPS_SOURCE, entries));
         }
     }
     out
@@ -157,10 +151,7 @@ fn histology() -> ItemLookup {
             Some(Entry::new(&code, &label, synonyms, None))
         })
         .collect();
-    ItemLookup {
-        source: ICDO3_SOURCE,
-        entries,
-    }
+    ItemLookup::new(ICDO3_SOURCE, entries)
 }
 
 /// Topography codes, each under the title of the latest surgery table that covers it (so
@@ -178,10 +169,7 @@ fn primary_sites(latest: Option<&SurgeryEdition>) -> ItemLookup {
             Some(Entry::new(code, r.get(1)?, Vec::new(), group))
         })
         .collect();
-    ItemLookup {
-        source: ICDO3_SOURCE,
-        entries,
-    }
+    ItemLookup::new(ICDO3_SOURCE, entries)
 }
 
 /// Rows of a comma-separated file with double-quoted fields (`""` inside quotes is a quote).

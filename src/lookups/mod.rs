@@ -53,6 +53,19 @@ pub struct ItemLookup {
     /// Where the list comes from.
     pub source: &'static str,
     pub entries: Vec<Entry>,
+    /// Word index of a long list (cause of death: 93,000 codes).
+    index: Option<search::WordIndex>,
+}
+
+impl ItemLookup {
+    fn new(source: &'static str, entries: Vec<Entry>) -> ItemLookup {
+        let index = (entries.len() >= search::INDEXED).then(|| search::WordIndex::new(&entries));
+        ItemLookup {
+            source,
+            entries,
+            index,
+        }
+    }
 }
 
 /// One site-specific table of a surgery edition.
@@ -197,7 +210,7 @@ impl Lookups {
                 ),
             });
         }
-        let (total, hits) = search::run(&lookup.entries, query);
+        let (total, hits) = search::run(&lookup.entries, lookup.index.as_ref(), query);
         Ok(Answer {
             source: lookup.source,
             total,
@@ -264,7 +277,7 @@ impl Lookups {
                 edition.year
             ),
         })?;
-        let (total, hits) = search::run(&table.entries, query);
+        let (total, hits) = search::run(&table.entries, None, query);
         // Years a code is valid: the editions of the item's years whose table for the site has it.
         let in_item = |e: &&SurgeryEdition| e.year >= item.from && e.year <= last_year;
         let hits = hits

@@ -49,6 +49,62 @@ pub(super) fn parse_site(s: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
+/// All the word keys of a long list in one text, so the rarest word of a query is found with
+/// one SIMD substring scan instead of a scan per entry.
+#[derive(Debug, Default)]
+pub(super) struct WordIndex {
+    text: String,
+    /// Start of each entry's keys in `text`, in entry order.
+    starts: Vec<usize>,
+    /// (code key, entry) sorted by code key: a code or its start is a binary search.
+    codes: Vec<(Box<str>, usize)>,
+}
+
+impl WordIndex {
+    pub(super) fn new(entries: &[Entry]) -> WordIndex {
+        let mut index = WordIndex::default();
+        index.codes = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.code_key.clone(), i))
+            .collect();
+        index.codes.sort();
+        for e in entries {
+            index.starts.push(index.text.len());
+            for key in &e.word_keys {
+                index.text.push_str(key);
+                // Keeps a needle from running from one key into the next.
+                index.text.push('\n');
+            }
+        }
+        index
+    }
+
+    /// Entries whose keys hold the needle, in order, each once.
+    fn candidates(&self, needle: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for pos in memchr::memmem::find_iter(self.text.as_bytes(), needle.as_bytes()) {
+            let entry = self.starts.partition_point(|s| *s <= pos) - 1;
+            if out.last() != Some(&entry) {
+                out.push(entry);
+            }
+        }
+        out
+    }
+
+    /// Entries whose code starts with the key.
+    fn code_candidates<'a>(&'a self, key: &'a str) -> impl Iterator<Item = usize> + 'a {
+        let from = self.codes.partition_point(|(c, _)| &**c < key);
+        self.codes[from..]
+            .iter()
+            .take_while(move |(c, _)| c.starts_with(key))
+            .map(|(_, i)| *i)
+    }
+}
+
+/// Lists at least this long get a [`WordIndex`].
+pub(super) const INDEXED: usize = 2000;
+
 /// How well an entry matches: lower is better.
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
 enum Rank {
@@ -62,6 +118,7 @@ enum Rank {
 /// number that matched.
 pub(super) fn run<'e>(
     entries: &'e [Entry],
+    index: Option<&WordIndex>,
     query: &Query,
 ) -> (usize, Vec<(&'e Entry, Option<&'e str>)>) {
     let text = query.q.map(str::trim).unwrap_or_default();
@@ -89,7 +146,27 @@ pub(super) fn run<'e>(
     // The words as typed, in order: a term holding them as a phrase is the better match.
     let phrase: String = needles.concat();
     let mut found: Vec<(Rank, usize, &'e Entry, Option<&'e str>)> = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
+    // With an index, only entries whose code starts with the token or whose keys hold the
+    // longest word can match.
+    let candidates: Option<Vec<usize>> = index.map(|index| {
+        let mut c: Vec<usize> = if code.is_empty() {
+            Vec::new()
+        } else {
+            index.code_candidates(&code).collect()
+        };
+        if let Some(longest) = needles.iter().max_by_key(|n| n.len()) {
+            c.extend(index.candidates(longest));
+        }
+        c.sort_unstable();
+        c.dedup();
+        c
+    });
+    let all: Box<dyn Iterator<Item = usize>> = match candidates {
+        Some(c) => Box::new(c.into_iter()),
+        None => Box::new(0..entries.len()),
+    };
+    for i in all {
+        let entry = &entries[i];
         if !code.is_empty() && *entry.code_key == *code {
             found.push((Rank::ExactCode, i, entry, None));
             continue;

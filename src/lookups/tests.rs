@@ -237,3 +237,27 @@ fn quoted_csv_fields() {
     assert_eq!(rows[0], ["3", "Only one side, not specified"]);
     assert_eq!(rows[1], ["9", "a \"b\""]);
 }
+
+#[test]
+fn the_word_index_finds_what_a_full_scan_finds() {
+    let lookup = &global().items["causeOfDeath"];
+    assert!(lookup.index.is_some());
+    for q in [
+        "malignant neoplasm breast",
+        "cholera",
+        "a",
+        "vibrio chol",
+        "zzzz",
+    ] {
+        let query = query(q);
+        let (indexed, hits) = search::run(&lookup.entries, lookup.index.as_ref(), &query);
+        let (scanned, all) = search::run(&lookup.entries, None, &query);
+        assert_eq!(indexed, scanned, "{q}");
+        let codes = |h: &[(&Entry, Option<&str>)]| {
+            h.iter()
+                .map(|(e, _)| e.code.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(&hits), codes(&all), "{q}");
+    }
+}
