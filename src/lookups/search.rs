@@ -62,13 +62,16 @@ pub(super) struct WordIndex {
 
 impl WordIndex {
     pub(super) fn new(entries: &[Entry]) -> WordIndex {
-        let mut index = WordIndex::default();
-        index.codes = entries
+        let mut codes: Vec<(Box<str>, usize)> = entries
             .iter()
             .enumerate()
             .map(|(i, e)| (e.code_key.clone(), i))
             .collect();
-        index.codes.sort();
+        codes.sort();
+        let mut index = WordIndex {
+            codes,
+            ..Default::default()
+        };
         for e in entries {
             index.starts.push(index.text.len());
             for key in &e.word_keys {
