@@ -84,7 +84,8 @@ pub struct LookupResponse {
 #[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     /// A code or its start (`C50`, `8500/3`), or words that start words of a label or synonym
-    /// (`infiltrating duct`); exact codes first, then code starts, labels, synonyms.
+    /// (`infiltrating duct`); exact codes first, then code starts, labels, synonyms. A single
+    /// character or a token with a digit matches codes only.
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Primary site (`C504`): required for surgery items.

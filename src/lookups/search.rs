@@ -141,11 +141,14 @@ pub(super) fn run<'e>(
     } else {
         String::new()
     };
-    let needles: Vec<String> = if single && text.chars().any(|c| c.is_ascii_digit()) {
-        Vec::new()
-    } else {
-        words(text).map(|w| format!(" {w}")).collect()
-    };
+    // One character is a code start ("A" of ICD-10 chapter A), not a word worth matching in
+    // every label.
+    let needles: Vec<String> =
+        if single && (text.chars().any(|c| c.is_ascii_digit()) || text.chars().count() < 2) {
+            Vec::new()
+        } else {
+            words(text).map(|w| format!(" {w}")).collect()
+        };
     // The words as typed, in order: a term holding them as a phrase is the better match.
     let phrase: String = needles.concat();
     let mut found: Vec<(Rank, usize, &'e Entry, Option<&'e str>)> = Vec::new();
