@@ -412,6 +412,10 @@ fn load_reference_data(config: &Config) -> anyhow::Result<Loaded> {
 
 #[actix_web::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Build the code lookups while the rest starts, so the first lookup is as fast as the next.
+    std::thread::spawn(|| {
+        cancer_registry::lookups::global();
+    });
     let keys = Arc::new(Keys::load(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime));
     let db =
         Db::open(&config.database_url, &config.pool).with_context(|| "cannot open the database")?;

@@ -81,6 +81,16 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+impl From<crate::lookups::Error> for ApiError {
+    fn from(e: crate::lookups::Error) -> ApiError {
+        use crate::lookups::Error as L;
+        match e {
+            L::UnknownItem(_) => ApiError::NotFound(e.to_string()),
+            L::Invalid { .. } => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::followup::Error> for ApiError {
     fn from(e: crate::followup::Error) -> ApiError {
         use crate::followup::Error as F;

@@ -10,11 +10,14 @@ pub mod extract;
 pub mod facilities;
 pub mod followup;
 pub mod health;
+pub mod history;
 pub mod imports;
 pub mod items;
+pub mod lookups;
 pub mod mph;
 pub mod patients;
 pub mod research;
+pub mod session;
 pub mod staging;
 pub mod submissions;
 pub mod tumors;
@@ -103,7 +106,9 @@ impl AppState {
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
         (name = "facilities", description = "Registered reporting facilities"),
+        (name = "lookups", description = "Codes of data items with labels, search, surgery codes by site and year"),
         (name = "audit", description = "The audit trail"),
+        (name = "session", description = "Who the bearer token speaks for"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -146,6 +151,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(tumors::update_tumor)
             .service(tumors::delete_tumor)
             .service(tumors::set_tumor_status)
+            .service(history::tumor_history)
             .service(followup::create_contact)
             .service(followup::list_contacts)
             .service(followup::set_recurrence)
@@ -189,7 +195,10 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(mph::compare_tumors)
             .service(mph::patient_primaries)
             .service(mph::patient_sequence)
-            .service(audit::audit_head),
+            .service(audit::audit_head)
+            .service(lookups::list_lookups)
+            .service(lookups::get_lookup)
+            .service(session::get_session),
     );
 }
 
@@ -246,6 +255,7 @@ pub fn app(
     api.info.version = env!("CARGO_PKG_VERSION").to_string();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
+        .configure(crate::web::configure)
         .default_service(web::to(not_found))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;

@@ -25,7 +25,7 @@ const EOD_ZIP: &str = "staging/eod_public-3.3.zip";
 const SCHEMA_SELECTION: &str = "written/eod_public_3.3_schema_selection.tsv";
 const SCHEMA_CODES: &str = "written/eod_public_3.3_schema_item_codes.tsv";
 /// Surgery table editions and the first diagnosis year each applies to.
-const SURGERY: &[(u16, &str)] = &[
+pub const SURGERY: &[(u16, &str)] = &[
     (2018, "surgery/site-specific-surgery-tables-2018.xml"),
     (2021, "surgery/site-specific-surgery-tables-2021.xml"),
     (2022, "surgery/site-specific-surgery-tables-2022.xml"),
@@ -383,24 +383,73 @@ fn load_site_type(src: &Source, rel: &str) -> Result<HashSet<u32>, Error> {
     Ok(set)
 }
 
-/// The lines of a SEER-maintained surgery XML: table site inclusions and `<code>` values.
-fn load_surgery(src: &Source, rel: &str) -> Result<Vec<SurgeryTable>, Error> {
-    let text = read(src, rel)?;
-    let mut tables: Vec<SurgeryTable> = Vec::new();
+/// One site-specific table of a SEER surgery XML: its title, the sites it covers and its coded
+/// rows (code, description without markup); rows without a code (notes, headings) are left out.
+#[derive(Debug, Clone)]
+pub struct SurgeryTableText {
+    pub title: String,
+    pub sites: Vec<(u16, u16)>,
+    pub rows: Vec<(String, String)>,
+}
+
+/// Reads a SEER-maintained surgery XML line by line: each `<code>` and `<description>` element
+/// sits on its own line in every published edition, so no XML parser is needed.
+pub fn parse_surgery_tables(text: &str) -> Vec<SurgeryTableText> {
+    let mut tables: Vec<SurgeryTableText> = Vec::new();
+    let mut title = String::new();
+    let mut pending: Option<String> = None;
     for line in text.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("<site-inclusion>") {
-            let sites = site_ranges(rest.trim_end_matches("</site-inclusion>"));
-            tables.push(SurgeryTable {
-                sites,
-                codes: Vec::new(),
+        if let Some(rest) = line.strip_prefix("<surgery-table title=\"") {
+            title = rest.split('"').next().unwrap_or_default().to_string();
+        } else if let Some(rest) = line.strip_prefix("<site-inclusion>") {
+            tables.push(SurgeryTableText {
+                title: std::mem::take(&mut title),
+                sites: site_ranges(rest.trim_end_matches("</site-inclusion>")),
+                rows: Vec::new(),
             });
         } else if let Some(rest) = line.strip_prefix("<code>") {
             let code = rest.trim_end_matches("</code>").trim();
-            if let (Some(t), false) = (tables.last_mut(), code.is_empty()) {
-                t.codes.push(code.into());
+            pending = (!code.is_empty()).then(|| code.to_string());
+        } else if line.starts_with("<code/>") {
+            pending = None;
+        } else if let Some(rest) = line.strip_prefix("<description>") {
+            if let (Some(code), Some(t)) = (pending.take(), tables.last_mut()) {
+                let text = rest
+                    .trim_end_matches("</description>")
+                    .trim_start_matches("<![CDATA[")
+                    .trim_end_matches("]]>");
+                t.rows.push((code, strip_markup(text)));
             }
         }
     }
+    tables
+}
+
+/// Text of a description without its HTML tags.
+fn strip_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+/// The site inclusions and codes of a SEER-maintained surgery XML.
+fn load_surgery(src: &Source, rel: &str) -> Result<Vec<SurgeryTable>, Error> {
+    let text = read(src, rel)?;
+    let tables: Vec<SurgeryTable> = parse_surgery_tables(&text)
+        .into_iter()
+        .map(|t| SurgeryTable {
+            sites: t.sites,
+            codes: t.rows.into_iter().map(|(code, _)| code.into()).collect(),
+        })
+        .collect();
     if tables.is_empty() {
         return Err(parse_err(rel, 0, "no <site-inclusion> found"));
     }
