@@ -27,6 +27,12 @@ pub struct ProblemDetails {
     /// Each problem of a refused file, with its line and column.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<FileProblem>,
+    /// The patients a new one may duplicate (`possible-duplicate` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<abstracts::duplicates::Candidate>,
+    /// The id of the patient that already holds a Patient ID Number (`patient-id-number-taken`).
+    #[serde(rename = "existingPatientId", skip_serializing_if = "Option::is_none")]
+    pub existing_patient_id: Option<String>,
 }
 
 /// Everything a handler can fail with.
@@ -137,6 +143,21 @@ impl ApiError {
                 ),
                 A::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
                 A::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+                A::Locked(_) => (
+                    StatusCode::CONFLICT,
+                    "complete-locked",
+                    "The abstract is complete and locked",
+                ),
+                A::NumberTaken { .. } => (
+                    StatusCode::CONFLICT,
+                    "patient-id-number-taken",
+                    "Patient ID Number already used",
+                ),
+                A::PossibleDuplicate(_) => (
+                    StatusCode::CONFLICT,
+                    "possible-duplicate",
+                    "Possible duplicate patient",
+                ),
                 A::Db(e) => db_parts(e),
             },
             ApiError::Auth(AuthError::Unauthenticated(_)) => (
@@ -240,6 +261,16 @@ impl ApiError {
             problems: match self {
                 ApiError::Rejected(p) => p.clone(),
                 _ => Vec::new(),
+            },
+            candidates: match self {
+                ApiError::Abstracts(abstracts::Error::PossibleDuplicate(c)) => c.clone(),
+                _ => Vec::new(),
+            },
+            existing_patient_id: match self {
+                ApiError::Abstracts(abstracts::Error::NumberTaken { existing, .. }) => {
+                    Some(existing.clone())
+                }
+                _ => None,
             },
         }
     }
