@@ -63,6 +63,35 @@ pub fn stamp_completed(items: &mut Items) {
     }
 }
 
+/// Date Case Report Exported [2110] of every tumor a finished submission carried, set in one
+/// statement. It is the service's record of the export, not a change of the abstract: the
+/// version stays, so "changed since the last submission" does not resend the tumors.
+pub fn stamp_exported(
+    conn: &mut crate::db::DbConn,
+    submission_id: &str,
+    date: &str,
+) -> Result<usize, Error> {
+    use diesel::sql_types::Text;
+    use diesel::RunQueryDsl;
+    let n = match conn {
+        crate::db::DbConn::Sqlite(c) => diesel::sql_query(
+            "UPDATE tumors SET items = json_set(items, '$.dateCaseReportExported', ?) \
+             WHERE id IN (SELECT tumor_id FROM submission_items WHERE submission_id = ?)",
+        )
+        .bind::<Text, _>(date)
+        .bind::<Text, _>(submission_id)
+        .execute(c)?,
+        crate::db::DbConn::Postgres(c) => diesel::sql_query(
+            "UPDATE tumors SET items = (items::jsonb || jsonb_build_object('dateCaseReportExported', $1::text))::text \
+             WHERE id IN (SELECT tumor_id FROM submission_items WHERE submission_id = $2)",
+        )
+        .bind::<Text, _>(date)
+        .bind::<Text, _>(submission_id)
+        .execute(c)?,
+    };
+    Ok(n)
+}
+
 /// Whether an abstract was ever complete: Date Case Completed [2090] is set only then.
 pub fn was_complete(status: Status, items: &Items) -> bool {
     status == Status::Complete || items.contains_key("dateCaseCompleted")

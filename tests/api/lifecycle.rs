@@ -443,6 +443,28 @@ async fn case_administration_dates(app: TestApp) {
     assert_eq!(r.body["items"]["dateCaseCompleted"], today.as_str());
     assert_eq!(r.body["items"]["dateCaseCompletedCoc"], today.as_str());
     assert_eq!(r.body["items"]["dateCaseInitiated"], today.as_str());
+    assert!(r.body["items"].get("dateCaseReportExported").is_none());
+    let version = r.body["version"].clone();
+
+    // A submission that carries it sets Date Case Report Exported, in the file and stored,
+    // without making it a change (the version stays, so it is not resent as changed).
+    let sub = submit(&app, &t, "STATE").await;
+    let file = app
+        .get(
+            &format!("/api/v1/submissions/{}/file", sub["id"].as_str().unwrap()),
+            &t,
+        )
+        .await;
+    let xml = String::from_utf8_lossy(&file.raw).to_string();
+    assert!(
+        xml.contains(&format!(
+            "<Item naaccrId=\"dateCaseReportExported\">{today}</Item>"
+        )),
+        "{xml}"
+    );
+    let r = app.get(&path, &t).await;
+    assert_eq!(r.body["items"]["dateCaseReportExported"], today.as_str());
+    assert_eq!(r.body["version"], version);
 }
 both_backends!(case_administration_dates, case_administration_dates);
 
