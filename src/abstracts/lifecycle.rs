@@ -125,6 +125,16 @@ pub fn check_change(status: Status, reviewer: bool, reason: Option<&str>) -> Res
     }
 }
 
+/// Whether staging may write its derived items back to an abstract in `status`: what a
+/// registrar may not change once complete, staging may not change for them either (a reviewer's
+/// re-staging is audited with the staging results).
+pub fn check_restage(status: Status, reviewer: bool) -> Result<(), Error> {
+    match status {
+        Status::Complete if !reviewer => check_change(status, reviewer, None),
+        _ => Ok(()),
+    }
+}
+
 /// Whether a change of patient items is allowed: once one of the patient's tumors is complete,
 /// the same lock holds (a reviewer or manager, with a reason).
 pub fn check_patient_change(
