@@ -236,7 +236,7 @@ fn thread_cpu_ns() -> Option<u64> {
 }
 
 fn main() {
-    let dir = ReferenceTables::default_dir();
+    let dir = ReferenceTables::default_source().folder();
     let tables = match ReferenceTables::load(&dir) {
         Ok(t) => t,
         Err(e) => {

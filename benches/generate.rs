@@ -49,8 +49,7 @@ fn vm_hwm_kb() -> Option<u64> {
 }
 
 fn tables() -> GeneratorTables {
-    let dir = GeneratorTables::default_dir();
-    match GeneratorTables::load(&dir) {
+    match GeneratorTables::load_source(&GeneratorTables::default_source()) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("cannot run the bench: {e}");
@@ -160,7 +159,7 @@ fn main() {
     }
 
     // edit pass rate on generated data
-    let reference = match ReferenceTables::load(ReferenceTables::default_dir()) {
+    let reference = match ReferenceTables::load_source(&ReferenceTables::default_source()) {
         Ok(r) => r,
         Err(e) => {
             println!("edit pass rate not measured: {e}");

@@ -6,9 +6,8 @@
 //!
 //! `BENCH_DATABASE_URL` picks the database (default: the SQLite file
 //! `target/bench-patient-search.db`); a PostgreSQL database must exist and be empty or hold a
-//! previous load of this bench. Patients come from the generator (`generate_patient`, tables
-//! from `CANCER_REGISTRY_GENERATOR_TABLES`, default `../shared/naaccr/generator-tables`) with all their
-//! items; their tumors are stored with the indexed items only (facility, site, histology,
+//! previous load of this bench. Patients come from the generator (`generate_patient`, its
+//! built-in tables or `CANCER_REGISTRY_GENERATOR_TABLES`) with all their items; their tumors are stored with the indexed items only (facility, site, histology,
 //! behavior, diagnosis date) plus a Medical Record Number [2300] the bench assigns (the
 //! generator writes none), which is what the search touches. A load is reused when the
 //! database already holds the patients. Each query term comes from a generated patient, so
@@ -193,9 +192,8 @@ fn main() {
         )
         .to_string()
     });
-    let tables_dir = GeneratorTables::default_dir();
-    let tables = GeneratorTables::load(&tables_dir)
-        .unwrap_or_else(|e| panic!("generator tables {}: {e}", tables_dir.display()));
+    let tables = GeneratorTables::load_source(&GeneratorTables::default_source())
+        .unwrap_or_else(|e| panic!("generator tables: {e}"));
     let db = Db::open(
         &url,
         &PoolOptions {

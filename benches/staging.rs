@@ -113,6 +113,14 @@ fn main() -> Result<(), String> {
         reg.algorithms().len(),
         t.elapsed().as_secs_f64() * 1e3
     );
+    let t = Instant::now();
+    let embedded = Registry::load_source(&cancer_registry::refdata::Source::Embedded("algorithms"))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "load all embedded ({} algorithms)   {:>8.1} ms",
+        embedded.algorithms().len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
     println!(
         "VmRSS / VmHWM after loading all     {:>8.1} / {:.1} MiB",
         status_kib("VmRSS:").unwrap_or(0) as f64 / 1024.0,

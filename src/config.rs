@@ -1,27 +1,6 @@
-//! Settings, from the environment (and a few command-line flags that override it).
-//!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `DATABASE_URL` (`--database-url`) | `cancer-registry.db` in the working folder | `postgres://...` for PostgreSQL, or the path of a SQLite file (`sqlite://PATH` also accepted) |
-//! | `CANCER_REGISTRY_BIND` (`--bind`) | `127.0.0.1:8080` | address the server listens on |
-//! | `CANCER_REGISTRY_POOL_SIZE` | 8 (SQLite, at most 8) / 16 (PostgreSQL) | database connections |
-//! | `CANCER_REGISTRY_POOL_TIMEOUT_SECS` | 10 | wait for a free connection before answering 503 |
-//! | `CANCER_REGISTRY_JWT_ALGORITHM` | `HS256` | `HS256`, `RS256` or `ES256` |
-//! | `CANCER_REGISTRY_JWT_SECRET` | (generated) | HS256 secret, at least 32 characters |
-//! | `CANCER_REGISTRY_JWT_SECRET_FILE` | `<database file>.jwt-secret`, or `cancer-registry.jwt-secret` for PostgreSQL | where the generated HS256 secret is kept (mode 0600) |
-//! | `CANCER_REGISTRY_JWT_PUBLIC_KEY` | none | PEM public key file for RS256/ES256 |
-//! | `CANCER_REGISTRY_JWT_PRIVATE_KEY` | none | PEM private key file, only for `cancer-registry token` with RS256/ES256 |
-//! | `CANCER_REGISTRY_JWT_ISSUER` | `cancer-registry` | required `iss` claim |
-//! | `CANCER_REGISTRY_JWT_AUDIENCE` | `cancer-registry` | required `aud` claim |
-//! | `CANCER_REGISTRY_MAX_BODY_BYTES` | 2097152 | largest JSON request body |
-//! | `CANCER_REGISTRY_DATA_DIR` | `<database file>.files`, or `cancer-registry-files` for PostgreSQL | where submission files and uploads are kept |
-//! | `CANCER_REGISTRY_DICTIONARIES` | none | folder of older base dictionaries (140-240) and user dictionaries for imports |
-//! | `CANCER_REGISTRY_MAX_IMPORT_BYTES` | 4294967296 | largest NAACCR XML upload |
-//! | `CANCER_REGISTRY_CLIENT_TIMEOUT_SECS` | 30 | a client that pauses this long while sending a request head or an upload gets 408 |
-//! | `CANCER_REGISTRY_ALGORITHMS` | `./algorithms` | folder of the staging algorithm ZIPs (eod_public, tnm, pediatric, cs) |
-//! | `CANCER_REGISTRY_CURRENT_YEAR` | the clock's year | the year staging compares diagnosis years with (set it for reproducible results) |
-//! | `CANCER_REGISTRY_SUPPRESSION_THRESHOLD` | 16 | research and report tables suppress counts below this |
-//! | `CANCER_REGISTRY_REFERENCE` | `../shared/reference` | folder of the edits' reference tables (site/histology lists, ...) |
+//! Settings, from the environment (and a few command-line flags that override it). Every
+//! variable is listed once, in [`VARIABLES`]: `serve --help` prints that list and a test checks
+//! that the README's configuration table names each one.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,11 +9,47 @@ use jsonwebtoken::Algorithm;
 
 use crate::auth::KeyConfig;
 use crate::db::{Backend, PoolOptions};
+use crate::refdata::Source;
 
 /// The default SQLite file, created in the working folder on first start.
 pub const DEFAULT_DATABASE: &str = "cancer-registry.db";
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Every variable the service reads: (name, default, meaning).
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", "cancer-registry.db", "postgres://... for PostgreSQL, or the path of a SQLite file (also --database-url)"),
+    ("CANCER_REGISTRY_BIND", "127.0.0.1:8080", "listen address (also serve --bind)"),
+    ("CANCER_REGISTRY_POOL_SIZE", "8 (SQLite) / 16 (PostgreSQL)", "database connections"),
+    ("CANCER_REGISTRY_POOL_TIMEOUT_SECS", "10", "wait for a free connection before answering 503"),
+    ("CANCER_REGISTRY_JWT_ALGORITHM", "HS256", "HS256, RS256 or ES256"),
+    ("CANCER_REGISTRY_JWT_SECRET", "generated at first start", "HS256 secret, at least 32 characters; instances behind one load balancer share it"),
+    ("CANCER_REGISTRY_JWT_SECRET_FILE", "<database>.jwt-secret (cancer-registry.jwt-secret for PostgreSQL)", "where the generated secret is kept (mode 0600)"),
+    ("CANCER_REGISTRY_JWT_PUBLIC_KEY", "none", "PEM public key of the identity provider (RS256/ES256)"),
+    ("CANCER_REGISTRY_JWT_PRIVATE_KEY", "none", "PEM private key, only for `cancer-registry token` with RS256/ES256"),
+    ("CANCER_REGISTRY_JWT_ISSUER", "cancer-registry", "required iss claim"),
+    ("CANCER_REGISTRY_JWT_AUDIENCE", "cancer-registry", "required aud claim"),
+    ("CANCER_REGISTRY_JWT_MAX_LIFETIME", "12h", "longest token lifetime (exp - iat) accepted and minted, e.g. 8h, 30m"),
+    ("CANCER_REGISTRY_MAX_BODY_BYTES", "2097152", "largest JSON request body (413 beyond)"),
+    ("CANCER_REGISTRY_DATA_DIR", "<database>.files (cancer-registry-files for PostgreSQL)", "submission files and uploads"),
+    ("CANCER_REGISTRY_MAX_IMPORT_BYTES", "4294967296", "largest NAACCR XML upload (413 beyond)"),
+    ("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "30", "a client that pauses this long while sending a request head or an upload gets 408"),
+    ("CANCER_REGISTRY_CURRENT_YEAR", "the clock's year", "the year staging and edits compare diagnosis years with (set it for reproducible results)"),
+    ("CANCER_REGISTRY_SUPPRESSION_THRESHOLD", "16", "research and report tables suppress counts below this"),
+    ("CANCER_REGISTRY_ALGORITHMS", "built in (data/algorithms)", "folder of staging algorithm ZIPs replacing the built-in eod_public 3.3, tnm 2.1, pediatric 1.3, cs 02.05.50"),
+    ("CANCER_REGISTRY_REFERENCE", "built in (data/reference)", "folder replacing the built-in reference tables of the edits, lookups and site recode (same layout as data/reference)"),
+    ("CANCER_REGISTRY_DICTIONARIES", "built in (data/dictionaries)", "folder of extra NAACCR base dictionaries and user dictionaries for imports (added to the built-in 140-260)"),
+    ("CANCER_REGISTRY_GENERATOR_TABLES", "built in (data/generator-tables)", "folder replacing the synthetic-data generator's frequency tables"),
+];
+
+/// [`VARIABLES`] as the text `serve --help` ends with.
+pub fn variables_help() -> String {
+    let mut out = String::from("Environment variables (default in brackets):\n");
+    for (name, default, meaning) in VARIABLES {
+        out.push_str(&format!("  {name} [{default}]\n      {meaning}\n"));
+    }
+    out
+}
 
 /// A setting that could not be used, naming the variable.
 #[derive(Debug, thiserror::Error)]
@@ -51,15 +66,17 @@ pub struct Config {
     pub bind: String,
     pub pool: PoolOptions,
     pub jwt: KeyConfig,
+    /// Longest accepted token lifetime.
+    pub jwt_max_lifetime: Duration,
     pub max_body_bytes: usize,
-    /// Folder of the edits' reference tables.
-    pub reference_dir: PathBuf,
+    /// The edits' reference tables (also the site recode and lookups): embedded or a folder.
+    pub reference: Source,
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
     pub client_timeout: Duration,
-    /// Staging algorithm ZIPs.
-    pub algorithms_dir: PathBuf,
+    /// Staging algorithm ZIPs: embedded or a folder.
+    pub algorithms: Source,
     pub current_year: u16,
     pub suppression_threshold: u64,
 }
@@ -92,17 +109,25 @@ pub fn current_year() -> Result<u16, ConfigError> {
     }
 }
 
-/// Loads the staging algorithms of a folder, or says why there are none.
-pub fn load_staging(dir: &std::path::Path) -> Result<crate::staging::Registry, String> {
-    if !dir.is_dir() {
+/// The variable naming a folder of algorithm ZIPs that replaces the embedded ones.
+pub const ALGORITHMS_ENV: &str = "CANCER_REGISTRY_ALGORITHMS";
+
+/// `CANCER_REGISTRY_ALGORITHMS`, else the algorithms built into the binary.
+pub fn algorithms_source() -> Source {
+    Source::from_env(ALGORITHMS_ENV, "algorithms")
+}
+
+/// Loads the staging algorithms of a source, or says why there are none.
+pub fn load_staging(source: &Source) -> Result<crate::staging::Registry, String> {
+    if !source.exists() {
         return Err(format!(
             "the algorithms folder {} does not exist",
-            dir.display()
+            source.describe()
         ));
     }
-    let registry = crate::staging::Registry::load_dir(dir).map_err(|e| e.to_string())?;
+    let registry = crate::staging::Registry::load_source(source).map_err(|e| e.to_string())?;
     if registry.algorithms().is_empty() {
-        return Err(format!("no algorithm ZIP in {}", dir.display()));
+        return Err(format!("no algorithm ZIP in {}", source.describe()));
     }
     Ok(registry)
 }
@@ -161,8 +186,15 @@ impl Config {
                 audience: var("CANCER_REGISTRY_JWT_AUDIENCE")
                     .unwrap_or_else(|| "cancer-registry".to_string()),
             },
+            jwt_max_lifetime: match var("CANCER_REGISTRY_JWT_MAX_LIFETIME") {
+                None => crate::auth::keys::DEFAULT_MAX_TOKEN_LIFETIME,
+                Some(v) => crate::auth::keys::parse_ttl(&v).ok_or_else(|| ConfigError {
+                    variable: "CANCER_REGISTRY_JWT_MAX_LIFETIME",
+                    message: format!("{v:?}: use a duration such as 12h or 30m"),
+                })?,
+            },
             max_body_bytes: parse_var("CANCER_REGISTRY_MAX_BODY_BYTES")?.unwrap_or(2 * 1024 * 1024),
-            reference_dir: crate::edits::ReferenceTables::default_dir(),
+            reference: crate::edits::ReferenceTables::default_source(),
             data_dir: var("CANCER_REGISTRY_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| match &backend {
@@ -180,12 +212,28 @@ impl Config {
                     .unwrap_or(30)
                     .max(1),
             ),
-            algorithms_dir: var("CANCER_REGISTRY_ALGORITHMS")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("algorithms")),
+            algorithms: algorithms_source(),
             current_year: current_year()?,
             suppression_threshold: parse_var("CANCER_REGISTRY_SUPPRESSION_THRESHOLD")?
                 .unwrap_or(crate::research::DEFAULT_THRESHOLD),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's configuration table and `serve --help` come from one list; a variable
+    /// added to the code without a README row fails here.
+    #[test]
+    fn readme_names_every_variable() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let table = &readme[readme.find("## Configuration").unwrap_or(0)..];
+        for (name, _, _) in VARIABLES {
+            assert!(table.contains(&format!("| `{name}` |")), "{name} missing");
+        }
+        let help = variables_help();
+        assert!(VARIABLES.iter().all(|(name, _, _)| help.contains(name)));
     }
 }

@@ -16,6 +16,7 @@ use cancer_registry::naaccr::dictionary_xml::DictionarySet;
 use cancer_registry::naaccr::xml::open_path;
 use cancer_registry::naaccr::xml::ExportVersion;
 use cancer_registry::naaccr::RecordType;
+use cancer_registry::refdata::Source;
 use cancer_registry::staging::StageOptions;
 use cancer_registry::submissions::export::Selection;
 use cancer_registry::submissions::jobs;
@@ -39,6 +40,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service (migrations are applied at start).
+    #[command(after_help = cancer_registry::config::variables_help())]
     Serve {
         /// Address to listen on.
         #[arg(long, env = "CANCER_REGISTRY_BIND")]
@@ -54,7 +56,8 @@ enum Command {
         /// A role: registrar, reviewer, manager, researcher, auditor (repeatable).
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
-        /// A reporting facility id (repeatable); `*` (managers only) or none means all.
+        /// A reporting facility id (repeatable). None or `*` means every facility, for managers
+        /// only; researchers and auditors need none.
         #[arg(long = "facility")]
         facilities: Vec<String>,
         /// Lifetime, e.g. 8h, 30m, 2d.
@@ -99,7 +102,7 @@ enum Command {
         /// Algorithm id: eod_public, tnm, pediatric, cs.
         #[arg(long)]
         algorithm: String,
-        /// Folder of the algorithm ZIPs (default: CANCER_REGISTRY_ALGORITHMS or ./algorithms).
+        /// Folder of algorithm ZIPs (default: CANCER_REGISTRY_ALGORITHMS, else the built-in ones).
         #[arg(long)]
         algorithms: Option<std::path::PathBuf>,
     },
@@ -109,6 +112,11 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Multiple primary / histology rules over tumor pairs: a CSV on stdin with the header
+    /// `year1,month1,day1,site1,hist1,beh1,lat1,year2,…,lat2` (optional `histIcdO2_1,behIcdO2_1,
+    /// histIcdO2_2,behIcdO2_2`; other columns are carried through); writes the columns plus
+    /// `result,rule,group,reason` to stdout, one line per pair in input order.
+    Mph,
     /// Run the edit catalog over a NAACCR XML file (.xml or .xml.gz) and print a summary;
     /// exits 1 when an error-level edit fails.
     Edits {
@@ -117,7 +125,7 @@ enum Command {
         /// Also print one JSON line per failure.
         #[arg(long)]
         details: bool,
-        /// Folder of the reference tables (default: CANCER_REGISTRY_REFERENCE or ../shared/reference).
+        /// Folder of the reference tables (default: CANCER_REGISTRY_REFERENCE, else the built-in ones).
         #[arg(long)]
         reference: Option<std::path::PathBuf>,
     },
@@ -146,10 +154,10 @@ fn main() -> anyhow::Result<()> {
                 .map(|r| Role::parse(r).with_context(|| format!("unknown role {r:?}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let ttl = parse_ttl(&ttl).with_context(|| format!("invalid --ttl {ttl:?}"))?;
-            if facilities.is_empty() && !roles.contains(&Role::Manager) {
-                bail!("name at least one --facility: only a manager may see every facility");
+            if let Some(problem) = cancer_registry::auth::mint_problem(&roles, &facilities) {
+                bail!(problem);
             }
-            let keys = Keys::load(&config.jwt)?;
+            let keys = Keys::load_existing(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime);
             let facilities = (!facilities.is_empty()).then_some(facilities);
             println!("{}", keys.sign(&sub, &roles, facilities, ttl)?);
             Ok(())
@@ -162,7 +170,7 @@ fn main() -> anyhow::Result<()> {
             let config = Config::from_env(cli.database_url, None)?;
             let db = Db::open(&config.database_url, &config.pool)?;
             let dictionaries = DictionarySet::from_env()?;
-            let tables = ReferenceTables::load(&config.reference_dir).ok();
+            let tables = ReferenceTables::load_source(&config.reference).ok();
             let report =
                 commands::import_file(&db, &dictionaries, tables.as_ref(), &file, facility)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -217,9 +225,11 @@ fn main() -> anyhow::Result<()> {
             algorithm,
             algorithms,
         } => {
-            let dir = algorithms
-                .or_else(|| std::env::var_os("CANCER_REGISTRY_ALGORITHMS").map(Into::into))
-                .unwrap_or_else(|| "algorithms".into());
+            let source = Source::folder_or_env(
+                algorithms,
+                cancer_registry::config::ALGORITHMS_ENV,
+                "algorithms",
+            );
             let options = StageOptions {
                 current_year: cancer_registry::config::current_year()?,
             };
@@ -227,7 +237,7 @@ fn main() -> anyhow::Result<()> {
             let stdout = std::io::stdout();
             let summary = cancer_registry::staging::cli::run(
                 &algorithm,
-                &dir,
+                &source,
                 &options,
                 stdin.lock(),
                 std::io::BufWriter::new(stdout.lock()),
@@ -246,6 +256,20 @@ fn main() -> anyhow::Result<()> {
             }
             Err(e) => Err(e.into()),
         },
+        Command::Mph => {
+            let year = i64::from(cancer_registry::config::current_year()?);
+            let stdin = std::io::stdin();
+            match cancer_registry::mph::cli::run(stdin.lock(), std::io::stdout().lock(), year) {
+                Ok(summary) => {
+                    log::debug!("{summary:?}");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("mph: {e}");
+                    std::process::exit(2)
+                }
+            }
+        }
         Command::Edits {
             file,
             details,
@@ -270,7 +294,10 @@ fn run_edits(
     details: bool,
     reference: Option<std::path::PathBuf>,
 ) -> anyhow::Result<bool> {
-    let tables = ReferenceTables::load(reference.unwrap_or_else(ReferenceTables::default_dir))?;
+    let tables = match reference {
+        Some(dir) => ReferenceTables::load(dir)?,
+        None => ReferenceTables::load_source(&ReferenceTables::default_source())?,
+    };
     let dictionaries = DictionarySet::from_env()?;
     let input = open_path(file).with_context(|| format!("cannot open {}", file.display()))?;
     let stdout = std::io::stdout();
@@ -278,64 +305,116 @@ fn run_edits(
     Ok(summary.has_errors())
 }
 
+/// The database files, the token secret and the data folder hold names and SSNs: only the
+/// service's user may read them (SQLite gives its WAL and shared-memory files the database
+/// file's mode; files in the data folder are unreachable through its 0700).
+fn restrict_to_owner(config: &Config) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |path: &std::path::Path, mode: u32| -> anyhow::Result<()> {
+            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("cannot restrict {}", path.display()))
+                }
+                _ => Ok(()),
+            }
+        };
+        set(&config.data_dir, 0o700)?;
+        if let Backend::Sqlite(path) = Backend::from_url(&config.database_url)? {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                set(std::path::Path::new(&p), 0o600)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = config;
+    Ok(())
+}
+
+/// The reference data the service runs on, each part either loaded or the reason it is not.
+struct Loaded {
+    staging: Result<Arc<cancer_registry::staging::Registry>, String>,
+    edit_tables: Result<Arc<ReferenceTables>, String>,
+    site_recode: Result<Arc<cancer_registry::research::SiteRecodeTable>, String>,
+    dictionaries: Arc<DictionarySet>,
+}
+
+/// Loads the parts side by side (staging's four algorithms dominate start-up). A configured
+/// folder that is wrong is logged and reported by readiness, not fatal: the rest still serves.
+fn load_reference_data(config: &Config) -> anyhow::Result<Loaded> {
+    let started = std::time::Instant::now();
+    let (staging, edit_tables, site_recode, dictionaries) = std::thread::scope(|scope| {
+        let staging = scope.spawn(|| load_staging(&config.algorithms).map(Arc::new));
+        let edits = scope.spawn(|| {
+            ReferenceTables::load_source(&config.reference)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
+        let recode = cancer_registry::research::SiteRecodeTable::load_source(&config.reference)
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+        let dictionaries = DictionarySet::from_env();
+        let staging = staging
+            .join()
+            .unwrap_or_else(|_| Err("loading the algorithms panicked".to_string()));
+        let edits = edits
+            .join()
+            .unwrap_or_else(|_| Err("loading the edit tables panicked".to_string()));
+        (staging, edits, recode, dictionaries)
+    });
+    log::info!(
+        "reference data loaded in {} ms",
+        started.elapsed().as_millis()
+    );
+    Ok(Loaded {
+        staging,
+        edit_tables,
+        site_recode,
+        dictionaries: Arc::new(dictionaries?),
+    })
+}
+
 #[actix_web::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let keys = Arc::new(Keys::load(&config.jwt)?);
+    let keys = Arc::new(Keys::load(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime));
     let db =
         Db::open(&config.database_url, &config.pool).with_context(|| "cannot open the database")?;
-    let edit_tables = match ReferenceTables::load(&config.reference_dir) {
-        Ok(t) => Ok(Arc::new(t)),
-        Err(e) => {
-            log::warn!(
-                "edits are not available: {e}; abstracts are stored with edit status not-run"
-            );
-            Err(e.to_string())
-        }
-    };
-    let dictionaries = Arc::new(DictionarySet::from_env()?);
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    restrict_to_owner(&config)?;
     let interrupted = jobs::recover(&mut *db.conn()?, &config.data_dir)?;
     if interrupted > 0 {
         log::warn!("{interrupted} submission(s) interrupted by the last stop were marked failed");
     }
-    let staging = match load_staging(&config.algorithms_dir) {
-        Ok(r) => {
-            let names: Vec<String> = r
-                .algorithms()
-                .iter()
-                .map(|a| format!("{} {}", a.id, a.version))
-                .collect();
-            log::info!("staging algorithms: {}", names.join(", "));
-            Ok(Arc::new(r))
-        }
-        Err(why) => {
-            log::warn!(
-                "staging is not available: {why}; {}",
-                api::staging::INSTALL_HINT
-            );
-            Err(why)
-        }
-    };
+    let loaded = load_reference_data(&config)?;
     let state = actix_web::web::Data::new(AppState {
         db,
         keys,
         max_body_bytes: config.max_body_bytes,
-        edit_tables,
-        dictionaries,
+        edit_tables: loaded.edit_tables,
+        dictionaries: loaded.dictionaries,
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
         client_timeout: config.client_timeout,
-        staging,
+        staging: loaded.staging,
         current_year: config.current_year,
-        site_recode: cancer_registry::research::SiteRecodeTable::load(&config.reference_dir)
-            .map(Arc::new)
-            .map_err(|e| {
-                log::warn!("research tables are not available: {e}");
-                e.to_string()
-            }),
+        site_recode: loaded.site_recode,
         suppression_threshold: config.suppression_threshold,
     });
+    for c in api::health::loaded_components(&state) {
+        match (&c.reason, &c.source) {
+            (Some(why), _) => log::warn!("{}: unavailable: {why}", c.name),
+            (None, source) => log::info!(
+                "{}: {} ({})",
+                c.name,
+                c.versions.join(", "),
+                source.as_deref().unwrap_or("built in")
+            ),
+        }
+    }
     log::info!(
         "listening on http://{} (API document at /docs/)",
         config.bind

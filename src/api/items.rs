@@ -171,7 +171,65 @@ fn level_schema(level: Level, nullable: bool) -> Schema {
         b = b.property(def.id.clone(), item_schema(def, nullable));
     }
     b = b.additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    b = b.examples([example(level, nullable)]);
     Schema::Object(b.build())
+}
+
+/// A realistic first request for the documentation's "Try it out": a patient with plausible
+/// demographics, a breast case with real codes (it passes the edits), and small corrections.
+/// A test posts them to the service.
+pub fn example(level: Level, changes: bool) -> serde_json::Value {
+    match (level, changes) {
+        (Level::Patient, false) => serde_json::json!({
+            "patientIdNumber": "00000001",
+            "nameLast": "HARTMAN",
+            "nameFirst": "JANE",
+            "dateOfBirth": "19600512",
+            "sexAssignedAtBirth": "2",
+            "race1": "01",
+            "spanishHispanicOrigin": "0",
+            "socialSecurityNumber": "123456789",
+            "vitalStatus": "1",
+            "dateOfLastContact": "20250110"
+        }),
+        (Level::Patient, true) => serde_json::json!({
+            "nameLast": "HARTMAN-LEE",
+            "nameAlias": null
+        }),
+        (_, false) => serde_json::json!({
+            "primarySite": "C504",
+            "histologicTypeIcdO3": "8500",
+            "behaviorCodeIcdO3": "3",
+            "laterality": "1",
+            "dateOfDiagnosis": "20240315",
+            "diagnosticConfirmation": "1",
+            "classOfCase": "14",
+            "sequenceNumberHospital": "00",
+            "accessionNumberHosp": "202400001",
+            "schemaId": "00480",
+            "gradeClinical": "2",
+            "gradePathological": "2",
+            "eodPrimaryTumor": "100",
+            "eodRegionalNodes": "000",
+            "eodMets": "00",
+            "summaryStage2018": "1",
+            "tumorSizeSummary": "015",
+            "regionalNodesPositive": "00",
+            "regionalNodesExamined": "02",
+            "estrogenReceptorSummary": "1",
+            "progesteroneRecepSummary": "1",
+            "her2OverallSummary": "0",
+            "lnPositiveAxillaryLevel1To2": "00",
+            "oncotypeDxRecurrenceScoreInvasiv": "XX9",
+            "neoadjuvantTherapy": "0",
+            "neoadjuvTherapyClinicalResponse": "0",
+            "neoadjuvTherapyTreatmentEffect": "0"
+        }),
+        (_, true) => serde_json::json!({
+            "laterality": "2",
+            "textRemarks": null
+        }),
+    }
 }
 
 macro_rules! item_map_schema {

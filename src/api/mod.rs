@@ -9,6 +9,7 @@ pub mod extract;
 pub mod followup;
 pub mod health;
 pub mod items;
+pub mod mph;
 pub mod patients;
 pub mod research;
 pub mod staging;
@@ -70,7 +71,7 @@ impl AppState {
     pub fn require_tables(&self) -> Result<Arc<ReferenceTables>, ApiError> {
         self.edit_tables.clone().map_err(|why| {
             ApiError::Unavailable(format!(
-                "edits are not available: {why}. Install the reference tables and set CANCER_REGISTRY_REFERENCE to their folder"
+                "edits are not available: {why}. The tables are built in; CANCER_REGISTRY_REFERENCE, when set, must name a complete copy of data/reference"
             ))
         })
     }
@@ -93,6 +94,7 @@ impl AppState {
         (name = "research", description = "Research data requests, de-identified extracts, suppressed tables"),
         (name = "staging", description = "Staging algorithms (EOD 2018, TNM, Pediatric, Collaborative Stage)"),
         (name = "edits", description = "Data-quality edits and their results"),
+        (name = "mph", description = "Multiple primary and histology rules: primaries and sequence numbers"),
         (name = "submissions", description = "NAACCR XML submissions (exports) and imports"),
         (name = "dictionary", description = "The NAACCR data dictionary"),
         (name = "audit", description = "The audit trail"),
@@ -169,7 +171,10 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(edits::check_edits)
             .service(edits::run_tumor_edits)
             .service(dictionary::list_dictionary_items)
-            .service(audit::list_audit),
+            .service(audit::list_audit)
+            .service(mph::compare_tumors)
+            .service(mph::patient_primaries)
+            .service(mph::patient_sequence),
     );
 }
 
@@ -229,14 +234,35 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
-            let id = extract::request_id_from(&req);
+            let id = extract::new_request_id();
+            let client_id = extract::client_request_id(&req);
             req.extensions_mut().insert(RequestId(id.clone()));
-            let fut = srv.call(req);
+            // A NUL in a path id or filter is no value of any item (and PostgreSQL refuses it in
+            // text): 422 here, the same on both backends, before any handler runs.
+            let (fut, early) = if extract::has_nul(req.uri()) {
+                let refused = ApiError::Invalid(vec![crate::abstracts::ItemError::new(
+                    "path",
+                    None,
+                    "invalid-character",
+                    "the path or query holds a NUL character (%00)",
+                )]);
+                let response = actix_web::ResponseError::error_response(&refused);
+                (None, Some(req.into_response(response)))
+            } else {
+                (Some(srv.call(req)), None)
+            };
             async move {
-                let mut res = fut.await?;
+                let mut res = match (fut, early) {
+                    (Some(fut), _) => fut.await?.map_into_boxed_body(),
+                    (None, Some(res)) => res,
+                    (None, None) => return Err(actix_web::error::ErrorInternalServerError("")),
+                };
                 let headers = res.headers_mut();
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     headers.insert(header::HeaderName::from_static("x-request-id"), v);
+                }
+                if let Some(v) = client_id.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                    headers.insert(header::HeaderName::from_static("x-client-request-id"), v);
                 }
                 headers.insert(
                     header::X_CONTENT_TYPE_OPTIONS,
@@ -246,9 +272,14 @@ pub fn app(
                 Ok(res)
             }
         })
-        .wrap(actix_web::middleware::Logger::new(
-            "%a \"%r\" %s %b %Dms request-id=%{x-request-id}o",
-        ))
+        // The path only: query strings carry patient numbers, names searched for and, from some
+        // clients, tokens.
+        .wrap(
+            actix_web::middleware::Logger::new(
+                "%a \"%{method}xi %U\" %s %b %Dms request-id=%{x-request-id}o client-request-id=%{x-client-request-id}o",
+            )
+            .custom_request_replace("method", |req| req.method().to_string()),
+        )
 }
 
 fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> ApiError {

@@ -18,7 +18,7 @@ use super::submissions::stream_file;
 use super::AppState;
 use crate::abstracts::ItemError;
 use crate::audit::{self, Action, Event};
-use crate::auth::{Caller, Role};
+use crate::auth::{AuthError, Caller, FacilityScope, Role};
 use crate::research::data::{self, DataError, Format, DIMENSIONS};
 use crate::research::requests::{
     self, full_date, NewRequest, ReleaseRecord, ResearchRequest, ResearchSelection,
@@ -195,7 +195,15 @@ async fn decide(
     let r = state
         .db
         .write(move |conn| {
-            let r = requests::decide(conn, &id, approve, reason, expires_on.as_deref(), &caller.sub)?;
+            let r = requests::decide(
+                conn,
+                &id,
+                approve,
+                reason,
+                expires_on.as_deref(),
+                &caller.sub,
+                &caller.facilities,
+            )?;
             audit::record(conn, &actor, Event {
                 action: Action::Update,
                 entity: "research-request",
@@ -590,8 +598,9 @@ pub async fn list_releases(
 
 /// Incidence tables for the registry's reports.
 ///
-/// The same suppressed tables for managers, over every tumor (optionally by diagnosis years),
-/// so a registry can publish its annual report tables.
+/// The same suppressed tables for managers, over every tumor of their facilities (every tumor
+/// for a registry-wide manager; optionally by diagnosis years), so a registry can publish its
+/// annual report tables.
 #[utoipa::path(
     tag = "reports",
     params(TableQuery),
@@ -613,9 +622,20 @@ pub async fn incidence(
     let dims = dimensions(&q.group_by)?;
     let recode = site_recode(&state)?;
     let threshold = state.suppression_threshold;
+    // A manager limited to some facilities reports on those alone.
+    let facilities = match &caller.facilities {
+        FacilityScope::All => Vec::new(),
+        FacilityScope::Only(list) if list.is_empty() => {
+            return Err(ApiError::Auth(AuthError::Forbidden(
+                "the token names no facility".into(),
+            )))
+        }
+        FacilityScope::Only(list) => list.clone(),
+    };
     let selection = ResearchSelection {
         dx_year_from: q.dx_year_from,
         dx_year_to: q.dx_year_to,
+        facilities,
         ..Default::default()
     };
     let response = state

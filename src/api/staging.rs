@@ -22,10 +22,10 @@ use crate::auth::{Caller, ABSTRACTORS, ANY_ROLE};
 use crate::staging::tumor::{stage_tumor, TumorStaging};
 use crate::staging::{Algorithm, Registry, StageOptions};
 
-/// Where the public algorithm ZIPs go when none is installed.
-pub const INSTALL_HINT: &str = "put the staging algorithm ZIPs (eod_public-3.3.zip, tnm-2.1.zip, pediatric-1.3.zip, \
-cs-02.05.50.zip, as published by SEER with the staging-client-java releases) in the algorithms folder \
-(CANCER_REGISTRY_ALGORITHMS, default ./algorithms) and restart";
+/// What to check when no algorithm could be loaded (the binary carries them; only a configured
+/// folder can be wrong).
+pub const INSTALL_HINT: &str = "the algorithms are built in (eod_public 3.3, tnm 2.1, pediatric 1.3, cs 02.05.50); \
+when CANCER_REGISTRY_ALGORITHMS is set it must name a folder of algorithm ZIPs as SEER publishes them";
 
 fn registry(state: &AppState) -> Result<Arc<Registry>, ApiError> {
     state.staging.clone().map_err(|why| {

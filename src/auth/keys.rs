@@ -36,12 +36,30 @@ pub struct Keys {
     validation: Validation,
     issuer: String,
     audience: String,
+    max_lifetime: Duration,
 }
+
+/// The longest a token may live (`exp - iat`) unless configured otherwise: a stolen token is
+/// useless by the next working day.
+pub const DEFAULT_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// Clock skew tolerated between the issuer and this service.
+const LEEWAY_SECS: u64 = 30;
 
 impl Keys {
     /// Loads keys; for HS256 without a configured secret, reads the secret file or creates it
     /// (32 random bytes, mode 0600) and logs where.
     pub fn load(config: &KeyConfig) -> Result<Keys, AuthError> {
+        Keys::load_with(config, true)
+    }
+
+    /// Loads keys to sign with, never creating a secret: a secret made here would differ from
+    /// the server's, and the token printed would be refused.
+    pub fn load_existing(config: &KeyConfig) -> Result<Keys, AuthError> {
+        Keys::load_with(config, false)
+    }
+
+    fn load_with(config: &KeyConfig, create: bool) -> Result<Keys, AuthError> {
         let (decoding, encoding) = match config.algorithm {
             Algorithm::HS256 => {
                 let secret = match &config.secret {
@@ -51,7 +69,7 @@ impl Keys {
                             "CANCER_REGISTRY_JWT_SECRET must be at least 32 characters".into(),
                         ))
                     }
-                    None => secret_from_file(&config.secret_file)?,
+                    None => secret_from_file(&config.secret_file, create)?,
                 };
                 (
                     DecodingKey::from_secret(&secret),
@@ -103,7 +121,7 @@ impl Keys {
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS;
         Ok(Keys {
             algorithm: config.algorithm,
             decoding,
@@ -111,7 +129,14 @@ impl Keys {
             validation,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
+            max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
         })
+    }
+
+    /// The longest lifetime (`exp - iat`) accepted and signed.
+    pub fn with_max_lifetime(mut self, max: Duration) -> Keys {
+        self.max_lifetime = max;
+        self
     }
 
     /// Verifies a bearer token and returns the caller it stands for. The message says what
@@ -134,7 +159,22 @@ impl Keys {
                 };
                 AuthError::Unauthenticated(why.to_string())
             })?;
-        data.claims.into_caller()
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let claims = data.claims;
+        if claims.iat > now + LEEWAY_SECS {
+            return Err(AuthError::Unauthenticated(
+                "the token is issued in the future (iat)".to_string(),
+            ));
+        }
+        if claims.exp.saturating_sub(claims.iat) > self.max_lifetime.as_secs() {
+            return Err(AuthError::Unauthenticated(format!(
+                "the token lives longer than the {} s this service accepts (exp - iat)",
+                self.max_lifetime.as_secs()
+            )));
+        }
+        claims.into_caller()
     }
 
     /// Signs a token for `sub` (the `token` command and tests).
@@ -150,6 +190,13 @@ impl Keys {
                 "no signing key: set CANCER_REGISTRY_JWT_PRIVATE_KEY to the PEM private key".into(),
             )
         })?;
+        if ttl > self.max_lifetime {
+            return Err(AuthError::Keys(format!(
+                "a lifetime of {} s is longer than the {} s allowed (CANCER_REGISTRY_JWT_MAX_LIFETIME)",
+                ttl.as_secs(),
+                self.max_lifetime.as_secs()
+            )));
+        }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|e| AuthError::Keys(e.to_string()))?
@@ -173,13 +220,21 @@ fn read_key(path: &Path) -> Result<Vec<u8>, AuthError> {
     fs::read(path).map_err(|e| AuthError::Keys(format!("cannot read {}: {e}", path.display())))
 }
 
-fn secret_from_file(path: &Path) -> Result<Vec<u8>, AuthError> {
+fn secret_from_file(path: &Path, create: bool) -> Result<Vec<u8>, AuthError> {
     match fs::read_to_string(path) {
         Ok(text) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|e| {
                 AuthError::Keys(format!("secret file {} is corrupt: {e}", path.display()))
             }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
+            Err(AuthError::Keys(format!(
+                "no token secret at {}: start the service first (it creates the secret beside the \
+                 database), run this command where the service runs, or set CANCER_REGISTRY_JWT_SECRET \
+                 (or CANCER_REGISTRY_JWT_SECRET_FILE) to the service's secret",
+                path.display()
+            )))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let secret: [u8; 32] = rand::random();
             let encoded = base64::engine::general_purpose::STANDARD.encode(secret);

@@ -72,6 +72,36 @@ pub const ANY_ROLE: &[Role] = &[
     Role::Auditor,
 ];
 
+/// The facility scope a token's roles and `facilities` claim give. Scope "all" (no claim, or
+/// `*`) is for central-registry managers only; for anyone else it is nothing rather than
+/// everything. The server and `cancer-registry token` both use this rule.
+pub fn scope_of(roles: &[Role], facilities: Option<Vec<String>>) -> FacilityScope {
+    let all = facilities
+        .as_ref()
+        .is_none_or(|list| list.iter().any(|f| f == "*"));
+    match (all, roles.contains(&Role::Manager)) {
+        (true, true) => FacilityScope::All,
+        (true, false) => FacilityScope::Only(Vec::new()),
+        (false, _) => FacilityScope::Only(facilities.unwrap_or_default()),
+    }
+}
+
+/// Why a token with these roles and facilities would be useless, if it would: a registrar or
+/// reviewer needs at least one facility (researchers and auditors are not facility-scoped).
+pub fn mint_problem(roles: &[Role], facilities: &[String]) -> Option<String> {
+    let scoped = roles
+        .iter()
+        .any(|r| matches!(r, Role::Registrar | Role::Reviewer));
+    match scope_of(roles, (!facilities.is_empty()).then(|| facilities.to_vec())) {
+        FacilityScope::Only(list) if list.is_empty() && scoped => Some(
+            "name at least one --facility: registrars and reviewers see only their facilities, \
+             and only a manager may see every facility (no --facility, or *)"
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
 /// Which reporting facilities a caller may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FacilityScope {
@@ -193,19 +223,14 @@ impl Claims {
                 "the token has an empty subject".to_string(),
             ));
         }
-        let facilities = match self.facilities {
-            None => FacilityScope::All,
-            Some(list) if list.iter().any(|f| f == "*") => FacilityScope::All,
-            Some(list) => FacilityScope::Only(list),
-        };
-        // Scope "all" is for central-registry managers only; for anyone else a token without
-        // facilities sees nothing rather than everything.
-        let facilities = match facilities {
-            FacilityScope::All if !roles.contains(&Role::Manager) => {
-                FacilityScope::Only(Vec::new())
-            }
-            other => other,
-        };
+        // The subject is written to the audit trail and logs as the actor: a line break or other
+        // control character there could forge entries.
+        if self.sub.chars().any(char::is_control) || self.sub.len() > 256 {
+            return Err(AuthError::Unauthenticated(
+                "the token subject has control characters or is longer than 256 bytes".to_string(),
+            ));
+        }
+        let facilities = scope_of(&roles, self.facilities);
         Ok(Caller {
             sub: self.sub,
             roles,

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use super::record::{parse_site, ALL_FIELDS, F};
 use super::Error;
 use crate::naaccr::Dictionary;
+use crate::refdata::Source;
 
 /// Environment variable naming the reference directory.
 pub const REFERENCE_ENV: &str = "CANCER_REGISTRY_REFERENCE";
-/// Reference directory used when the variable is not set (relative to the working directory).
-pub const DEFAULT_REFERENCE_DIR: &str = "../shared/reference";
+/// The part of the embedded data (`data/reference`) used when no folder is configured.
+pub const EMBEDDED_PART: &str = "reference";
 
 const SITE_TYPE_2022: &str = "seer-site-histology-validation/sitetype.icdo3.d20220429.expanded.tsv";
 const SITE_TYPE_2015: &str = "seer-site-histology-validation/sitetype.icdo3.d20150918.expanded.tsv";
@@ -242,6 +243,8 @@ struct SurgeryTable {
 /// The reference lists, loaded once and shared by every run.
 #[derive(Debug, Clone)]
 pub struct ReferenceTables {
+    /// Where the tables were read from (`embedded data/reference` or a folder).
+    source: String,
     site_type_2022: HashSet<u32>,
     site_type_2015: HashSet<u32>,
     /// hist * 10 + behavior as listed in ICD-O-3.
@@ -271,15 +274,42 @@ impl ReferenceTables {
         self.eod.as_deref()
     }
 
+    /// Where the tables were read from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The published tables behind the edits, by the release each file names.
+    pub fn versions(&self) -> Vec<String> {
+        let mut v = vec![
+            "SEER site/histology validation list 2022-04-29 and 2015-09-18".to_string(),
+            "EOD schema tables eod_public 3.3".to_string(),
+        ];
+        v.push(format!(
+            "site-specific surgery tables {}",
+            SURGERY
+                .iter()
+                .map(|(y, _)| y.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        if self.eod.is_none() {
+            v.push("EOD algorithm absent: derivation edits do not run".to_string());
+        }
+        v
+    }
+
     /// The year staging compares diagnosis years with.
     pub fn current_year(&self) -> u16 {
         self.current_year
     }
 }
 
-fn read(dir: &Path, rel: &str) -> Result<String, Error> {
-    let path = dir.join(rel);
-    std::fs::read_to_string(&path).map_err(|source| Error::Io { path, source })
+fn read(src: &Source, rel: &str) -> Result<String, Error> {
+    src.read_to_string(rel).map_err(|source| Error::Io {
+        path: src.path(rel),
+        source,
+    })
 }
 
 fn parse_err(rel: &str, line: usize, reason: impl Into<String>) -> Error {
@@ -314,8 +344,8 @@ fn site_type_key(site: u16, hist: u16, beh: u8) -> u32 {
     u32::from(site) * 100_000 + u32::from(hist) * 10 + u32::from(beh)
 }
 
-fn load_site_type(dir: &Path, rel: &str) -> Result<HashSet<u32>, Error> {
-    let text = read(dir, rel)?;
+fn load_site_type(src: &Source, rel: &str) -> Result<HashSet<u32>, Error> {
+    let text = read(src, rel)?;
     let mut set = HashSet::with_capacity(60_000);
     for (n, line) in text.lines().enumerate().skip(1) {
         let mut cols = line.split('\t');
@@ -334,8 +364,8 @@ fn load_site_type(dir: &Path, rel: &str) -> Result<HashSet<u32>, Error> {
 }
 
 /// The lines of a SEER-maintained surgery XML: table site inclusions and `<code>` values.
-fn load_surgery(dir: &Path, rel: &str) -> Result<Vec<SurgeryTable>, Error> {
-    let text = read(dir, rel)?;
+fn load_surgery(src: &Source, rel: &str) -> Result<Vec<SurgeryTable>, Error> {
+    let text = read(src, rel)?;
     let mut tables: Vec<SurgeryTable> = Vec::new();
     for line in text.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("<site-inclusion>") {
@@ -358,25 +388,28 @@ fn load_surgery(dir: &Path, rel: &str) -> Result<Vec<SurgeryTable>, Error> {
 }
 
 impl ReferenceTables {
-    /// The directory named by `CANCER_REGISTRY_REFERENCE`, else [`DEFAULT_REFERENCE_DIR`].
-    pub fn default_dir() -> PathBuf {
-        std::env::var_os(REFERENCE_ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_REFERENCE_DIR))
+    /// Loads every list from a folder; fails with the missing or malformed file named.
+    pub fn load(dir: impl AsRef<Path>) -> Result<ReferenceTables, Error> {
+        ReferenceTables::load_source(&Source::Folder(dir.as_ref().to_path_buf()))
     }
 
-    /// Loads every list; fails with the missing or malformed file named.
-    pub fn load(dir: impl AsRef<Path>) -> Result<ReferenceTables, Error> {
-        let dir = dir.as_ref();
-        if !dir.is_dir() {
-            return Err(Error::MissingDir(dir.to_path_buf()));
+    /// The configured folder (`CANCER_REGISTRY_REFERENCE`), else the embedded tables.
+    pub fn default_source() -> Source {
+        Source::from_env(REFERENCE_ENV, EMBEDDED_PART)
+    }
+
+    /// Loads every list from the embedded copy or a folder; fails with the missing or malformed
+    /// file named.
+    pub fn load_source(src: &Source) -> Result<ReferenceTables, Error> {
+        if !src.exists() {
+            return Err(Error::MissingDir(src.path("")));
         }
-        let site_type_2022 = load_site_type(dir, SITE_TYPE_2022)?;
-        let site_type_2015 = load_site_type(dir, SITE_TYPE_2015)?;
+        let site_type_2022 = load_site_type(src, SITE_TYPE_2022)?;
+        let site_type_2015 = load_site_type(src, SITE_TYPE_2015)?;
 
         let mut hist_beh = HashSet::new();
         let mut hist_behaviors: HashMap<u16, u8> = HashMap::new();
-        for (n, line) in read(dir, HIST_BEH)?.lines().enumerate() {
+        for (n, line) in read(src, HIST_BEH)?.lines().enumerate() {
             let code = line.split(',').next().unwrap_or("");
             let Some((h, b)) = code.split_once('/') else {
                 return Err(parse_err(HIST_BEH, n + 1, format!("bad code {code:?}")));
@@ -391,7 +424,7 @@ impl ReferenceTables {
         let mut schemas: Vec<Schema> = Vec::new();
         let mut schema_index: HashMap<String, usize> = HashMap::new();
         let mut selection: Vec<Vec<SelectionRow>> = vec![Vec::new(); 810];
-        for (n, line) in read(dir, SCHEMA_SELECTION)?.lines().enumerate().skip(1) {
+        for (n, line) in read(src, SCHEMA_SELECTION)?.lines().enumerate().skip(1) {
             let c: Vec<&str> = line.split('\t').collect();
             let [id, key, _name, sites, hists, d1, d2, year, beh] = c[..] else {
                 return Err(parse_err(SCHEMA_SELECTION, n + 1, "expected 9 columns"));
@@ -425,7 +458,7 @@ impl ReferenceTables {
 
         let mut items: Vec<HashMap<u16, CodeSet>> = vec![HashMap::new(); schemas.len()];
         let mut ssdi_numbers: HashSet<u16> = HashSet::new();
-        for (n, line) in read(dir, SCHEMA_CODES)?.lines().enumerate().skip(1) {
+        for (n, line) in read(src, SCHEMA_CODES)?.lines().enumerate().skip(1) {
             let c: Vec<&str> = line.split('\t').collect();
             if c.len() < 10 {
                 return Err(parse_err(SCHEMA_CODES, n + 1, "expected 10 columns"));
@@ -504,14 +537,20 @@ impl ReferenceTables {
 
         let mut surgery = Vec::new();
         for (year, rel) in SURGERY {
-            surgery.push((*year, load_surgery(dir, rel)?));
+            surgery.push((*year, load_surgery(src, rel)?));
         }
 
         // The derivation edits need the algorithm itself; without its ZIP they do not run.
-        let eod = crate::staging::Algorithm::load_zip(&dir.join(EOD_ZIP))
+        let eod = src
+            .read(EOD_ZIP)
             .ok()
+            .and_then(|bytes| {
+                let name = src.path(EOD_ZIP).display().to_string();
+                crate::staging::Algorithm::load_zip_bytes(&name, &bytes).ok()
+            })
             .map(std::sync::Arc::new);
         Ok(ReferenceTables {
+            source: src.describe(),
             eod,
             current_year: crate::config::current_year().unwrap_or(2026),
             site_type_2022,

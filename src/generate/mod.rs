@@ -21,7 +21,7 @@ use crate::naaccr::xml::{NaaccrXmlWriter, Patient, WriterOptions};
 use crate::naaccr::{Items, RecordType};
 
 pub use patient::{FACILITIES, LAST_DAY};
-pub use tables::{GeneratorTables, DEFAULT_TABLES_DIR, TABLES_ENV};
+pub use tables::{GeneratorTables, TABLES_ENV};
 
 /// Errors of the generator.
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +121,7 @@ pub const USAGE: &str = "usage: cancer-registry generate --patients N --seed S [
   --patients N   number of patients (default 1000)\n\
   --seed S       random seed; the same seed gives the same bytes (default 1)\n\
   --first I      index of the first patient (default 0): splits one run into several files\n\
-  --tables DIR   generator tables (default $CANCER_REGISTRY_GENERATOR_TABLES or ../shared/naaccr/generator-tables)\n\
+  --tables DIR   generator tables (default $CANCER_REGISTRY_GENERATOR_TABLES, else the tables built in)\n\
   --out FILE     output file; - for standard output";
 
 /// The `generate` subcommand: `args` are the arguments after `generate`. Returns the summary
@@ -175,7 +175,10 @@ where
         }
     }
     let out = out.ok_or_else(|| usage("--out is required".to_string()))?;
-    let tables = GeneratorTables::load(tables_dir.unwrap_or_else(GeneratorTables::default_dir))?;
+    let tables = match tables_dir {
+        Some(dir) => GeneratorTables::load(dir)?,
+        None => GeneratorTables::load_source(&GeneratorTables::default_source())?,
+    };
     if out == "-" {
         let stdout = std::io::stdout();
         generate(&options, &tables, std::io::BufWriter::new(stdout.lock()))

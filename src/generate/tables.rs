@@ -14,11 +14,12 @@ use super::zip::Archive;
 use super::Error;
 use crate::naaccr::dictionary::{Dictionary, Level};
 use crate::naaccr::value;
+use crate::refdata::Source;
 
 /// Environment variable naming the tables folder.
 pub const TABLES_ENV: &str = "CANCER_REGISTRY_GENERATOR_TABLES";
-/// Folder used when neither `--tables` nor the environment variable is given.
-pub const DEFAULT_TABLES_DIR: &str = "../shared/naaccr/generator-tables";
+/// The part of the embedded data (`data/generator-tables`) used when no folder is configured.
+pub const EMBEDDED_PART: &str = "generator-tables";
 /// The SEER EOD staging archive inside the tables folder.
 pub const EOD_ARCHIVE: &str = "staging/eod_public-3.3.zip";
 
@@ -390,17 +391,16 @@ const NOT_FROM_STAGING: &[&str] = &[
     "rxSummSystemicSurSeq",
 ];
 
-fn read_text(dir: &Path, name: &str) -> Result<String, Error> {
-    let path = dir.join(name);
-    std::fs::read_to_string(&path).map_err(|source| Error::Table {
-        path: path.clone(),
+fn read_text(dir: &Source, name: &str) -> Result<String, Error> {
+    dir.read_to_string(name).map_err(|source| Error::Table {
+        path: dir.path(name),
         reason: source.to_string(),
     })
 }
 
-fn parse_err(dir: &Path, name: &str, line: usize, reason: impl Into<String>) -> Error {
+fn parse_err(dir: &Source, name: &str, line: usize, reason: impl Into<String>) -> Error {
     Error::Parse {
-        path: dir.join(name),
+        path: dir.path(name),
         line,
         reason: reason.into(),
     }
@@ -416,7 +416,7 @@ fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
 }
 
 /// `weight,value` files.
-fn weighted(dir: &Path, name: &str) -> Result<Weighted<String>, Error> {
+fn weighted(dir: &Source, name: &str) -> Result<Weighted<String>, Error> {
     let text = read_text(dir, name)?;
     let mut pairs = Vec::new();
     for (n, c) in rows(&text) {
@@ -436,7 +436,7 @@ fn weighted(dir: &Path, name: &str) -> Result<Weighted<String>, Error> {
 }
 
 /// One-column files; a header-like first line (`SURNAME`) is kept out by the caller.
-fn list(dir: &Path, name: &str) -> Result<Vec<String>, Error> {
+fn list(dir: &Source, name: &str) -> Result<Vec<String>, Error> {
     let v: Vec<String> = read_text(dir, name)?
         .lines()
         .map(|l| l.trim().to_string())
@@ -449,7 +449,7 @@ fn list(dir: &Path, name: &str) -> Result<Vec<String>, Error> {
 }
 
 fn site_rows(
-    dir: &Path,
+    dir: &Source,
     name: &str,
     keys: &BTreeMap<u32, String>,
 ) -> Result<Weighted<SiteRow>, Error> {
@@ -535,7 +535,7 @@ fn choices(id: &str, codes: impl IntoIterator<Item = String>) -> Vec<Choice> {
 
 /// `staging_{cs,tnm,eod}.csv`: schema name -> fields with their valid codes.
 fn staging(
-    dir: &Path,
+    dir: &Source,
     name: &str,
     keys: &BTreeMap<u32, String>,
 ) -> Result<BTreeMap<String, Vec<Field>>, Error> {
@@ -651,12 +651,15 @@ struct Eod {
 /// Reads the EOD schemas from the SEER archive: Schema IDs, inputs (with the valid codes of
 /// `staging_eod.csv` where it has the field, restricted to what the archive also accepts,
 /// otherwise the archive's own lookup table) and the schema selection rows.
-fn eod(dir: &Path, csv: &BTreeMap<String, Vec<Field>>) -> Result<Eod, Error> {
-    let path = dir.join(EOD_ARCHIVE);
-    let bytes = std::fs::read(&path).map_err(|e| Error::Table {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
+fn eod(dir: &Source, csv: &BTreeMap<String, Vec<Field>>) -> Result<Eod, Error> {
+    let path = dir.path(EOD_ARCHIVE);
+    let bytes = dir
+        .read(EOD_ARCHIVE)
+        .map_err(|e| Error::Table {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?
+        .into_owned();
     let archive = Archive::parse(bytes).map_err(|reason| Error::Table {
         path: path.clone(),
         reason,
@@ -806,18 +809,20 @@ fn eod(dir: &Path, csv: &BTreeMap<String, Vec<Field>>) -> Result<Eod, Error> {
 }
 
 impl GeneratorTables {
-    /// `--tables`, else `$CANCER_REGISTRY_GENERATOR_TABLES`, else `../shared/naaccr/generator-tables`.
-    pub fn default_dir() -> PathBuf {
-        std::env::var_os(TABLES_ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_TABLES_DIR))
+    /// `$CANCER_REGISTRY_GENERATOR_TABLES`, else the embedded tables.
+    pub fn default_source() -> Source {
+        Source::from_env(TABLES_ENV, EMBEDDED_PART)
     }
 
-    /// Reads every table; a missing or malformed file is an error naming it.
+    /// Reads every table of a folder; a missing or malformed file is an error naming it.
     pub fn load(dir: impl AsRef<Path>) -> Result<GeneratorTables, Error> {
-        let dir = dir.as_ref();
-        if !dir.is_dir() {
-            return Err(Error::MissingDir(dir.to_path_buf()));
+        GeneratorTables::load_source(&Source::Folder(dir.as_ref().to_path_buf()))
+    }
+
+    /// Reads every table of the embedded copy or a folder.
+    pub fn load_source(dir: &Source) -> Result<GeneratorTables, Error> {
+        if !dir.exists() {
+            return Err(Error::MissingDir(dir.path("")));
         }
         let mut keys = BTreeMap::new();
         let key_text = read_text(dir, "staging_keys.csv")?;
@@ -831,18 +836,13 @@ impl GeneratorTables {
 
         let mut ages = BTreeMap::new();
         let mut all_ages: BTreeMap<u8, f64> = BTreeMap::new();
-        let sites_dir = dir.join("sites");
-        let mut site_files: Vec<PathBuf> = std::fs::read_dir(&sites_dir)
-            .map_err(|e| Error::Table {
-                path: sites_dir.clone(),
-                reason: e.to_string(),
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-            .collect();
-        site_files.sort();
-        for p in &site_files {
-            let Some(site) = p.file_stem().and_then(|s| s.to_str()) else {
+        let sites_dir = dir.path("sites");
+        let site_files = dir.list("sites", ".csv").map_err(|e| Error::Table {
+            path: sites_dir.clone(),
+            reason: e.to_string(),
+        })?;
+        for file in &site_files {
+            let Some(site) = file.strip_suffix(".csv") else {
                 continue;
             };
             let name = format!("sites/{site}.csv");
@@ -867,22 +867,14 @@ impl GeneratorTables {
             });
         }
 
-        let zip_dir = dir.join("zip_codes");
-        let mut zip_files: Vec<PathBuf> = std::fs::read_dir(&zip_dir)
-            .map_err(|e| Error::Table {
-                path: zip_dir.clone(),
-                reason: e.to_string(),
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-            .collect();
-        zip_files.sort();
+        let zip_dir = dir.path("zip_codes");
+        let zip_files = dir.list("zip_codes", ".csv").map_err(|e| Error::Table {
+            path: zip_dir.clone(),
+            reason: e.to_string(),
+        })?;
         let mut zips = Vec::new();
         let mut state_weights = Vec::new();
-        for p in &zip_files {
-            let Some(file) = p.file_name().and_then(|s| s.to_str()) else {
-                continue;
-            };
+        for file in &zip_files {
             let name = format!("zip_codes/{file}");
             let text = read_text(dir, &name)?;
             let mut pairs = Vec::new();
@@ -965,7 +957,7 @@ impl GeneratorTables {
             site_specific,
         } = eod(dir, &eod_csv)?;
         Ok(GeneratorTables {
-            dir: dir.to_path_buf(),
+            dir: dir.path(""),
             sex: weighted(dir, "sex.csv")?,
             race: weighted(dir, "race.csv")?,
             hispanic: weighted(dir, "hispanic_origin.csv")?,

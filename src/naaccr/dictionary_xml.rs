@@ -442,6 +442,8 @@ pub struct DictionarySet {
 
 /// The environment variable naming the directory of extra dictionaries.
 pub const DICTIONARIES_ENV: &str = "CANCER_REGISTRY_DICTIONARIES";
+/// The part of the embedded data holding the older base dictionaries.
+pub const EMBEDDED_PART: &str = "dictionaries";
 
 impl DictionarySet {
     /// The built-in base dictionaries 250 and 260 only.
@@ -472,6 +474,13 @@ impl DictionarySet {
     /// naming the file, because a half-configured service would silently drop items.
     pub fn from_dir(dir: &Path) -> Result<DictionarySet, DictionaryError> {
         let mut set = DictionarySet::builtin();
+        set.add_dir(dir)?;
+        Ok(set)
+    }
+
+    /// Adds every `*.xml` / `*.xml.gz` dictionary of a directory (see [`DictionarySet::from_dir`]).
+    pub fn add_dir(&mut self, dir: &Path) -> Result<(), DictionaryError> {
+        let set = self;
         let entries = std::fs::read_dir(dir).map_err(|e| {
             DictionaryError::new(format!("cannot read dictionary directory: {e}"))
                 .with_source(&dir.display().to_string())
@@ -494,15 +503,45 @@ impl DictionarySet {
             set.add(d)
                 .map_err(|e| e.with_source(&p.display().to_string()))?;
         }
+        Ok(())
+    }
+
+    /// The built-ins plus the older base dictionaries (140-240) shipped in `data/dictionaries`,
+    /// so files of any NAACCR XML version import with nothing configured.
+    pub fn with_embedded() -> Result<DictionarySet, DictionaryError> {
+        let mut set = DictionarySet::builtin();
+        let source = crate::refdata::Source::Embedded(EMBEDDED_PART);
+        let names = source.list("", ".xml").map_err(|e| {
+            DictionaryError::new(format!("cannot list the embedded dictionaries: {e}"))
+        })?;
+        for name in names {
+            let origin = source.path(&name).display().to_string();
+            let bytes = source.read(&name).map_err(|e| {
+                DictionaryError::new(format!("cannot read: {e}")).with_source(&origin)
+            })?;
+            let d = parse_dictionary(bytes.as_ref()).map_err(|e| e.with_source(&origin))?;
+            set.add(d).map_err(|e| e.with_source(&origin))?;
+        }
         Ok(set)
     }
 
-    /// [`DictionarySet::from_dir`] on `$CANCER_REGISTRY_DICTIONARIES`, or the built-ins when unset.
+    /// The embedded dictionaries plus every dictionary of `$CANCER_REGISTRY_DICTIONARIES` (a base
+    /// there replaces the embedded one of its version).
     pub fn from_env() -> Result<DictionarySet, DictionaryError> {
-        match std::env::var_os(DICTIONARIES_ENV) {
-            Some(d) if !d.is_empty() => DictionarySet::from_dir(Path::new(&d)),
-            _ => Ok(DictionarySet::builtin()),
+        let mut set = DictionarySet::with_embedded()?;
+        if let Some(d) = std::env::var_os(DICTIONARIES_ENV).filter(|d| !d.is_empty()) {
+            set.add_dir(Path::new(&d))?;
         }
+        Ok(set)
+    }
+
+    /// What is loaded, for the start-up log and the readiness answer: base versions and user
+    /// dictionary URIs.
+    pub fn summary(&self) -> (Vec<String>, Vec<String>) {
+        (
+            self.bases.keys().cloned().collect(),
+            self.users.keys().cloned().collect(),
+        )
     }
 
     /// Adds a dictionary. A user dictionary may not reuse an id or number of the base

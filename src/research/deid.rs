@@ -56,7 +56,8 @@ pub enum Transform {
     /// US ZIP (Canadian codes, `99999` unknown, malformed) -> blank. `88888` (resident outside
     /// the US) -> `888`, which is no real prefix.
     Zip3,
-    /// A date -> its year (`CCYY`); not a date -> blank.
+    /// A date -> its year (`CCYY`); not a date -> blank; blank too for a patient 90 or older
+    /// (a year and the age at diagnosis would give the birth year).
     Year,
     /// Date of birth -> its year, blank for a patient 90 or older (at any diagnosis or at the
     /// release's reference year), since the birth year would reveal the exact age.
@@ -323,6 +324,9 @@ fn release_value(class: ItemClass, raw: &str, age_90: bool) -> String {
     match class {
         ItemClass::Identifier(_) => String::new(),
         ItemClass::Releasable => raw.to_string(),
+        // For someone 90 or older any calendar year, with the age at diagnosis, gives the birth
+        // year and so the age over 89 (Safe Harbor): the years go with the birth year.
+        ItemClass::Transformed(Transform::Year) if age_90 => String::new(),
         ItemClass::Transformed(Transform::Year) => {
             year_of(raw).map(|y| y.to_string()).unwrap_or_default()
         }

@@ -177,6 +177,10 @@ fn invalid(field: &str, rule: &str, message: impl Into<String>) -> abstracts::Er
     abstracts::Error::Invalid(vec![ItemError::new(field, None, rule, message)])
 }
 
+fn today() -> Result<PartialDate, abstracts::Error> {
+    full_date("today", &Utc::now().format("%Y%m%d").to_string())
+}
+
 /// Parses `YYYY-MM-DD` or `CCYYMMDD` into a full date.
 pub fn full_date(field: &str, value: &str) -> Result<PartialDate, abstracts::Error> {
     let compact: String = value.chars().filter(|c| *c != '-').collect();
@@ -231,6 +235,13 @@ pub fn create(
         return Err(abstracts::Error::Invalid(errors));
     }
     let irb = full_date("irbApprovalDate", &new.irb_approval_date)?;
+    if irb.compare(&today()?) == Some(std::cmp::Ordering::Greater) {
+        return Err(invalid(
+            "irbApprovalDate",
+            "date",
+            "an IRB approval cannot be dated in the future",
+        ));
+    }
     validate_request(&new.items).map_err(refusal_errors)?;
     let now = Utc::now();
     let row = Row {
@@ -301,6 +312,35 @@ pub fn list(
     Ok(rows.into_iter().map(ResearchRequest::from).collect())
 }
 
+/// Whether a manager of `scope` may decide a request: a manager limited to some facilities
+/// decides only requests whose selection is limited to those facilities.
+pub fn within_scope(
+    selection: &ResearchSelection,
+    scope: &crate::auth::FacilityScope,
+) -> Result<(), abstracts::Error> {
+    match scope {
+        crate::auth::FacilityScope::All => Ok(()),
+        crate::auth::FacilityScope::Only(mine) => {
+            if !selection.facilities.is_empty()
+                && selection.facilities.iter().all(|f| mine.contains(f))
+            {
+                Ok(())
+            } else {
+                Err(abstracts::Error::Forbidden(format!(
+                    "a manager of facilities {} decides only requests whose selection names \
+                     facilities among them; this one covers {}",
+                    mine.join(", "),
+                    if selection.facilities.is_empty() {
+                        "every facility".to_string()
+                    } else {
+                        selection.facilities.join(", ")
+                    }
+                )))
+            }
+        }
+    }
+}
+
 /// Approves (with an expiry) or rejects a submitted request, with a reason.
 pub fn decide(
     conn: &mut DbConn,
@@ -309,8 +349,17 @@ pub fn decide(
     reason: Option<String>,
     expires_on: Option<&str>,
     by: &str,
+    scope: &crate::auth::FacilityScope,
 ) -> Result<ResearchRequest, abstracts::Error> {
     let request = get(conn, id, None)?;
+    within_scope(&request.selection, scope)?;
+    // Separation of duties: whoever filed a request (even holding the manager role too)
+    // cannot decide it.
+    if request.created_by == by {
+        return Err(abstracts::Error::Forbidden(
+            "a request cannot be decided by the one who filed it".to_string(),
+        ));
+    }
     if request.status != "submitted" {
         return Err(abstracts::Error::Conflict(format!(
             "the request is already {}; file a new request to change it",
@@ -326,8 +375,7 @@ pub fn decide(
             ));
         };
         let e = full_date("expiresOn", e)?;
-        let today = full_date("today", &Utc::now().format("%Y%m%d").to_string())?;
-        if e.compare(&today) != Some(std::cmp::Ordering::Greater) {
+        if e.compare(&today()?) != Some(std::cmp::Ordering::Greater) {
             return Err(invalid(
                 "expiresOn",
                 "date",

@@ -1,9 +1,9 @@
 //! SEER Site Recode (ICD-O-3 2023 revision): primary site, histology, behavior and year of
 //! diagnosis -> the site group cancer statistics are published by.
 //!
-//! The table is SEER's, read at run time from the reference folder
-//! (`seer-site-recode/site-recode-data-2023.csv` under `CANCER_REGISTRY_REFERENCE`, default
-//! `../shared/reference`), never compiled in. Its columns: `ID, Name, Indentation, Sites IN,
+//! The table is SEER's file as published (`seer-site-recode/site-recode-data-2023.csv` of the
+//! reference data: the embedded copy of `data/reference`, or the folder named by
+//! `CANCER_REGISTRY_REFERENCE`), read at start, never rewritten as code. Its columns: `ID, Name, Indentation, Sites IN,
 //! Hist IN, Hist OUT, Beh IN, DX Year Min, DX Year Max, Recode`. Rows without a recode are
 //! headings. A case belongs to the first row (file order, as in SEER's and IMS's
 //! implementations) whose site list holds the site, whose `Hist IN` (when given) holds the
@@ -12,14 +12,13 @@
 //! ignored. No match -> `None` (SEER's "unknown/invalid"; e.g. a benign tumor outside the
 //! brain/CNS group).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::Error;
+use crate::refdata::Source;
 
 /// Environment variable naming the reference folder (shared with the edits).
 pub const REFERENCE_ENV: &str = "CANCER_REGISTRY_REFERENCE";
-/// Reference folder when the variable is unset, relative to the working directory.
-pub const DEFAULT_REFERENCE_DIR: &str = "../shared/reference";
 /// The table's path inside the reference folder.
 pub const SITE_RECODE_FILE: &str = "seer-site-recode/site-recode-data-2023.csv";
 
@@ -45,28 +44,29 @@ struct Rule {
 #[derive(Debug, Clone)]
 pub struct SiteRecodeTable {
     rules: Vec<Rule>,
+    /// Where the table was read from.
+    source: String,
 }
 
 impl SiteRecodeTable {
-    /// The folder named by `CANCER_REGISTRY_REFERENCE`, else [`DEFAULT_REFERENCE_DIR`].
-    pub fn default_dir() -> PathBuf {
-        std::env::var_os(REFERENCE_ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_REFERENCE_DIR))
-    }
-
-    /// Reads [`SITE_RECODE_FILE`] from the reference folder; any malformed row is an error
+    /// Reads [`SITE_RECODE_FILE`] from a reference folder; any malformed row is an error
     /// naming its line.
     pub fn load(dir: impl AsRef<Path>) -> Result<SiteRecodeTable, Error> {
-        let dir = dir.as_ref();
-        if !dir.is_dir() {
-            return Err(Error::MissingDir(dir.to_path_buf()));
+        SiteRecodeTable::load_source(&Source::Folder(dir.as_ref().to_path_buf()))
+    }
+
+    /// Reads [`SITE_RECODE_FILE`] from the embedded reference data or a folder.
+    pub fn load_source(src: &Source) -> Result<SiteRecodeTable, Error> {
+        if !src.exists() {
+            return Err(Error::MissingDir(src.path("")));
         }
-        let path = dir.join(SITE_RECODE_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let path = src.path(SITE_RECODE_FILE);
+        let text = src
+            .read_to_string(SITE_RECODE_FILE)
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
         SiteRecodeTable::parse(&text, &path)
     }
 
@@ -148,10 +148,18 @@ impl SiteRecodeTable {
         if rules.is_empty() {
             return Err(err(1, "no site groups".into()));
         }
-        Ok(SiteRecodeTable { rules })
+        Ok(SiteRecodeTable {
+            rules,
+            source: path.display().to_string(),
+        })
     }
 
     /// The number of matching rules (data rows with a recode).
+    /// Where the table was read from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     pub fn len(&self) -> usize {
         self.rules.len()
     }

@@ -18,11 +18,15 @@
 //!   changes: when exactly one member of a slice is hidden, the smallest other non-zero shown
 //!   member is hidden too (ties: the earlier cell); when no such member exists, the slice total
 //!   is hidden; when the slice total is hidden and no member is, the smallest non-zero member
-//!   is hidden. Each step hides one more entry, so this ends.
+//!   is hidden. And when a slice's total is shown, the hidden members' sum (total minus shown
+//!   members, which anyone can compute) must not be a small count: while it is, the smallest
+//!   non-zero shown member is hidden too (the total when none is left). Each step hides one
+//!   more entry, so this ends.
 //!
 //! Guarantee (checked by the property test): no shown count lies in `1..threshold`; no slice
 //! equation has exactly one hidden entry; no slice has exactly one hidden member unless every
-//! other member is zero, in which case its total is hidden.
+//! other member is zero, in which case its total is hidden; the hidden members of a slice whose
+//! total is shown sum to at least the threshold.
 //!
 //! Limit: this is the classical row/column rule. It stops recovery of a hidden value from a single
 //! total, not every inference from several equations together (bounds from linear programming
@@ -201,10 +205,17 @@ pub fn suppress(
             .copied()
             .filter(|&m| !entries[m].suppressed && entries[m].count > 0)
             .min_by_key(|&m| (entries[m].count, m));
+        // What a reader learns from a shown total: the sum of its hidden members.
+        let hidden_sum: u64 = members
+            .iter()
+            .filter(|&&m| entries[m].suppressed)
+            .map(|&m| entries[m].count)
+            .sum();
         let hide = match (hidden_members, total_hidden, smallest_shown) {
             (1, _, Some(m)) => Some(m),
             (1, false, None) => Some(*total),
             (0, true, Some(m)) => Some(m),
+            (2.., false, next) if (1..threshold).contains(&hidden_sum) => next.or(Some(*total)),
             _ => None,
         };
         if let Some(x) = hide {

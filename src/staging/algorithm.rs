@@ -398,15 +398,12 @@ fn metadata(v: Option<Vec<RawMetadata>>) -> Vec<Metadata> {
 /// Hands every JSON entry of a ZIP to `visit`, one at a time so that only one entry's text is in
 /// memory, with the reference's zip-bomb limits.
 fn for_each_entry(
-    path: &Path,
+    src: &str,
+    reader: impl Read + std::io::Seek,
     mut visit: impl FnMut(&str, &[u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let src = path.display().to_string();
-    let file = File::open(path).map_err(|e| Error::Io {
-        path: src.clone(),
-        source: e,
-    })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file))
+    let src = src.to_string();
+    let mut zip = zip::ZipArchive::new(reader)
         .map_err(|e| load_err(&src, format!("not a readable ZIP: {e}")))?;
     let mut count = 0usize;
     let mut total: u64 = 0;
@@ -867,7 +864,20 @@ impl Algorithm {
     /// Loads one algorithm ZIP.
     pub fn load_zip(path: &Path) -> Result<Algorithm, Error> {
         let src = path.display().to_string();
-        Algorithm::build(&src, |visit| for_each_entry(path, visit))
+        let file = File::open(path).map_err(|e| Error::Io {
+            path: src.clone(),
+            source: e,
+        })?;
+        Algorithm::build(&src, |visit| {
+            for_each_entry(&src, BufReader::new(file), visit)
+        })
+    }
+
+    /// Loads one algorithm ZIP held in memory (the embedded copy); `src` names it in errors.
+    pub fn load_zip_bytes(src: &str, bytes: &[u8]) -> Result<Algorithm, Error> {
+        Algorithm::build(src, |visit| {
+            for_each_entry(src, std::io::Cursor::new(bytes), visit)
+        })
     }
 
     /// Builds an algorithm from ZIP-style entries (`tables/x.json`, `schemas/y.json`) held in memory;

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,15 +35,15 @@ pub struct Summary {
     pub by_result: BTreeMap<String, usize>,
 }
 
-/// Loads the algorithms in `dir` and stages every line of `input` with `algorithm_id`.
+/// Loads the algorithms of `source` and stages every line of `input` with `algorithm_id`.
 pub fn run(
     algorithm_id: &str,
-    dir: &Path,
+    source: &crate::refdata::Source,
     options: &StageOptions,
     input: impl BufRead,
     output: impl Write,
 ) -> Result<Summary, Error> {
-    let registry = Registry::load_dir(dir)?;
+    let registry = Registry::load_source(source)?;
     let alg = registry
         .get(algorithm_id)
         .ok_or_else(|| Error::UnknownAlgorithm(algorithm_id.to_string()))?;

@@ -41,9 +41,36 @@ impl Registry {
         Ok(reg)
     }
 
+    /// Loads every `*.zip` of a source: the embedded algorithms or a configured folder.
+    pub fn load_source(source: &crate::refdata::Source) -> Result<Registry, Error> {
+        let dir = match source {
+            crate::refdata::Source::Folder(dir) => return Registry::load_dir(dir),
+            crate::refdata::Source::Embedded(_) => source.path(""),
+        };
+        let names = source.list("", ".zip").map_err(|e| Error::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        let mut reg = Registry::default();
+        for name in names {
+            let path = source.path(&name);
+            let bytes = source.read(&name).map_err(|e| Error::Io {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+            let alg = Algorithm::load_zip_bytes(&path.display().to_string(), &bytes)?;
+            reg.insert(alg, path)?;
+        }
+        Ok(reg)
+    }
+
     /// Loads one ZIP into the registry and returns its id.
     pub fn load_zip(&mut self, path: &Path) -> Result<String, Error> {
         let alg = Algorithm::load_zip(path)?;
+        self.insert(alg, path.to_path_buf())
+    }
+
+    fn insert(&mut self, alg: Algorithm, path: PathBuf) -> Result<String, Error> {
         let id = alg.id().to_string();
         if let Some((_, first)) = self.algorithms.get(&id) {
             return Err(Error::DuplicateAlgorithm {
@@ -52,14 +79,21 @@ impl Registry {
                 second: path.display().to_string(),
             });
         }
-        self.algorithms
-            .insert(id.clone(), (alg, path.to_path_buf()));
+        self.algorithms.insert(id.clone(), (alg, path));
         Ok(id)
     }
 
     /// Id, version and size of every loaded algorithm, sorted by id.
     pub fn algorithms(&self) -> Vec<AlgorithmInfo> {
         self.algorithms.values().map(|(a, _)| a.info()).collect()
+    }
+
+    /// Each algorithm with the file it was loaded from.
+    pub fn loaded_from(&self) -> Vec<(AlgorithmInfo, String)> {
+        self.algorithms
+            .values()
+            .map(|(a, p)| (a.info(), p.display().to_string()))
+            .collect()
     }
 
     pub fn get(&self, id: &str) -> Option<&Algorithm> {

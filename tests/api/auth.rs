@@ -80,6 +80,51 @@ async fn token_defects(app: TestApp) {
     c["exp"] = json!(now() - 3600);
     assert_401(&app, Some(&sign(Algorithm::HS256, &c, SECRET)), "expired").await;
 
+    // Lifetime: at most 12 h from issue (a token minted for a century is refused), never issued
+    // in the future, and a subject that could forge audit lines is refused.
+    let mut c = claims();
+    c["exp"] = json!(9_223_372_036_854_775_807u64);
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "exp = 2^63 - 1",
+    )
+    .await;
+    let mut c = claims();
+    c["exp"] = json!(now() + 13 * 3600);
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "13 h lifetime",
+    )
+    .await;
+    let mut c = claims();
+    c["iat"] = json!(now() + 3600);
+    c["exp"] = json!(now() + 4000);
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "iat in the future",
+    )
+    .await;
+    let mut c = claims();
+    c.as_object_mut().unwrap().remove("iat");
+    assert_401(&app, Some(&sign(Algorithm::HS256, &c, SECRET)), "no iat").await;
+    let mut c = claims();
+    c["sub"] = json!("mallory\n2026-01-01 admin logged in");
+    assert_401(
+        &app,
+        Some(&sign(Algorithm::HS256, &c, SECRET)),
+        "newline in sub",
+    )
+    .await;
+    let mut c = claims();
+    c["exp"] = json!(now() + 11 * 3600);
+    let r = app
+        .get("/api/v1/tumors", &sign(Algorithm::HS256, &c, SECRET))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "11 h is within the limit");
+
     let mut c = claims();
     c["nbf"] = json!(now() + 3600);
     assert_401(
@@ -548,3 +593,31 @@ fn rs256_public_key() {
         .verify(&sign(Algorithm::HS256, &claims(), SECRET))
         .is_err());
 }
+
+/// A NUL in a path id or a filter is refused as a bad value on both backends (PostgreSQL
+/// cannot store one in text; it used to answer 500).
+async fn nul_in_paths_and_filters_is_422(app: TestApp) {
+    let t = app.registrar();
+    for path in [
+        "/api/v1/patients?patientIdNumber=0000%0042",
+        "/api/v1/tumors/abc%00def",
+        "/api/v1/patients/%00",
+    ] {
+        let r = app.get(path, &t).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            r.body
+        );
+        assert_eq!(r.body["errors"][0]["rule"], "invalid-character", "{path}");
+    }
+    let r = app
+        .get("/api/v1/patients?patientIdNumber=00000042", &t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+both_backends!(
+    nul_in_paths_and_filters_is_422,
+    nul_in_paths_and_filters_is_422
+);

@@ -102,35 +102,64 @@ fn import_then_export_and_edits() {
 #[test]
 fn token_command_signs_with_the_generated_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bin()
-        .current_dir(dir.path())
-        .args([
-            "token",
-            "--sub",
-            "ann",
-            "--role",
-            "registrar",
-            "--facility",
-            FACILITY_A,
-            "--ttl",
-            "1h",
-        ])
-        .output()
-        .unwrap();
+    let mint = |args: &[&str]| {
+        bin()
+            .current_dir(dir.path())
+            .arg("token")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let registrar = [
+        "--sub",
+        "ann",
+        "--role",
+        "registrar",
+        "--facility",
+        FACILITY_A,
+        "--ttl",
+        "1h",
+    ];
+    // No secret yet: the command says to start the service instead of making one up.
+    let out = mint(&registrar);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("start the service first"));
+    let secret = dir.path().join("cancer-registry.db.jwt-secret");
+    assert!(!secret.exists(), "token never creates a secret");
+    // The service creates it at its first start (the same key loading).
+    let config = cancer_registry::auth::KeyConfig {
+        secret: None,
+        secret_file: secret.clone(),
+        ..key_config()
+    };
+    cancer_registry::auth::Keys::load(&config).unwrap();
+    let out = mint(&registrar);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Researchers and auditors are not facility-scoped; registrars and reviewers are.
+    for role in ["researcher", "auditor"] {
+        assert!(
+            mint(&["--sub", "r", "--role", role]).status.success(),
+            "{role}"
+        );
+    }
+    assert!(!mint(&["--sub", "r", "--role", "reviewer"]).status.success());
+    let century = mint(&["--sub", "r", "--role", "auditor", "--ttl", "36500d"]);
+    assert!(
+        !century.status.success(),
+        "no token past the maximum lifetime"
+    );
+    assert!(String::from_utf8_lossy(&century.stderr).contains("CANCER_REGISTRY_JWT_MAX_LIFETIME"));
+    assert!(
+        !mint(&["--sub", "r", "--role", "registrar", "--facility", "*"])
+            .status
+            .success()
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert_eq!(token.split('.').count(), 3);
-    let secret = dir.path().join("cancer-registry.db.jwt-secret");
-    assert!(secret.exists(), "the secret is kept beside the database");
-    let config = cancer_registry::auth::KeyConfig {
-        secret: None,
-        secret_file: secret,
-        ..key_config()
-    };
     let caller = cancer_registry::auth::Keys::load(&config)
         .unwrap()
         .verify(&token)

@@ -21,7 +21,7 @@ struct Server {
     log: PathBuf,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -38,8 +38,6 @@ fn start(db: &TestDb, data_dir: &Path, extra: &[(&str, &str)]) -> Server {
         .env("CANCER_REGISTRY_BIND", format!("127.0.0.1:{port}"))
         .env("CANCER_REGISTRY_JWT_SECRET", SECRET)
         .env("CANCER_REGISTRY_DATA_DIR", data_dir)
-        .env("CANCER_REGISTRY_REFERENCE", data_dir.join("no-reference"))
-        .env("CANCER_REGISTRY_ALGORITHMS", data_dir.join("no-algorithms"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap());
@@ -86,7 +84,7 @@ fn signal(child: &Child, sig: &str) {
 }
 
 /// One HTTP/1.1 request on its own connection; (status, body). Chunked bodies are decoded.
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,

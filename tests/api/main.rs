@@ -11,6 +11,7 @@ mod dictionary;
 mod edits;
 mod faults;
 mod followup;
+mod fresh_machine;
 mod lifecycle;
 mod migrations;
 mod openapi;

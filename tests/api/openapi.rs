@@ -175,3 +175,47 @@ fn date_patterns_are_the_calendar() {
     }
     assert!(item.is_match("20000229") && !item.is_match("19000229"));
 }
+
+/// The documentation's examples are a realistic first request: the patient, the breast case
+/// and both corrections are accepted as they stand, and the case passes the edits.
+async fn examples_are_accepted(app: TestApp) {
+    use cancer_registry::api::items::example;
+    use cancer_registry::naaccr::Level;
+    let t = app.registrar();
+    let doc: serde_json::Value =
+        serde_json::from_str(&cancer_registry::api::openapi_json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["PatientItems"]["examples"][0],
+        example(Level::Patient, false)
+    );
+    assert_eq!(
+        schemas["TumorItems"]["examples"][0],
+        example(Level::Tumor, false)
+    );
+    let p = app.patient(&t, example(Level::Patient, false)).await;
+    let patient_path = format!("/api/v1/patients/{p}");
+    let tumor = app.tumor(&t, &p, example(Level::Tumor, false)).await;
+    assert_eq!(tumor["editStatus"], "pass", "{tumor}");
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/tumors/{}", tumor["id"].as_str().unwrap()),
+            Some(&t),
+            Some(serde_json::json!({ "items": example(Level::Tumor, true) })),
+            &[("If-Match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .call(
+            Method::PATCH,
+            &patient_path,
+            Some(&t),
+            Some(serde_json::json!({ "items": example(Level::Patient, true) })),
+            &[("If-Match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+crate::both_backends!(examples_are_accepted, examples_are_accepted);

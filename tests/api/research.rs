@@ -209,11 +209,22 @@ async fn researchers_get_only_deidentified_data(app: TestApp) {
     }
     assert!(csv.contains(",000,"), "ZIP 03601 is a restricted area: 000");
     assert!(csv.contains(",090,"), "age 94 is reported as 90 or older");
-    assert!(
-        lines[1..]
-            .iter()
-            .all(|l| l.split(',').nth(4).is_some_and(|d| d.len() == 4)),
-        "dates are years"
+    // Dates are years; for patients 90 or older (birth year withheld) no year at all, since a
+    // year and the age at diagnosis would give the birth year.
+    for l in &lines[1..] {
+        let f: Vec<&str> = l.split(',').collect();
+        assert!(
+            f[4].len() == 4 || (f[4].is_empty() && f[8].is_empty()),
+            "dates are years: {l}"
+        );
+    }
+    let with_year = lines[1..]
+        .iter()
+        .filter(|l| l.split(',').nth(4).is_some_and(|d| d.len() == 4))
+        .count();
+    assert_eq!(
+        with_year, 32,
+        "the 8 patients aged 90 or older carry no year"
     );
     let hash = format!("{:x}", sha2::Sha256::digest(&r.raw));
     assert_eq!(r.header("x-release-sha256").unwrap(), hash);
@@ -371,4 +382,159 @@ async fn researchers_get_only_deidentified_data(app: TestApp) {
 both_backends!(
     researchers_get_only_deidentified_data,
     researchers_get_only_deidentified_data
+);
+
+/// Separation of duties and honest dates: an IRB approval dated in the future is refused, and
+/// one subject holding both the researcher and the manager role cannot approve its own request.
+async fn requests_need_a_past_irb_date_and_another_approver(app: TestApp) {
+    let researcher = app.token(Role::Researcher, None);
+    let mut body = request_body(json!(["primarySite"]));
+    body["irbApprovalDate"] = json!("2099-01-15");
+    let r = app
+        .post("/api/v1/research-requests", &researcher, body)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["item"], "irbApprovalDate");
+
+    let both = app
+        .keys
+        .sign(
+            "dual-role",
+            &[Role::Researcher, Role::Manager],
+            None,
+            std::time::Duration::from_secs(600),
+        )
+        .unwrap();
+    let r = app
+        .post(
+            "/api/v1/research-requests",
+            &both,
+            request_body(json!(["primarySite"])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{id}/approve"),
+            &both,
+            json!({ "expiresOn": "2099-12-31", "reason": "self" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let manager = app.token(Role::Manager, None);
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{id}/approve"),
+            &manager,
+            json!({ "expiresOn": "2099-12-31", "reason": "IRB verified" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+both_backends!(
+    requests_need_a_past_irb_date_and_another_approver,
+    requests_need_a_past_irb_date_and_another_approver
+);
+
+/// A manager limited to one facility reports on that facility alone and decides only requests
+/// limited to it; a registry-wide manager sees and decides everything.
+async fn scoped_managers_get_scoped_reports_and_approvals(app: TestApp) {
+    cohort(&app).await; // 40 tumors of facility A
+    let registrar_b = app.token(Role::Registrar, Some(&[FACILITY_B]));
+    let reviewer_b = app.token(Role::Reviewer, Some(&[FACILITY_B]));
+    for n in 0..16u32 {
+        let p = app
+            .patient(
+                &registrar_b,
+                json!({ "patientIdNumber": format!("{:08}", 7000 + n), "nameLast": format!("BEE{n}"),
+                        "dateOfBirth": "19600101", "sexAssignedAtBirth": "1" }),
+            )
+            .await;
+        let tumor = app.tumor(&registrar_b, &p, tumor_items()).await;
+        // Reports count complete abstracts only.
+        let status = format!("/api/v1/tumors/{}/status", tumor["id"].as_str().unwrap());
+        for (token, to) in [(&registrar_b, "review"), (&reviewer_b, "complete")] {
+            let r = app
+                .call(
+                    Method::PUT,
+                    &status,
+                    Some(token),
+                    Some(json!({ "status": to })),
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    }
+    let everywhere = app.token(Role::Manager, None);
+    let only_a = app.token(Role::Manager, Some(&[FACILITY_A]));
+    let grand_total = |body: &Value| {
+        body["totals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["keys"]
+                    .as_object()
+                    .is_none_or(|k| k.values().all(Value::is_null))
+            })
+            .and_then(|r| r["count"].as_u64())
+    };
+    let all = app
+        .get("/api/v1/reports/incidence?groupBy=sex", &everywhere)
+        .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let a = app
+        .get("/api/v1/reports/incidence?groupBy=sex", &only_a)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(grand_total(&all.body), Some(56), "{}", all.body);
+    assert_eq!(grand_total(&a.body), Some(40), "{}", a.body);
+
+    let researcher = app.token(Role::Researcher, None);
+    let wide = app
+        .post(
+            "/api/v1/research-requests",
+            &researcher,
+            request_body(json!(["primarySite"])),
+        )
+        .await;
+    let wide = wide.body["id"].as_str().unwrap().to_string();
+    let approve = json!({ "expiresOn": "2099-12-31", "reason": "IRB verified" });
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{wide}/approve"),
+            &only_a,
+            approve.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let mut body = request_body(json!(["primarySite"]));
+    body["selection"]["facilities"] = json!([FACILITY_A]);
+    let narrow = app
+        .post("/api/v1/research-requests", &researcher, body)
+        .await;
+    assert_eq!(narrow.status, StatusCode::CREATED, "{}", narrow.body);
+    let narrow = narrow.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{narrow}/approve"),
+            &only_a,
+            approve.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{wide}/approve"),
+            &everywhere,
+            approve,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+both_backends!(
+    scoped_managers_get_scoped_reports_and_approvals,
+    scoped_managers_get_scoped_reports_and_approvals
 );

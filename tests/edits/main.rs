@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Behaviour of every registered edit on records built from the catalog's logic, and checks of
-//! the code tables written into source against `shared/reference/`.
+//! the code tables written into source against the published files in `data/reference/`.
 
 mod regression;
 mod tables_crosscheck;
@@ -15,7 +15,7 @@ use cancer_registry::naaccr::Items;
 pub fn tables() -> Option<&'static ReferenceTables> {
     static T: OnceLock<Option<ReferenceTables>> = OnceLock::new();
     T.get_or_init(
-        || match ReferenceTables::load(ReferenceTables::default_dir()) {
+        || match ReferenceTables::load_source(&ReferenceTables::default_source()) {
             Ok(t) => Some(t),
             Err(e) => {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {

@@ -12,7 +12,10 @@ type Counts = (usize, usize, usize, usize, Vec<(String, usize)>);
 
 fn summary(file: &str) -> Option<Counts> {
     let tables = super::tables()?;
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/naaccr");
+    let shared = std::env::var_os("CANCER_REGISTRY_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join("naaccr");
     let path = shared.join(file);
     if !path.exists() {
         assert!(

@@ -1,6 +1,5 @@
-//! The code tables written into `src/edits/codes.rs` agree with the files in
-//! `shared/reference/` they were written from. Skipped loudly when the directory is absent;
-//! failing under `CI=true`.
+//! The code tables written into `src/edits/codes.rs` agree with the published files they were
+//! written from, which ship in `data/reference/` (or the folder `CANCER_REGISTRY_REFERENCE` names).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -9,8 +8,12 @@ use std::process::Command;
 use cancer_registry::edits::codes::{self, LatRule};
 use cancer_registry::edits::ReferenceTables;
 
+fn reference_dir() -> PathBuf {
+    ReferenceTables::default_source().folder()
+}
+
 fn reference_file(rel: &str) -> Option<String> {
-    let path: PathBuf = ReferenceTables::default_dir().join(rel);
+    let path: PathBuf = reference_dir().join(rel);
     match std::fs::read_to_string(&path) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -129,7 +132,7 @@ fn override_flags_match_reference() {
     );
 
     // and against SEER's lookups, when `unzip` is available
-    let zip = ReferenceTables::default_dir().join("naaccr-lookups/naaccr-lookups-260.zip");
+    let zip = reference_dir().join("naaccr-lookups/naaccr-lookups-260.zip");
     for (id, codes) in &ours {
         let out = Command::new("unzip")
             .arg("-p")
@@ -155,7 +158,7 @@ fn override_flags_match_reference() {
 
 #[test]
 fn grade_codes_match_lookups() {
-    let zip = ReferenceTables::default_dir().join("naaccr-lookups/naaccr-lookups-260.zip");
+    let zip = reference_dir().join("naaccr-lookups/naaccr-lookups-260.zip");
     if !zip.exists() {
         let _ = reference_file("naaccr-lookups/naaccr-lookups-260.zip");
         return;

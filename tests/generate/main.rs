@@ -1,6 +1,5 @@
-//! The synthetic data generator against the shared generator tables
-//! (`shared/naaccr/generator-tables`, read at run time) and the edits reference tables
-//! (`shared/reference`): determinism, realism, dictionary validity, XML round trip and the
+//! The synthetic data generator against the generator tables and the edits reference tables
+//! the service ships (`data/generator-tables`, `data/reference`): determinism, realism, dictionary validity, XML round trip and the
 //! edit pass rate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,24 +20,15 @@ use cancer_registry::naaccr::{Dictionary, Level};
 const SAMPLE: u64 = 2_000;
 const SAMPLE_SEED: u64 = 20_260_101;
 
-/// `shared/`, or `None` after a loud skip notice (a failure under `CI=true`).
+/// The published tables the service ships (`data/`): `generator-tables/` and `reference/`.
 fn shared() -> Option<PathBuf> {
-    let base = std::env::var_os("CANCER_REGISTRY_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    if base.join("naaccr/generator-tables/README.md").is_file() {
-        return Some(base);
-    }
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared generator tables missing at {} under CI=true",
+        base.join("generator-tables/README.md").is_file(),
+        "generator tables missing at {}",
         base.display()
     );
-    eprintln!(
-        "\n*** SKIP: generator tables not found under {} (set CANCER_REGISTRY_SHARED) ***\n",
-        base.display()
-    );
-    None
+    Some(base)
 }
 
 struct Sample {
@@ -53,7 +43,7 @@ fn sample() -> Option<&'static Sample> {
     SAMPLE_CELL
         .get_or_init(|| {
             let shared = shared()?;
-            let tables = GeneratorTables::load(shared.join("naaccr/generator-tables")).unwrap();
+            let tables = GeneratorTables::load(shared.join("generator-tables")).unwrap();
             let options = GenerateOptions {
                 patients: SAMPLE,
                 seed: SAMPLE_SEED,
@@ -104,8 +94,12 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     let a = run(7);
     assert_eq!(a, run(7), "same seed must give identical bytes");
     assert_ne!(a, run(8), "another seed must give another file");
-    // tables loaded twice give the same output too (no hash-order dependence)
-    let again = GeneratorTables::load(s.shared.join("naaccr/generator-tables")).unwrap();
+    // tables loaded twice give the same output too (no hash-order dependence), and the copy
+    // built into the binary is the folder's
+    let again = GeneratorTables::load_source(&cancer_registry::refdata::Source::Embedded(
+        "generator-tables",
+    ))
+    .unwrap();
     let mut b = Vec::new();
     let options = GenerateOptions {
         patients: 300,
@@ -213,7 +207,7 @@ fn the_file_reads_back_with_zero_errors() {
 fn demographics_follow_the_tables() {
     let Some(s) = sample() else { return };
     let n = s.patients.len() as f64;
-    let tables = s.shared.join("naaccr/generator-tables");
+    let tables = s.shared.join("generator-tables");
     let share =
         |f: &dyn Fn(&Patient) -> bool| s.patients.iter().filter(|p| f(p)).count() as f64 / n;
     let table_share = |file: &str, code: &str| {
@@ -277,7 +271,7 @@ fn demographics_follow_the_tables() {
 #[test]
 fn sites_follow_the_tables() {
     let Some(s) = sample() else { return };
-    let tables = s.shared.join("naaccr/generator-tables");
+    let tables = s.shared.join("generator-tables");
     for (sex, file, prefix) in [
         ("1", "sites_sex_male.csv", "C619"),
         ("2", "sites_sex_female.csv", "C50"),
@@ -458,7 +452,7 @@ fn edits_mostly_pass() {
 #[test]
 fn command_line_and_load_errors() {
     let Some(s) = sample() else { return };
-    let tables = s.shared.join("naaccr/generator-tables");
+    let tables = s.shared.join("generator-tables");
     let dir = std::env::temp_dir().join(format!("cr-generate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("out.xml");

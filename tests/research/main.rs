@@ -147,9 +147,11 @@ fn extract_contains_no_identifier_value() {
     assert_eq!(col(2, "tumorSequence"), "2");
     assert_eq!(col(1, "addrAtDxPostalCode"), "000", "restricted ZIP3 036");
     assert_eq!(col(2, "addrAtDxPostalCode"), "100");
-    assert_eq!(col(1, "dateOfDiagnosis"), "2023");
-    assert_eq!(col(2, "dateOfDiagnosis"), "2019");
-    assert_eq!(col(1, "dateOfLastContact"), "2024");
+    // The patient is 90 or older: a diagnosis year with its age at diagnosis (2019 and 089)
+    // would give the birth year (1930) and so the age over 89, so no calendar year is released.
+    assert_eq!(col(1, "dateOfDiagnosis"), "");
+    assert_eq!(col(2, "dateOfDiagnosis"), "");
+    assert_eq!(col(1, "dateOfLastContact"), "");
     assert_eq!(col(1, "ageAtDiagnosis"), AGE_90_OR_OLDER);
     assert_eq!(col(2, "ageAtDiagnosis"), "089");
     assert_eq!(
@@ -173,6 +175,26 @@ fn extract_contains_no_identifier_value() {
     let d = release.deidentify(1, &young, &[t]);
     let i = release.columns().position(|c| c == "dateOfBirth").unwrap();
     assert_eq!(d.tumors[0][i], "1970");
+    let dx = release
+        .columns()
+        .position(|c| c == "dateOfDiagnosis")
+        .unwrap();
+
+    // 90 or older at release though diagnosed at 76: the diagnosis year (2010) minus the age
+    // would give the birth year (1934) and the age over 89, so the year is withheld too.
+    let old = items(&[("dateOfBirth", "19340201")]);
+    let t = items(&[("ageAtDiagnosis", "076"), ("dateOfDiagnosis", "20100301")]);
+    let d = release.deidentify(2, &old, &[t]);
+    let age = release
+        .columns()
+        .position(|c| c == "ageAtDiagnosis")
+        .unwrap();
+    assert_eq!(d.tumors[0][i], "", "birth year");
+    assert_eq!(d.tumors[0][dx], "", "diagnosis year");
+    assert_eq!(d.tumors[0][age], "076");
+    let young = items(&[("dateOfBirth", "19700101")]);
+    let t = items(&[("ageAtDiagnosis", "053"), ("dateOfDiagnosis", "20230301")]);
+    assert_eq!(release.deidentify(3, &young, &[t]).tumors[0][dx], "2023");
 }
 
 // ---------------------------------------------------------------- suppression
@@ -222,7 +244,8 @@ fn random_table(rng: &mut SplitMix) -> (Vec<String>, Vec<Cell>) {
 }
 
 /// Checks the published table against the input: shown values true, no small count shown,
-/// every slice equation with 0 or 2+ hidden entries, no lone hidden cell in a slice.
+/// every slice equation with 0 or 2+ hidden entries, no lone hidden cell in a slice, and the
+/// hidden members of a slice with a shown total summing to 0 or at least the threshold.
 fn check(dims: &[String], cells: &[Cell], t: &SuppressedTable, seed: u64) {
     let d = dims.len();
     let mut truth: HashMap<Vec<Option<String>>, u64> = HashMap::new();
@@ -273,6 +296,19 @@ fn check(dims: &[String], cells: &[Cell], t: &SuppressedTable, seed: u64) {
                 .collect();
             let hidden = members.iter().filter(|r| r.suppressed).count();
             let eq_hidden = hidden + usize::from(total.suppressed);
+            // A shown total minus the shown members is the sum of the hidden ones: it must not
+            // itself be a small count, or it bounds each hidden cell below the threshold.
+            if !total.suppressed {
+                let hidden_sum: u64 = members
+                    .iter()
+                    .filter(|r| r.suppressed)
+                    .map(|r| truth[&r.keys])
+                    .sum();
+                assert!(
+                    hidden_sum == 0 || hidden_sum >= DEFAULT_THRESHOLD,
+                    "seed {seed}: hidden cells of slice {tk:?} along {j} sum to {hidden_sum}"
+                );
+            }
             assert_ne!(
                 eq_hidden, 1,
                 "seed {seed}: slice {tk:?} along {j} has one unknown"
@@ -342,27 +378,30 @@ fn realistic_five_way_table() {
 
 // ---------------------------------------------------------------- site recode
 
-/// `shared/reference`, or `None` after a loud skip notice (a failure under `CI=true`).
+/// The reference folder the service reads: `CANCER_REGISTRY_REFERENCE`, else the published
+/// files shipped in `data/reference` (what the binary embeds).
 fn reference_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("CANCER_REGISTRY_REFERENCE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"));
-    if dir
-        .join("seer-site-recode/site-recode-data-2023.csv")
-        .is_file()
-    {
-        return Some(dir);
-    }
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reference"));
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "SEER site recode table missing under {} with CI=true",
+        dir.join("seer-site-recode/site-recode-data-2023.csv")
+            .is_file(),
+        "SEER site recode table missing under {}",
         dir.display()
     );
-    eprintln!(
-        "\n*** SKIP: SEER site recode table not found under {} (set CANCER_REGISTRY_REFERENCE) ***\n",
-        dir.display()
-    );
-    None
+    Some(dir)
+}
+
+#[test]
+fn embedded_site_recode_is_the_shipped_file() {
+    let embedded =
+        SiteRecodeTable::load_source(&cancer_registry::refdata::Source::Embedded("reference"))
+            .unwrap();
+    let dir = reference_dir().unwrap();
+    let shipped = SiteRecodeTable::load(&dir).unwrap();
+    assert_eq!(embedded.len(), shipped.len());
+    assert!(embedded.len() > 50, "{}", embedded.len());
 }
 
 #[test]

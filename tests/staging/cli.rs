@@ -51,9 +51,13 @@ fn cli_stages_lines_and_names_bad_lines() {
 
 #[test]
 fn cli_run_rejects_unknown_algorithm() {
-    let Some(dir) = common::require(&common::staging_dir().join("algorithms")) else {
-        return;
-    };
-    let r = cli::run("no_such", &dir, &common::OPTIONS, "".as_bytes(), Vec::new());
+    let source = cancer_registry::refdata::Source::Embedded("algorithms");
+    let r = cli::run(
+        "no_such",
+        &source,
+        &common::OPTIONS,
+        "".as_bytes(),
+        Vec::new(),
+    );
     assert!(matches!(r, Err(Error::UnknownAlgorithm(_))));
 }

@@ -161,10 +161,7 @@ impl TestApp {
         )
         .unwrap();
         let keys = Arc::new(Keys::load(&key_config()).unwrap());
-        let edit_tables = match shared_file("reference") {
-            Some(dir) => Ok(Arc::new(ReferenceTables::load(dir).unwrap())),
-            None => Err("the shared reference tables are absent".to_string()),
-        };
+        let edit_tables = Ok(edit_tables());
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: keys.clone(),
@@ -176,12 +173,7 @@ impl TestApp {
             max_import_bytes: 64 * 1024 * 1024,
             staging: staging(),
             current_year: 2026,
-            site_recode: match shared_file("reference") {
-                Some(dir) => cancer_registry::research::SiteRecodeTable::load(dir)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string()),
-                None => Err("the shared reference tables are absent".into()),
-            },
+            site_recode: Ok(site_recode()),
             suppression_threshold: 16,
         });
         let svc = test::init_service(api::app(state)).await;
@@ -466,24 +458,54 @@ macro_rules! both_backends_sync {
     };
 }
 
-/// The shared staging algorithms, loaded once for the whole suite.
+/// The staging algorithms built into the service, loaded once for the whole suite.
 pub fn staging() -> Result<Arc<cancer_registry::staging::Registry>, String> {
     static REGISTRY: std::sync::OnceLock<Result<Arc<cancer_registry::staging::Registry>, String>> =
         std::sync::OnceLock::new();
     REGISTRY
-        .get_or_init(|| match shared_file("staging/algorithms") {
-            Some(dir) => cancer_registry::config::load_staging(&dir).map(Arc::new),
-            None => Err("the shared staging algorithms are absent".to_string()),
+        .get_or_init(|| {
+            cancer_registry::config::load_staging(&cancer_registry::refdata::Source::Embedded(
+                "algorithms",
+            ))
+            .map(Arc::new)
         })
         .clone()
 }
 
-/// The built-in dictionaries plus the older base dictionaries of the shared folder.
+/// The edits' reference tables built into the service, loaded once.
+pub fn edit_tables() -> Arc<ReferenceTables> {
+    static TABLES: std::sync::OnceLock<Arc<ReferenceTables>> = std::sync::OnceLock::new();
+    TABLES
+        .get_or_init(|| {
+            Arc::new(
+                ReferenceTables::load_source(&cancer_registry::refdata::Source::Embedded(
+                    "reference",
+                ))
+                .unwrap(),
+            )
+        })
+        .clone()
+}
+
+/// The SEER site recode built into the service, loaded once.
+pub fn site_recode() -> Arc<cancer_registry::research::SiteRecodeTable> {
+    static TABLE: std::sync::OnceLock<Arc<cancer_registry::research::SiteRecodeTable>> =
+        std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            Arc::new(
+                cancer_registry::research::SiteRecodeTable::load_source(
+                    &cancer_registry::refdata::Source::Embedded("reference"),
+                )
+                .unwrap(),
+            )
+        })
+        .clone()
+}
+
+/// The built-in dictionaries plus the older base dictionaries built into the service.
 pub fn dictionaries() -> DictionarySet {
-    match shared_file("naaccr/dictionaries") {
-        Some(dir) => DictionarySet::from_dir(&dir).unwrap(),
-        None => DictionarySet::builtin(),
-    }
+    DictionarySet::with_embedded().unwrap()
 }
 
 /// A file of the shared reference folder (`CANCER_REGISTRY_SHARED`, default `../shared`).
