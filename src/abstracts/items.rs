@@ -164,6 +164,21 @@ pub fn apply_changes_with(
     Ok(changed)
 }
 
+/// What differs between two item maps, item by item.
+pub fn diff(old: &Items, new: &Items) -> Vec<ItemChange> {
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| ItemChange {
+            item: k.clone(),
+            old: old.get(k).cloned(),
+            new: new.get(k).cloned(),
+        })
+        .collect()
+}
+
 /// Items as stored JSON.
 pub(crate) fn to_json(items: &Items) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "{}".to_string())

@@ -2,9 +2,15 @@
 //! every write, with optimistic concurrency (`version`), facility scope and the abstracting
 //! workflow (draft, review, complete). Knows nothing of HTTP.
 
+pub mod derive;
+pub mod duplicates;
 pub mod items;
+pub mod lifecycle;
 pub mod patients;
+pub mod saving;
+pub mod search;
 pub mod tumors;
+pub mod withdrawal;
 
 use crate::db::DbError;
 
@@ -25,6 +31,17 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A complete abstract (or a patient with one) and a caller who may not change it.
+    #[error("{0}")]
+    Locked(String),
+    #[error("facility {facility} already has a patient with Patient ID Number {number}: patient {existing}")]
+    NumberTaken {
+        number: String,
+        facility: String,
+        existing: String,
+    },
+    #[error("the new patient may be one already registered ({} candidate(s)); send confirmedNotDuplicate with a reason if not", .0.len())]
+    PossibleDuplicate(Vec<duplicates::Candidate>),
     #[error(transparent)]
     Db(#[from] DbError),
 }

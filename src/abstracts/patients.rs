@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::items::{self, Checks, ItemChange, ItemError};
+use super::search::{name_key, Birth, LastName, Ssn};
 use super::{check_version, page_limit, Error, Page};
 use crate::auth::FacilityScope;
 use crate::db::schema::{patients, tumors};
@@ -23,9 +24,15 @@ pub struct Patient {
     pub facility_id: String,
     pub version: i64,
     pub items: Items,
+    /// `active`, or `deleted` once withdrawn (the row is kept).
+    pub status: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// The stored status of a withdrawn patient.
+pub const WITHDRAWN: &str = "deleted";
+const ACTIVE: &str = "active";
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = patients, treat_none_as_default_value = false)]
@@ -40,6 +47,40 @@ pub struct PatientRow {
     date_of_birth: Option<String>,
     vital_status: Option<String>,
     date_of_last_contact: Option<String>,
+    status: String,
+    name_last: Option<String>,
+    name_last_soundex: Option<String>,
+    name_first: Option<String>,
+    ssn: Option<String>,
+    ssn_last4: Option<String>,
+    sex: Option<String>,
+}
+
+/// The searched columns of a patient, kept from the items (names upper case, trimmed).
+pub(crate) struct SearchColumns {
+    pub name_last: Option<String>,
+    pub name_last_soundex: Option<String>,
+    pub name_first: Option<String>,
+    pub ssn: Option<String>,
+    pub ssn_last4: Option<String>,
+    pub sex: Option<String>,
+}
+
+pub(crate) fn search_columns(items: &Items) -> SearchColumns {
+    let ssn = items
+        .get("socialSecurityNumber")
+        .filter(|s| s.len() == 9)
+        .cloned();
+    SearchColumns {
+        name_last: items.get("nameLast").and_then(|n| name_key(n)),
+        name_last_soundex: items
+            .get("nameLast")
+            .and_then(|n| crate::followup::deaths::soundex(n)),
+        name_first: items.get("nameFirst").and_then(|n| name_key(n)),
+        ssn_last4: ssn.as_ref().map(|s| s[5..].to_string()),
+        ssn,
+        sex: items.get("sexAssignedAtBirth").cloned(),
+    }
 }
 
 impl From<PatientRow> for Patient {
@@ -49,6 +90,7 @@ impl From<PatientRow> for Patient {
             facility_id: r.facility_id,
             version: r.version,
             items: items::from_json(&r.items),
+            status: r.status,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
         }
@@ -113,6 +155,14 @@ pub fn create_with(
     Ok(new.row.into())
 }
 
+/// Stores one prepared patient.
+pub(crate) fn insert(conn: &mut DbConn, new: NewPatient) -> Result<Patient, Error> {
+    diesel::insert_into(patients::table)
+        .values(&new.row)
+        .execute(conn)?;
+    Ok(new.row.into())
+}
+
 /// A checked patient not yet stored (imports store many in one statement).
 #[derive(Insertable)]
 #[diesel(table_name = patients)]
@@ -144,6 +194,7 @@ pub fn prepare(
         return Err(Error::Invalid(errors));
     }
     let now = Utc::now().naive_utc();
+    let sc = search_columns(&items);
     Ok(NewPatient {
         row: PatientRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -156,6 +207,13 @@ pub fn prepare(
             date_of_birth: items.get("dateOfBirth").cloned(),
             vital_status: items.get("vitalStatus").cloned(),
             date_of_last_contact: items.get("dateOfLastContact").cloned(),
+            status: ACTIVE.to_string(),
+            name_last: sc.name_last,
+            name_last_soundex: sc.name_last_soundex,
+            name_first: sc.name_first,
+            ssn: sc.ssn,
+            ssn_last4: sc.ssn_last4,
+            sex: sc.sex,
         },
     })
 }
@@ -201,19 +259,37 @@ pub fn ids_by_number(
 }
 
 /// Whether the scope sees the patient: it created it, or sees one of its tumors.
-fn visible(conn: &mut DbConn, scope: &FacilityScope, row: &PatientRow) -> Result<bool, Error> {
+fn visible_ids(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    facility: &str,
+) -> Result<bool, Error> {
     let FacilityScope::Only(list) = scope else {
         return Ok(true);
     };
-    if list.contains(&row.facility_id) {
+    if list.iter().any(|f| f == facility) {
         return Ok(true);
     }
     let count: i64 = tumors::table
-        .filter(tumors::patient_id.eq(&row.id))
+        .filter(tumors::patient_id.eq(id))
         .filter(tumors::facility_id.eq_any(list))
         .count()
         .get_result(conn)?;
     Ok(count > 0)
+}
+
+/// [`visible_ids`] of a patient.
+pub(crate) fn visible_patient(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    p: &Patient,
+) -> Result<bool, Error> {
+    visible_ids(conn, scope, &p.id, &p.facility_id)
+}
+
+fn visible(conn: &mut DbConn, scope: &FacilityScope, row: &PatientRow) -> Result<bool, Error> {
+    visible_ids(conn, scope, &row.id, &row.facility_id)
 }
 
 fn find_row(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<PatientRow, Error> {
@@ -237,11 +313,20 @@ pub fn get(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Patient
     find_row(conn, scope, id).map(Patient::from)
 }
 
-/// Filters of the patient list.
+/// Filters of the patient list (see [`super::search::Terms`] for how a client's terms
+/// become one).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub patient_id_number: Option<String>,
     pub facility: Option<String>,
+    pub name_last: Option<LastName>,
+    /// Search key of the first name (exact).
+    pub name_first: Option<String>,
+    pub birth: Option<Birth>,
+    pub ssn: Option<Ssn>,
+    /// Medical Record Number [2300] of one of the patient's tumors.
+    pub medical_record_number: Option<String>,
+    pub sex: Option<String>,
 }
 
 /// Lists patients the scope may see, in id order, after the cursor.
@@ -264,11 +349,53 @@ pub fn list(
                 .or(diesel::dsl::exists(with_tumor_in_scope)),
         );
     }
+    query = query.filter(patients::status.ne(WITHDRAWN));
     if let Some(n) = &filter.patient_id_number {
         query = query.filter(patients::patient_id_number.eq(n.clone()));
     }
     if let Some(f) = &filter.facility {
         query = query.filter(patients::facility_id.eq(f.clone()));
+    }
+    // Each term is an equality or a range on its own indexed column, so every search is an
+    // index range scan in id order (the keyset).
+    match &filter.name_last {
+        Some(LastName::Exact(k)) => query = query.filter(patients::name_last.eq(k.clone())),
+        Some(LastName::Prefix(from, to)) => {
+            query = query.filter(patients::name_last.ge(from.clone()));
+            if let Some(to) = to {
+                query = query.filter(patients::name_last.lt(to.clone()));
+            }
+        }
+        Some(LastName::Soundex(code)) => {
+            query = query.filter(patients::name_last_soundex.eq(code.clone()))
+        }
+        None => {}
+    }
+    if let Some(k) = &filter.name_first {
+        query = query.filter(patients::name_first.eq(k.clone()));
+    }
+    match &filter.birth {
+        Some(Birth::Date(d)) => query = query.filter(patients::date_of_birth.eq(d.clone())),
+        Some(Birth::Year(y)) => {
+            query = query
+                .filter(patients::date_of_birth.ge(format!("{y:04}")))
+                .filter(patients::date_of_birth.lt(format!("{:04}", y + 1)))
+        }
+        None => {}
+    }
+    match &filter.ssn {
+        Some(Ssn::Full(s)) => query = query.filter(patients::ssn.eq(s.clone())),
+        Some(Ssn::LastFour(s)) => query = query.filter(patients::ssn_last4.eq(s.clone())),
+        None => {}
+    }
+    if let Some(m) = &filter.medical_record_number {
+        let with_mrn = tumors::table
+            .filter(tumors::medical_record_number.eq(m.clone()))
+            .select(tumors::patient_id);
+        query = query.filter(patients::id.eq_any(with_mrn));
+    }
+    if let Some(sex) = &filter.sex {
+        query = query.filter(patients::sex.eq(sex.clone()));
     }
     if let Some(c) = after {
         query = query.filter(patients::id.gt(c.to_string()));
@@ -309,6 +436,11 @@ pub fn update_with(
     let row = find_row(conn, scope, id)?;
     let version = row.version;
     let mut patient = Patient::from(row);
+    if patient.status == WITHDRAWN {
+        return Err(Error::Conflict(format!(
+            "patient {id} was withdrawn (deleted) and cannot be changed"
+        )));
+    }
     let changed = items::apply_changes_with(Level::Patient, &mut patient.items, changes, checks)
         .map_err(Error::Invalid)?;
     // The request's own checks come before its precondition (RFC 9110 13.2.2).
@@ -326,6 +458,7 @@ pub fn update_with(
 pub(crate) fn store(conn: &mut DbConn, patient: &mut Patient) -> Result<(), Error> {
     let now = Utc::now().naive_utc();
     let items = &patient.items;
+    let sc = search_columns(items);
     let updated = diesel::update(
         patients::table
             .filter(patients::id.eq(&patient.id))
@@ -337,6 +470,13 @@ pub(crate) fn store(conn: &mut DbConn, patient: &mut Patient) -> Result<(), Erro
         patients::date_of_birth.eq(items.get("dateOfBirth").cloned()),
         patients::vital_status.eq(items.get("vitalStatus").cloned()),
         patients::date_of_last_contact.eq(items.get("dateOfLastContact").cloned()),
+        patients::status.eq(&patient.status),
+        patients::name_last.eq(sc.name_last),
+        patients::name_last_soundex.eq(sc.name_last_soundex),
+        patients::name_first.eq(sc.name_first),
+        patients::ssn.eq(sc.ssn),
+        patients::ssn_last4.eq(sc.ssn_last4),
+        patients::sex.eq(sc.sex),
         patients::version.eq(patient.version + 1),
         patients::updated_at.eq(now),
     ))
@@ -352,9 +492,8 @@ pub(crate) fn store(conn: &mut DbConn, patient: &mut Patient) -> Result<(), Erro
     Ok(())
 }
 
-/// Deletes a patient who has no tumors left (delete those first: an abstract is never removed
-/// as a side effect).
-pub fn delete(
+/// Reads a patient for a removal, checking the scope and, when sent, the version.
+pub(crate) fn get_at(
     conn: &mut DbConn,
     scope: &FacilityScope,
     id: &str,
@@ -364,17 +503,13 @@ pub fn delete(
     if let Some(v) = expected {
         check_version(ENTITY, Some(v), row.version)?;
     }
-    let tumor_count: i64 = tumors::table
-        .filter(tumors::patient_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    if tumor_count > 0 {
-        return Err(Error::Conflict(format!(
-            "the patient still has {tumor_count} tumor(s); delete them first"
-        )));
-    }
-    diesel::delete(patients::table.filter(patients::id.eq(id))).execute(conn)?;
     Ok(row.into())
+}
+
+/// Erases a patient's row (the lifecycle decides when; see [`super::withdrawal`]).
+pub(crate) fn erase(conn: &mut DbConn, id: &str) -> Result<(), Error> {
+    diesel::delete(patients::table.filter(patients::id.eq(id))).execute(conn)?;
+    Ok(())
 }
 
 /// These patients, without a scope check: for callers that found the ids through tumors in

@@ -27,6 +27,8 @@ pub enum Status {
     Draft,
     Review,
     Complete,
+    /// Withdrawn: the rows are kept, but the tumor is out of lists, exports and reports.
+    Deleted,
 }
 
 impl Status {
@@ -36,6 +38,7 @@ impl Status {
             Status::Draft => "draft",
             Status::Review => "review",
             Status::Complete => "complete",
+            Status::Deleted => "deleted",
         }
     }
 
@@ -45,6 +48,7 @@ impl Status {
             "draft" => Some(Status::Draft),
             "review" => Some(Status::Review),
             "complete" => Some(Status::Complete),
+            "deleted" => Some(Status::Deleted),
             _ => None,
         }
     }
@@ -92,6 +96,7 @@ pub struct TumorRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     edit_status: Option<String>,
+    medical_record_number: Option<String>,
 }
 
 impl From<TumorRow> for Tumor {
@@ -119,6 +124,7 @@ struct Indexed {
     behavior: Option<String>,
     dx_year: Option<i32>,
     schema_id: Option<String>,
+    medical_record_number: Option<String>,
 }
 
 fn indexed(items: &Items) -> Indexed {
@@ -131,6 +137,7 @@ fn indexed(items: &Items) -> Indexed {
             .and_then(|d| d.get(0..4))
             .and_then(|y| y.parse().ok()),
         schema_id: items.get("schemaId").cloned(),
+        medical_record_number: items.get("medicalRecordNumber").cloned(),
     }
 }
 
@@ -203,6 +210,7 @@ pub fn prepare(
     source: Source,
     checks: Checks,
 ) -> Result<NewTumor, Error> {
+    super::lifecycle::stamp_created(&mut items);
     let named = items.get(FACILITY_ITEM).cloned();
     let facility = resolve_facility(scope, named, FACILITY_ITEM)?;
     items.insert(FACILITY_ITEM.to_string(), facility.clone());
@@ -229,6 +237,7 @@ pub fn prepare(
         created_at: now,
         updated_at: now,
         edit_status: None,
+        medical_record_number: ix.medical_record_number,
     };
     Ok(NewTumor {
         row,
@@ -314,8 +323,10 @@ pub fn list(
     if let Some(v) = &filter.facility {
         query = query.filter(tumors::facility_id.eq(v.clone()));
     }
-    if let Some(v) = filter.status {
-        query = query.filter(tumors::status.eq(v.as_str()));
+    // Withdrawn tumors are listed only when asked for by status.
+    match filter.status {
+        Some(v) => query = query.filter(tumors::status.eq(v.as_str())),
+        None => query = query.filter(tumors::status.ne(Status::Deleted.as_str())),
     }
     if let Some(v) = &filter.schema_id {
         query = query.filter(tumors::schema_id.eq(v.clone()));
@@ -337,6 +348,7 @@ pub fn list(
 /// Writes new items and status at `tumor.version`, bumping the version; stale if another
 /// writer got there first.
 pub(crate) fn store(conn: &mut DbConn, tumor: &mut Tumor) -> Result<(), Error> {
+    super::lifecycle::stamp_changed(&mut tumor.items);
     let ix = indexed(&tumor.items);
     let now = Utc::now().naive_utc();
     let updated = diesel::update(
@@ -352,6 +364,7 @@ pub(crate) fn store(conn: &mut DbConn, tumor: &mut Tumor) -> Result<(), Error> {
         tumors::behavior.eq(ix.behavior),
         tumors::dx_year.eq(ix.dx_year),
         tumors::schema_id.eq(ix.schema_id),
+        tumors::medical_record_number.eq(ix.medical_record_number),
         tumors::status.eq(tumor.status.as_str()),
         tumors::version.eq(tumor.version + 1),
         tumors::updated_at.eq(now),
@@ -389,9 +402,28 @@ pub fn update_with(
     changes: &BTreeMap<String, Option<String>>,
     checks: Checks,
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
+    update_then(conn, scope, id, expected, changes, checks, |_| Ok(()))
+}
+
+/// [`update_with`], with `finish` given the changed tumor before it is stored (where the
+/// service sets what it keeps, such as derived items). The changes returned are all of them.
+pub(crate) fn update_then(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+    expected: Option<i64>,
+    changes: &BTreeMap<String, Option<String>>,
+    checks: Checks,
+    finish: impl FnOnce(&mut Tumor) -> Result<(), Error>,
+) -> Result<(Tumor, Vec<ItemChange>), Error> {
     let row = find_row(conn, scope, id)?;
     let version = row.version;
     let mut tumor = Tumor::from(row);
+    if tumor.status == Status::Deleted {
+        return Err(Error::Conflict(format!(
+            "tumor {id} was withdrawn (deleted) and cannot be changed"
+        )));
+    }
     match changes.get(FACILITY_ITEM) {
         Some(None) => {
             return Err(Error::Invalid(vec![ItemError::new(
@@ -408,11 +440,14 @@ pub fn update_with(
         }
         _ => {}
     }
-    let changed = items::apply_changes_with(Level::Tumor, &mut tumor.items, changes, checks)
+    let before = tumor.items.clone();
+    items::apply_changes_with(Level::Tumor, &mut tumor.items, changes, checks)
         .map_err(Error::Invalid)?;
     // The request's own checks come before its precondition (RFC 9110 13.2.2): a malformed
     // change is 422 whatever version it names.
     check_version(ENTITY, expected, version)?;
+    finish(&mut tumor)?;
+    let changed = items::diff(&before, &tumor.items);
     if changed.is_empty() {
         return Ok((tumor, changed));
     }
@@ -423,8 +458,15 @@ pub fn update_with(
     Ok((tumor, changed))
 }
 
-/// Deletes a tumor.
-pub fn delete(
+/// Erases a tumor's row (the lifecycle decides when that is allowed; see
+/// [`super::withdrawal`]).
+pub(crate) fn erase(conn: &mut DbConn, id: &str) -> Result<(), Error> {
+    diesel::delete(tumors::table.filter(tumors::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// Reads a tumor row for a removal, checking the scope and, when sent, the version.
+pub(crate) fn get_at(
     conn: &mut DbConn,
     scope: &FacilityScope,
     id: &str,
@@ -434,7 +476,6 @@ pub fn delete(
     if let Some(v) = expected {
         check_version(ENTITY, Some(v), row.version)?;
     }
-    diesel::delete(tumors::table.filter(tumors::id.eq(id))).execute(conn)?;
     Ok(row.into())
 }
 
@@ -483,6 +524,9 @@ pub fn set_status(
         )]));
     }
     tumor.status = to;
+    if to == Status::Complete {
+        super::lifecycle::stamp_completed(&mut tumor.items);
+    }
     store(conn, &mut tumor)?;
     Ok((tumor, from))
 }
@@ -497,6 +541,7 @@ pub fn patient_ids(
 ) -> Result<Vec<String>, Error> {
     let mut query = tumors::table
         .select(tumors::patient_id)
+        .filter(tumors::status.ne(Status::Deleted.as_str()))
         .distinct()
         .into_boxed();
     if let FacilityScope::Only(list) = scope {
@@ -519,6 +564,7 @@ pub fn for_patients(
 ) -> Result<Vec<Tumor>, Error> {
     let mut query = tumors::table
         .filter(tumors::patient_id.eq_any(patient_ids.to_vec()))
+        .filter(tumors::status.ne(Status::Deleted.as_str()))
         .into_boxed();
     if let FacilityScope::Only(list) = scope {
         query = query.filter(tumors::facility_id.eq_any(list.clone()));
@@ -593,6 +639,8 @@ fn export_query<'a>(
     if let Some(v) = filter.dx_year_to {
         query = query.filter(tumors::dx_year.le(v));
     }
+    // Withdrawn tumors are never exported nor reported.
+    query = query.filter(tumors::status.ne(Status::Deleted.as_str()));
     if let Some(v) = filter.status {
         query = query.filter(tumors::status.eq(v.as_str()));
     }

@@ -31,6 +31,12 @@ pub struct ProblemDetails {
     /// Each failing edit with every item it names (a completion refused by the edits).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<StoredFailure>,
+    /// The patients a new one may duplicate (`possible-duplicate` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<abstracts::duplicates::Candidate>,
+    /// The id of the patient that already holds a Patient ID Number (`patient-id-number-taken`).
+    #[serde(rename = "existingPatientId", skip_serializing_if = "Option::is_none")]
+    pub existing_patient_id: Option<String>,
 }
 
 /// Everything a handler can fail with.
@@ -151,6 +157,21 @@ impl ApiError {
                 ),
                 A::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
                 A::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+                A::Locked(_) => (
+                    StatusCode::CONFLICT,
+                    "complete-locked",
+                    "The abstract is complete and locked",
+                ),
+                A::NumberTaken { .. } => (
+                    StatusCode::CONFLICT,
+                    "patient-id-number-taken",
+                    "Patient ID Number already used",
+                ),
+                A::PossibleDuplicate(_) => (
+                    StatusCode::CONFLICT,
+                    "possible-duplicate",
+                    "Possible duplicate patient",
+                ),
                 A::Db(e) => db_parts(e),
             },
             ApiError::Auth(AuthError::Unauthenticated(_)) => (
@@ -265,6 +286,16 @@ impl ApiError {
             edits: match self {
                 ApiError::EditsFailed(failures) => failures.clone(),
                 _ => Vec::new(),
+            },
+            candidates: match self {
+                ApiError::Abstracts(abstracts::Error::PossibleDuplicate(c)) => c.clone(),
+                _ => Vec::new(),
+            },
+            existing_patient_id: match self {
+                ApiError::Abstracts(abstracts::Error::NumberTaken { existing, .. }) => {
+                    Some(existing.clone())
+                }
+                _ => None,
             },
         }
     }

@@ -139,6 +139,7 @@ impl utoipa::Modify for BearerAuth {
 fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::live).service(health::ready).service(
         scope::scope("/api/v1")
+            .service(patients::match_patients)
             .service(patients::create_patient)
             .service(patients::list_patients)
             .service(patients::get_patient)

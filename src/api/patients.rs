@@ -7,14 +7,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::{refresh, refresh_tumor};
+use super::edits::{blocking, refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, RawItems};
-use super::tumors::{TumorPage, TumorResponse};
+use super::tumors::{deriver, fallback_event, DeleteQuery, TumorPage, TumorResponse};
 use super::AppState;
+use crate::abstracts::duplicates::{self, Candidate, Confirmation};
+use crate::abstracts::lifecycle::Removal;
 use crate::abstracts::patients::{self, Patient};
-use crate::abstracts::tumors::{self, Source};
+use crate::abstracts::search::{NameMatch, Terms};
+use crate::abstracts::tumors;
+use crate::abstracts::{saving, withdrawal};
 use crate::audit::{self, Action, Event};
 use crate::auth::{Caller, ABSTRACTORS};
 use crate::naaccr::{Items, Level};
@@ -30,6 +34,8 @@ pub struct PatientResponse {
     pub version: i64,
     #[schema(value_type = PatientItems)]
     pub items: Items,
+    /// `active`, or `deleted` once withdrawn.
+    pub status: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -41,6 +47,7 @@ impl From<Patient> for PatientResponse {
             facility_id: p.facility_id,
             version: p.version,
             items: p.items,
+            status: p.status,
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -64,6 +71,12 @@ pub struct CreatePatient {
     pub facility_id: Option<String>,
     #[schema(value_type = PatientItems)]
     pub items: RawItems,
+    /// The client has seen the `possible-duplicate` candidates and says this is another
+    /// person; needs a `reason` (audited).
+    #[serde(default)]
+    pub confirmed_not_duplicate: bool,
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
 }
 
 /// Item changes: a value sets an item, `null` removes it; other items stay as they are.
@@ -72,6 +85,23 @@ pub struct CreatePatient {
 pub struct UpdatePatient {
     #[schema(value_type = PatientItemChanges)]
     pub items: RawItems,
+    /// Why: required (and audited) once a tumor of the patient is complete.
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// The patient to match.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    #[schema(value_type = PatientItems)]
+    pub items: RawItems,
+}
+
+/// Patients a new one may duplicate.
+#[derive(Serialize, ToSchema)]
+pub struct MatchResponse {
+    pub candidates: Vec<Candidate>,
 }
 
 /// Filters and paging of the patient list.
@@ -83,6 +113,23 @@ pub struct PatientQuery {
     pub patient_id_number: Option<String>,
     /// Facility that created the record.
     pub facility: Option<String>,
+    /// Name--Last [2230]: its letters are compared, case aside (`O'Brien` finds `OBRIEN`).
+    pub name_last: Option<String>,
+    /// How `nameLast` matches: `exact` (default), `prefix`, or `soundex`.
+    #[param(value_type = Option<String>, pattern = "^(exact|prefix|soundex)$")]
+    pub name_match: Option<NameMatch>,
+    /// Name--First [2240], exact (letters, case aside).
+    pub name_first: Option<String>,
+    /// Date of Birth [240]: a full date (CCYYMMDD) or a year (CCYY).
+    #[param(pattern = "^[0-9]{4}([0-9]{4})?$")]
+    pub date_of_birth: Option<String>,
+    /// Social Security Number [2320]: all 9 digits, or the last 4.
+    #[param(pattern = "^[0-9]{4}([0-9]{5})?$")]
+    pub ssn: Option<String>,
+    /// Medical Record Number [2300] of one of the patient's tumors.
+    pub medical_record_number: Option<String>,
+    /// Sex Assigned at Birth [225].
+    pub sex: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -108,7 +155,11 @@ fn read_event(id: &str) -> Event {
 /// Create a patient.
 ///
 /// Every item is checked against the NAACCR v26 dictionary (known Patient-level item, length,
-/// data type, valid code, real date); nothing is stored when one fails.
+/// data type, valid code, real date); nothing is stored when one fails. One patient once: a
+/// Patient ID Number the facility already uses is 409 `patient-id-number-taken` naming that
+/// patient; a matching Social Security Number, or last-name Soundex with first initial and
+/// date of birth, is 409 `possible-duplicate` listing the candidates, unless the request sets
+/// `confirmedNotDuplicate` with a `reason`.
 #[utoipa::path(
     tag = "patients",
     request_body = CreatePatient,
@@ -131,10 +182,26 @@ pub async fn create_patient(
     let body = body.into_inner();
     let items = into_items(body.items, Level::Patient)?;
     let actor = actor(&req, &caller);
+    let (confirmed, reason) = (body.confirmed_not_duplicate, body.reason);
     let patient = state
         .db
         .write(move |conn| {
-            let p = patients::create(conn, &caller.facilities, body.facility_id, items)?;
+            let confirm = Confirmation {
+                confirmed_not_duplicate: confirmed,
+                reason: reason.as_deref(),
+            };
+            let p = duplicates::create_patient(
+                conn,
+                &caller.facilities,
+                body.facility_id,
+                items,
+                confirm,
+            )?;
+            let mut details = json!({ "items": p.items });
+            if confirmed {
+                details["confirmedNotDuplicate"] = json!(true);
+                details["reason"] = json!(reason);
+            }
             audit::record(
                 conn,
                 &actor,
@@ -142,7 +209,7 @@ pub async fn create_patient(
                     action: Action::Create,
                     entity: "patient",
                     entity_id: Some(p.id.clone()),
-                    details: json!({ "items": p.items }),
+                    details,
                 },
             )?;
             Ok::<_, ApiError>(p)
@@ -157,7 +224,10 @@ pub async fn create_patient(
 /// List patients.
 ///
 /// Patients of the caller's facilities (created there, or with a tumor reported there), in a
-/// stable order with keyset pagination.
+/// stable order with keyset pagination, found by last name (exact, prefix or Soundex), first
+/// name, date or year of birth, SSN or its last four digits, medical record number, sex,
+/// facility or Patient ID Number. Withdrawn patients are left out. Every search is audited
+/// with its filters.
 #[utoipa::path(
     tag = "patients",
     params(PatientQuery),
@@ -178,14 +248,22 @@ pub async fn list_patients(
     caller.require(ABSTRACTORS)?;
     let q = query.into_inner();
     let limit = page_size(q.limit, 50, 500)?;
+    let terms = Terms {
+        patient_id_number: q.patient_id_number,
+        facility: q.facility,
+        name_last: q.name_last,
+        name_match: q.name_match,
+        name_first: q.name_first,
+        date_of_birth: q.date_of_birth,
+        ssn: q.ssn,
+        medical_record_number: q.medical_record_number,
+        sex: q.sex,
+    };
+    let filter = terms.filter()?;
     let actor = actor(&req, &caller);
     let page = state
         .db
         .read_audited(&actor, move |conn, audit| {
-            let filter = patients::Filter {
-                patient_id_number: q.patient_id_number,
-                facility: q.facility,
-            };
             let page = patients::list(
                 conn,
                 &caller.facilities,
@@ -198,7 +276,7 @@ pub async fn list_patients(
                 action: Action::Read,
                 entity: "patient",
                 entity_id: None,
-                details: json!({ "ids": ids }),
+                details: json!({ "ids": ids, "filters": terms }),
             });
             Ok::<_, ApiError>(page)
         })
@@ -244,7 +322,10 @@ pub async fn get_patient(
 /// Correct a patient's items.
 ///
 /// Merges the given items (null removes one). Requires `If-Match` with the current ETag: 412
-/// when another change came first, 428 when absent.
+/// when another change came first, 428 when absent. Once a tumor of the patient is complete,
+/// a registrar gets 409 `complete-locked`; a reviewer or manager changes the patient with a
+/// `reason` (audited), and a complete tumor whose error-level edits then fail goes back to
+/// `review`. A changed birth date or sex re-derives the tumors' derived items.
 #[utoipa::path(
     tag = "patients",
     params(
@@ -271,26 +352,56 @@ pub async fn update_patient(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
-    let changes = into_changes(body.into_inner().items)?;
+    let body = body.into_inner();
+    let changes = into_changes(body.items)?;
+    let reason = body.reason.filter(|r| !r.trim().is_empty());
     let id = id.into_inner();
     let actor = actor(&req, &caller);
     let tables = state.tables();
+    let deriver = deriver(&state);
     let patient = state
         .db
         .write(move |conn| {
-            let (p, changed) = patients::update(conn, &caller.facilities, &id, expected, &changes)?;
-            if !changed.is_empty() {
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
+            let saved = saving::update_patient(
+                conn,
+                &caller,
+                &id,
+                expected,
+                &changes,
+                reason.as_deref(),
+                &deriver,
+            )?;
+            let p = saved.patient;
+            if !saved.changed.is_empty() {
+                let mut details = json!({ "changes": saved.changed, "version": p.version });
+                if reason.is_some() {
+                    details["reason"] = json!(reason);
+                }
+                let mut events = vec![Event {
+                    action: Action::Update,
+                    entity: "patient",
+                    entity_id: Some(p.id.clone()),
+                    details,
+                }];
+                for (tumor_id, derived) in &saved.tumors {
+                    events.push(Event {
                         action: Action::Update,
-                        entity: "patient",
-                        entity_id: Some(p.id.clone()),
-                        details: json!({ "changes": changed, "version": p.version }),
-                    },
-                )?;
-                refresh(conn, &tables, &p.id)?;
+                        entity: "tumor",
+                        entity_id: Some(tumor_id.clone()),
+                        details: json!({ "changes": derived, "derivedAfterPatientChange": true }),
+                    });
+                }
+                audit::record_all(conn, &actor, events)?;
+                let summaries = refresh(conn, &tables, &p.id)?;
+                let failing: Vec<String> = summaries
+                    .iter()
+                    .filter(|(_, s)| !blocking(s).is_empty())
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for moved in saving::settle_patient(conn, &p.id, &failing)? {
+                    let t = tumors::get(conn, &crate::auth::FacilityScope::All, &moved)?;
+                    audit::record(conn, &actor, fallback_event(&t, tumors::Status::Complete))?;
+                }
             }
             Ok::<_, ApiError>(p)
         })
@@ -300,10 +411,12 @@ pub async fn update_patient(
 
 /// Delete a patient.
 ///
-/// Only a patient without tumors can be deleted. `If-Match` is checked when sent.
+/// A patient with tumors still live cannot be deleted (409). A patient without tumor rows is
+/// erased; one whose tumors were all withdrawn is withdrawn too (status `deleted`, rows kept),
+/// by a reviewer or a manager with a `reason`. `If-Match` is checked when sent.
 #[utoipa::path(
     tag = "patients",
-    params(("id" = String, Path, description = "Patient id")),
+    params(("id" = String, Path, description = "Patient id"), DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
@@ -317,15 +430,22 @@ pub async fn delete_patient(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
+    query: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
+    let reason = query.into_inner().reason;
     let id = id.into_inner();
     let actor = actor(&req, &caller);
     state
         .db
         .write(move |conn| {
-            let p = patients::delete(conn, &caller.facilities, &id, expected)?;
+            let (p, removal) =
+                withdrawal::remove_patient(conn, &caller, &id, expected, reason.as_deref())?;
+            let details = match removal {
+                Removal::Erase => json!({ "items": p.items }),
+                Removal::Withdraw => json!({ "withdrawn": true, "reason": reason }),
+            };
             audit::record(
                 conn,
                 &actor,
@@ -333,7 +453,7 @@ pub async fn delete_patient(
                     action: Action::Delete,
                     entity: "patient",
                     entity_id: Some(p.id.clone()),
-                    details: json!({ "items": p.items }),
+                    details,
                 },
             )?;
             Ok::<_, ApiError>(())
@@ -354,7 +474,9 @@ pub struct CreateTumor {
 /// Abstract a tumor for a patient.
 ///
 /// Starts in status `draft`. Every item is checked against the NAACCR v26 dictionary; the
-/// patient's edits are run and the tumor's outcome is returned in `edits`.
+/// case administration items (2085, 2090, 2092, 2100, 2110) are kept by the service (422 when
+/// sent); the derived items are set (listed in `derived`); the patient's edits are run and the
+/// tumor's outcome is returned in `edits`.
 #[utoipa::path(
     tag = "tumors",
     params(("id" = String, Path, description = "Patient id")),
@@ -380,16 +502,13 @@ pub async fn create_tumor(
     let patient_id = id.into_inner();
     let actor = actor(&req, &caller);
     let tables = state.tables();
-    let (tumor, edits) = state
+    let deriver = deriver(&state);
+    let (tumor, edits, derived) = state
         .db
         .write(move |conn| {
-            let t = tumors::create(
-                conn,
-                &caller.facilities,
-                &patient_id,
-                items,
-                Source::default(),
-            )?;
+            let saved =
+                saving::create_tumor(conn, &caller.facilities, &patient_id, items, &deriver)?;
+            let t = saved.tumor;
             audit::record(
                 conn,
                 &actor,
@@ -397,17 +516,23 @@ pub async fn create_tumor(
                     action: Action::Create,
                     entity: "tumor",
                     entity_id: Some(t.id.clone()),
-                    details: json!({ "patientId": t.patient_id, "items": t.items }),
+                    details: json!({
+                        "patientId": t.patient_id,
+                        "items": t.items,
+                        "derived": saved.derived,
+                    }),
                 },
             )?;
             let e = refresh_tumor(conn, &tables, &t)?;
-            Ok::<_, ApiError>((t, e))
+            Ok::<_, ApiError>((t, e, saved.derived))
         })
         .await?;
+    let mut response = TumorResponse::with_edits(tumor, edits);
+    response.derived = Some(derived);
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/tumors/{}", tumor.id)))
-        .insert_header((header::ETAG, etag(tumor.version)))
-        .json(TumorResponse::with_edits(tumor, edits)))
+        .insert_header((header::LOCATION, format!("/api/v1/tumors/{}", response.id)))
+        .insert_header((header::ETAG, etag(response.version)))
+        .json(response))
 }
 
 /// List a patient's tumors.
@@ -453,4 +578,54 @@ pub async fn list_patient_tumors(
         })
         .await?;
     Ok(HttpResponse::Ok().json(TumorPage::from(page)))
+}
+
+/// Find patients a new one may duplicate.
+///
+/// The check a create makes, asked first: patients (that the caller may see, not withdrawn)
+/// with the same Social Security Number, or the same last-name Soundex, first initial and
+/// date of birth. Audited as a read.
+#[utoipa::path(
+    tag = "patients",
+    request_body = MatchRequest,
+    responses(
+        (status = 200, body = MatchResponse),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[post("/patients/match")]
+pub async fn match_patients(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: Json<MatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let items = into_items(body.into_inner().items, Level::Patient)?;
+    let errors = crate::abstracts::items::check_items(Level::Patient, &items);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let actor = actor(&req, &caller);
+    let candidates = state
+        .db
+        .write(move |conn| {
+            let found = duplicates::candidates(conn, &caller.facilities, &items)?;
+            let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Read,
+                    entity: "patient",
+                    entity_id: None,
+                    details: json!({ "match": true, "ids": ids }),
+                },
+            )?;
+            Ok::<_, ApiError>(found)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(MatchResponse { candidates }))
 }

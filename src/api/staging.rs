@@ -422,6 +422,7 @@ pub async fn stage_tumor_items(
             let tumor = if changes.is_empty() {
                 tumor
             } else {
+                crate::abstracts::lifecycle::check_restage(tumor.status, caller.has_any(crate::auth::REVIEWERS))?;
                 let version = tumor.version;
                 let (t, changed) = tumors::update_with(conn, &caller.facilities, &tumor.id, Some(version), &changes, Checks::Full)?;
                 audit::record(conn, &actor, Event {

@@ -12,13 +12,17 @@ use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
+use crate::abstracts::derive::Deriver;
+use crate::abstracts::lifecycle::Removal;
 use crate::abstracts::tumors::{self, Status, Tumor};
 use crate::abstracts::ItemError;
 use crate::abstracts::Page;
+use crate::abstracts::{saving, withdrawal};
 use crate::audit::{self, Action, Event};
 use crate::auth::{AuthError, Caller, ABSTRACTORS, REVIEWERS};
 use crate::edits::store::{self, EditSummary};
 use crate::naaccr::Items;
+use crate::staging::StageOptions;
 
 /// A tumor abstract.
 #[derive(Serialize, ToSchema)]
@@ -46,6 +50,10 @@ pub struct TumorResponse {
     /// The failing edits (on single-tumor responses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edits: Option<EditSummary>,
+    /// On a create or change: the items the service derived (set, or replaced the value sent),
+    /// e.g. `ageAtDiagnosis`, `derivedSummaryStage2018`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<Vec<String>>,
 }
 
 impl TumorResponse {
@@ -75,6 +83,7 @@ impl From<Tumor> for TumorResponse {
             updated_at: t.updated_at,
             edit_status: t.edit_status,
             edits: None,
+            derived: None,
         }
     }
 }
@@ -134,9 +143,43 @@ pub struct TumorQuery {
 pub struct UpdateTumor {
     #[schema(value_type = TumorItemChanges)]
     pub items: RawItems,
-    /// Why an over-ride flag (an `overRide...` item) is set or cleared: required then, and
-    /// written to the audit trail.
+    /// Why the change is made: required (and written to the audit trail) for a change of a
+    /// complete tumor and when an over-ride flag (an `overRide...` item) is set or cleared.
     #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// What derivation on save needs from the state.
+pub(crate) fn deriver(state: &AppState) -> Deriver {
+    Deriver {
+        staging: state.staging.as_ref().ok().cloned(),
+        options: StageOptions {
+            current_year: state.current_year,
+        },
+    }
+}
+
+/// The audit record of a tumor sent back to review by a change that left an error-level edit
+/// failing.
+pub(crate) fn fallback_event(t: &Tumor, from: Status) -> Event {
+    Event {
+        action: Action::Update,
+        entity: "tumor",
+        entity_id: Some(t.id.clone()),
+        details: json!({
+            "status": { "old": from, "new": t.status },
+            "reason": "an error-level edit fails after the change",
+            "version": t.version,
+        }),
+    }
+}
+
+/// How a removal is asked for.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Why: required to withdraw what was complete or submitted.
     pub reason: Option<String>,
 }
 
@@ -264,8 +307,12 @@ pub async fn get_tumor(
 
 /// Correct a tumor's items.
 ///
-/// Merges the given items (null removes one) and reruns the patient's edits. Requires
-/// `If-Match` with the current ETag: 412 when another change came first, 428 when absent.
+/// Merges the given items (null removes one), re-derives the derived items (listed in
+/// `derived`) and reruns the patient's edits. Requires `If-Match` with the current ETag: 412
+/// when another change came first, 428 when absent. The case administration items (2085,
+/// 2090, 2092, 2100, 2110) are kept by the service: 422 when sent. A complete tumor is locked:
+/// a registrar gets 409 `complete-locked`; a reviewer or manager changes it with a `reason`,
+/// and when the change leaves an error-level edit failing the tumor goes back to `review`.
 /// Over-ride flags (`overRide...` items) may be set only by a reviewer or a manager, with a
 /// `reason`; the change is audited.
 #[utoipa::path(
@@ -315,12 +362,22 @@ pub async fn update_tumor(
         }
     }
     let tables = state.tables();
+    let deriver = deriver(&state);
     let id = id.into_inner();
     let actor = actor(&req, &caller);
-    let tumor = state
+    let (tumor, derived) = state
         .db
         .write(move |conn| {
-            let (t, changed) = tumors::update(conn, &caller.facilities, &id, expected, &changes)?;
+            let saved = saving::update_tumor(
+                conn,
+                &caller,
+                &id,
+                expected,
+                &changes,
+                reason.as_deref(),
+                &deriver,
+            )?;
+            let (mut t, changed) = (saved.tumor, saved.changed);
             if !changed.is_empty() {
                 let overridden: Vec<&str> = changed
                     .iter()
@@ -330,7 +387,12 @@ pub async fn update_tumor(
                 let mut details = json!({ "changes": changed, "version": t.version });
                 if !overridden.is_empty() {
                     details["overrides"] = json!(overridden);
+                }
+                if reason.is_some() {
                     details["reason"] = json!(reason);
+                }
+                if !saved.derived.is_empty() {
+                    details["derived"] = json!(saved.derived);
                 }
                 audit::record(
                     conn,
@@ -343,21 +405,34 @@ pub async fn update_tumor(
                     },
                 )?;
             }
-            let e = refresh_tumor(conn, &tables, &t)?;
-            Ok::<_, ApiError>((t, e))
+            let mut e = refresh_tumor(conn, &tables, &t)?;
+            let blocks = e.as_ref().is_some_and(|s| !blocking(s).is_empty());
+            if let Some(from) = saving::settle(conn, &mut t, blocks)? {
+                audit::record(conn, &actor, fallback_event(&t, from))?;
+                e = store::summary(conn, &t.id)?;
+            }
+            Ok::<_, ApiError>(((t, e), saved.derived))
         })
         .await?;
-    Ok(respond(HttpResponse::Ok(), tumor))
+    let mut response = TumorResponse::with_edits(tumor.0, tumor.1);
+    response.derived = Some(derived);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(response.version)))
+        .json(response))
 }
 
-/// Delete a tumor.
+/// Delete or withdraw a tumor.
 ///
-/// `If-Match` is checked when sent.
+/// A registrar may delete only a draft that was never submitted nor complete (its rows are
+/// erased). A tumor that was complete or was ever submitted is withdrawn instead, by a
+/// reviewer or a manager with a `reason` (422 without one): it keeps its rows with status
+/// `deleted`, drops out of lists, exports and reports, and is recorded for every recipient it
+/// was sent to. `If-Match` is checked when sent.
 #[utoipa::path(
     tag = "tumors",
-    params(("id" = String, Path, description = "Tumor id")),
+    params(("id" = String, Path, description = "Tumor id"), DeleteQuery),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Deleted or withdrawn"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -369,15 +444,28 @@ pub async fn delete_tumor(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
+    query: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let expected = if_match(&req)?;
+    let reason = query.into_inner().reason;
     let id = id.into_inner();
     let actor = actor(&req, &caller);
     state
         .db
         .write(move |conn| {
-            let t = tumors::delete(conn, &caller.facilities, &id, expected)?;
+            let r = withdrawal::remove_tumor(conn, &caller, &id, expected, reason.as_deref())?;
+            let t = &r.tumor;
+            let details = match r.removal {
+                Removal::Erase => json!({ "patientId": t.patient_id, "items": t.items }),
+                Removal::Withdraw => json!({
+                    "patientId": t.patient_id,
+                    "withdrawn": true,
+                    "reason": reason,
+                    "recipients": r.recipients,
+                    "version": t.version,
+                }),
+            };
             audit::record(
                 conn,
                 &actor,
@@ -385,7 +473,7 @@ pub async fn delete_tumor(
                     action: Action::Delete,
                     entity: "tumor",
                     entity_id: Some(t.id.clone()),
-                    details: json!({ "patientId": t.patient_id, "items": t.items }),
+                    details,
                 },
             )?;
             Ok::<_, ApiError>(())

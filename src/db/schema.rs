@@ -12,6 +12,13 @@ diesel::table! {
         date_of_birth -> Nullable<Text>,
         vital_status -> Nullable<Text>,
         date_of_last_contact -> Nullable<Text>,
+        status -> Text,
+        name_last -> Nullable<Text>,
+        name_last_soundex -> Nullable<Text>,
+        name_first -> Nullable<Text>,
+        ssn -> Nullable<Text>,
+        ssn_last4 -> Nullable<Text>,
+        sex -> Nullable<Text>,
     }
 }
 
@@ -35,6 +42,18 @@ diesel::table! {
         edit_status -> Nullable<Text>,
         edit_failures -> Nullable<Text>,
         edits_checked_at -> Nullable<Timestamp>,
+        medical_record_number -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tumor_withdrawals (tumor_id, recipient) {
+        tumor_id -> Text,
+        recipient -> Text,
+        reason -> Text,
+        withdrawn_by -> Text,
+        withdrawn_at -> Timestamp,
+        reported_in -> Nullable<Text>,
     }
 }
 
@@ -184,6 +203,7 @@ diesel::joinable!(tumors -> patients (patient_id));
 diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
 diesel::joinable!(patient_contacts -> patients (patient_id));
+diesel::joinable!(tumor_withdrawals -> tumors (tumor_id));
 diesel::allow_tables_to_appear_in_same_query!(
     patients,
     tumors,
@@ -196,7 +216,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     research_releases,
     death_reviews,
     tumor_sources,
-    facilities
+    facilities,
+    tumor_withdrawals
 );
 
 diesel::table! {

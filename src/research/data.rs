@@ -46,9 +46,11 @@ pub fn each_case(
     sel: &ResearchSelection,
     mut f: impl FnMut(&str, &Items, &[Items]) -> Result<(), DataError>,
 ) -> Result<(), DataError> {
+    // Research sees complete abstracts only: a draft or one in review may still change.
     let filter = tumors::Filter {
         dx_year_from: sel.dx_year_from,
         dx_year_to: sel.dx_year_to,
+        status: Some(tumors::Status::Complete),
         ..Default::default()
     };
     let facilities = (!sel.facilities.is_empty()).then_some(sel.facilities.as_slice());

@@ -103,6 +103,8 @@ pub fn export<W: Write>(
         status: selection.status,
         ..Default::default()
     };
+    // A submission to a recipient carries the export date; the job stores the same item.
+    let exported_on = recipient.map(|_| crate::abstracts::lifecycle::today());
     let mut counts = ExportCounts::default();
     let mut after: Option<(String, String)> = None;
     // The patient being written and its tumors so far: a patient's tumors may span pages.
@@ -152,7 +154,14 @@ pub fn export<W: Write>(
                 pending = ready.pop();
             }
         }
-        write_groups(conn, &mut writer, ready, &mut counts, &mut carried)?;
+        write_groups(
+            conn,
+            &mut writer,
+            ready,
+            exported_on.as_deref(),
+            &mut counts,
+            &mut carried,
+        )?;
         progress(counts);
         if !full {
             break;
@@ -162,6 +171,7 @@ pub fn export<W: Write>(
         conn,
         &mut writer,
         pending.into_iter().collect(),
+        exported_on.as_deref(),
         &mut counts,
         &mut carried,
     )?;
@@ -174,6 +184,7 @@ fn write_groups<W: Write>(
     conn: &mut DbConn,
     writer: &mut NaaccrXmlWriter<W>,
     groups: Vec<(String, Vec<Tumor>)>,
+    exported_on: Option<&str>,
     counts: &mut ExportCounts,
     carried: &mut impl FnMut(&str, i64) -> Result<(), Error>,
 ) -> Result<(), Error> {
@@ -190,9 +201,12 @@ fn write_groups<W: Write>(
             items: people.get(&patient_id).cloned().unwrap_or_default(),
             tumors: tumors
                 .iter()
-                .map(|t| xml::Tumor {
-                    items: t.items.clone(),
-                    line: 0,
+                .map(|t| {
+                    let mut items = t.items.clone();
+                    if let Some(d) = exported_on {
+                        items.insert("dateCaseReportExported".into(), d.to_string());
+                    }
+                    xml::Tumor { items, line: 0 }
                 })
                 .collect(),
             line: 0,

@@ -306,6 +306,13 @@ fn run(
             }
         }
         insert_items(conn, id, &batch)?;
+        // The date the export wrote into the file (a job that runs across midnight stores the
+        // day it finished).
+        crate::abstracts::lifecycle::stamp_exported(
+            conn,
+            id,
+            &crate::abstracts::lifecycle::today(),
+        )?;
         diesel::update(submissions::table.find(id))
             .set((
                 submissions::status.eq("done"),

@@ -18,6 +18,7 @@ mod fresh_machine;
 mod intake;
 mod intake_scenario;
 mod json_bodies;
+mod lifecycle;
 mod lookups;
 mod migrations;
 mod openapi;

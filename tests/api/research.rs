@@ -16,6 +16,7 @@ struct Cohort {
 
 async fn cohort(app: &TestApp) -> Cohort {
     let t = app.registrar();
+    let reviewer = app.token(Role::Reviewer, Some(&[FACILITY_A]));
     let mut identifiers = Vec::new();
     for n in 0..40u32 {
         let last = format!("ZQLAST{n:02}X");
@@ -23,7 +24,12 @@ async fn cohort(app: &TestApp) -> Cohort {
         let ssn = format!("98765{n:04}");
         let street = format!("{n} QUIXOTE LANE");
         let mrn = format!("MRN{n:06}Q");
-        let dob = format!("19{:02}0{}1{}", 30 + n % 60, 1 + n % 9, n % 10);
+        // Patient 7 is 94 at diagnosis (the service derives Age at Diagnosis from the dates).
+        let dob = if n == 7 {
+            "19290817".to_string()
+        } else {
+            format!("19{:02}0{}1{}", 30 + n % 60, 1 + n % 9, n % 10)
+        };
         let zip = if n % 2 == 0 {
             "03601".to_string()
         } else {
@@ -43,13 +49,27 @@ async fn cohort(app: &TestApp) -> Cohort {
         tumor["medicalRecordNumber"] = json!(mrn);
         tumor["addrAtDxPostalCode"] = json!(zip);
         tumor["addrAtDxNoStreet"] = json!(street.clone());
-        tumor["ageAtDiagnosis"] = json!(if n == 7 {
-            "095".to_string()
-        } else {
-            format!("{:03}", 40 + n)
-        });
         tumor["dateOfDiagnosis"] = json!(if n % 4 == 0 { "20230419" } else { "20240315" });
-        app.tumor(&t, &p, tumor).await;
+        if n % 4 == 0 {
+            // SEER requires the multigene signature items of breast cases through 2023.
+            tumor["multigeneSignatureMethod"] = json!("9");
+            tumor["multigeneSignatureResults"] = json!("X9");
+        }
+        let tumor = app.tumor(&t, &p, tumor).await;
+        // Research sees complete abstracts only.
+        let status = format!("/api/v1/tumors/{}/status", tumor["id"].as_str().unwrap());
+        for (token, to) in [(&t, "review"), (&reviewer, "complete")] {
+            let r = app
+                .call(
+                    Method::PUT,
+                    &status,
+                    Some(token),
+                    Some(json!({ "status": to })),
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
         identifiers.extend([
             last,
             first,
@@ -188,7 +208,7 @@ async fn researchers_get_only_deidentified_data(app: TestApp) {
         );
     }
     assert!(csv.contains(",000,"), "ZIP 03601 is a restricted area: 000");
-    assert!(csv.contains(",090,"), "age 95 is reported as 90 or older");
+    assert!(csv.contains(",090,"), "age 94 is reported as 90 or older");
     // Dates are years; for patients 90 or older (birth year withheld) no year at all, since a
     // year and the age at diagnosis would give the birth year.
     for l in &lines[1..] {
@@ -422,6 +442,7 @@ both_backends!(
 async fn scoped_managers_get_scoped_reports_and_approvals(app: TestApp) {
     cohort(&app).await; // 40 tumors of facility A
     let registrar_b = app.token(Role::Registrar, Some(&[FACILITY_B]));
+    let reviewer_b = app.token(Role::Reviewer, Some(&[FACILITY_B]));
     for n in 0..16u32 {
         let p = app
             .patient(
@@ -430,7 +451,21 @@ async fn scoped_managers_get_scoped_reports_and_approvals(app: TestApp) {
                         "dateOfBirth": "19600101", "sexAssignedAtBirth": "1" }),
             )
             .await;
-        app.tumor(&registrar_b, &p, tumor_items()).await;
+        let tumor = app.tumor(&registrar_b, &p, tumor_items()).await;
+        // Reports count complete abstracts only.
+        let status = format!("/api/v1/tumors/{}/status", tumor["id"].as_str().unwrap());
+        for (token, to) in [(&registrar_b, "review"), (&reviewer_b, "complete")] {
+            let r = app
+                .call(
+                    Method::PUT,
+                    &status,
+                    Some(token),
+                    Some(json!({ "status": to })),
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
     }
     let everywhere = app.token(Role::Manager, None);
     let only_a = app.token(Role::Manager, Some(&[FACILITY_A]));

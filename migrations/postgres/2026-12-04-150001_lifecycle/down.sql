@@ -1,0 +1,17 @@
+DROP TABLE tumor_withdrawals;
+DROP INDEX tumors_medical_record_number;
+ALTER TABLE tumors DROP COLUMN medical_record_number;
+DROP INDEX patients_dob_id;
+DROP INDEX patients_ssn_last4;
+DROP INDEX patients_ssn;
+DROP INDEX patients_name_first;
+DROP INDEX patients_name_last_soundex;
+DROP INDEX patients_name_last;
+DROP INDEX patients_facility_number_unique;
+ALTER TABLE patients DROP COLUMN sex;
+ALTER TABLE patients DROP COLUMN ssn_last4;
+ALTER TABLE patients DROP COLUMN ssn;
+ALTER TABLE patients DROP COLUMN name_first;
+ALTER TABLE patients DROP COLUMN name_last_soundex;
+ALTER TABLE patients DROP COLUMN name_last;
+ALTER TABLE patients DROP COLUMN status;
