@@ -559,7 +559,7 @@ async fn research_sees_complete_tumors_only(app: TestApp) {
                     "patientIdNumber": format!("{:08}", 500 + n), "nameLast": format!("RSLAST{n}"),
                     "nameFirst": format!("RSFIRST{n}"), "socialSecurityNumber": format!("55500{n:04}"),
                     "dateOfBirth": format!("1960010{}", n + 1), "sexAssignedAtBirth": "2", "vitalStatus": "1",
-                    "dateOfLastContact": "20250505"
+                    "dateOfLastContact": "20250505", "race1": "01", "spanishHispanicOrigin": "0"
                 }),
             )
             .await;

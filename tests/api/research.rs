@@ -41,7 +41,8 @@ async fn cohort(app: &TestApp) -> Cohort {
                 json!({
                     "patientIdNumber": format!("{:08}", 9000 + n), "nameLast": last, "nameFirst": first,
                     "socialSecurityNumber": ssn, "dateOfBirth": dob, "sexAssignedAtBirth": if n % 3 == 0 { "1" } else { "2" },
-                    "addrCurrentNoStreet": street, "vitalStatus": "1", "dateOfLastContact": "20250505"
+                    "addrCurrentNoStreet": street, "vitalStatus": "1", "dateOfLastContact": "20250505",
+                    "race1": "01", "spanishHispanicOrigin": "0"
                 }),
             )
             .await;
@@ -51,6 +52,8 @@ async fn cohort(app: &TestApp) -> Cohort {
         tumor["addrAtDxNoStreet"] = json!(street.clone());
         tumor["dateOfDiagnosis"] = json!(if n % 4 == 0 { "20230419" } else { "20240315" });
         if n % 4 == 0 {
+            // The 2023 surgery table's codes (B codes start in 2024).
+            tumor["rxSummSurgPrimSite2023"] = json!("A200");
             // SEER requires the multigene signature items of breast cases through 2023.
             tumor["multigeneSignatureMethod"] = json!("9");
             tumor["multigeneSignatureResults"] = json!("X9");
@@ -448,7 +451,9 @@ async fn scoped_managers_get_scoped_reports_and_approvals(app: TestApp) {
             .patient(
                 &registrar_b,
                 json!({ "patientIdNumber": format!("{:08}", 7000 + n), "nameLast": format!("BEE{n}"),
-                        "dateOfBirth": "19600101", "sexAssignedAtBirth": "1" }),
+                        "dateOfBirth": "19600101", "sexAssignedAtBirth": "1",
+                        "race1": "01", "spanishHispanicOrigin": "0", "vitalStatus": "1",
+                        "dateOfLastContact": "20250505" }),
             )
             .await;
         let tumor = app.tumor(&registrar_b, &p, tumor_items()).await;
