@@ -11,7 +11,7 @@ use cancer_registry::auth::{Keys, Role};
 use serde_json::{json, Value};
 
 use crate::server::{self, Server};
-use crate::support::{key_config, shared_file, test_db, Backend, FACILITY_A, FACILITY_B};
+use crate::support::{key_config, test_db, Backend, FACILITY_A, FACILITY_B};
 use crate::webdriver::{keys, request_raw, Driver, Session};
 
 /// A program on the PATH, or a loud skip (a failure under `CI=true`).
@@ -214,11 +214,9 @@ pub fn run(backend: Backend) {
     ) else {
         return;
     };
-    let (Some(reference), Some(algorithms)) =
-        (shared_file("reference"), shared_file("staging/algorithms"))
-    else {
-        return;
-    };
+    // The published data the binary also carries, as folders (the configured-folder path).
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let (reference, algorithms) = (data.join("reference"), data.join("algorithms"));
     let Some(db) = test_db(backend) else {
         return;
     };
@@ -228,6 +226,26 @@ pub fn run(backend: Backend) {
     let bob = token(&keys, "bob", Role::Registrar, Some(FACILITY_A));
     let rita = token(&keys, "rita", Role::Reviewer, Some(FACILITY_A));
     let other = token(&keys, "otto", Role::Registrar, Some(FACILITY_B));
+
+    // Imports name registered facilities only: a manager registers the two hospitals first.
+    let max = token(&keys, "max", Role::Manager, None);
+    for (id, name) in [
+        (FACILITY_A, "General Hospital"),
+        (FACILITY_B, "County Hospital"),
+    ] {
+        let body = json!({ "id": id, "name": name, "state": "NH" }).to_string();
+        let auth = format!("Bearer {max}");
+        let (status, _, answer) = request_raw(
+            server.port,
+            "POST",
+            "/api/v1/facilities",
+            &[("Authorization", auth.as_str())],
+            "application/json",
+            body.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{answer}");
+    }
 
     let started = Instant::now();
     seed(&server, &bob);
