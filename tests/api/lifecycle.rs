@@ -112,7 +112,7 @@ async fn complete_is_locked(app: TestApp) {
 
     // A reviewer's change that leaves an error-level edit failing sends it back to review in
     // the same request (never "complete with errors").
-    if shared_file("reference").is_some() {
+    {
         let r2 = app
             .patch(
                 &path,
