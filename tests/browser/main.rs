@@ -14,14 +14,14 @@ mod workspace;
 static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
-#[ignore = "the flow predates the CoC required-item edits (issue 17): a reviewer can no longer complete its case; run with --ignored once it enters every required item"]
+
 fn workspace_sqlite() {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     workspace::run(support::Backend::Sqlite);
 }
 
 #[test]
-#[ignore = "the flow predates the CoC required-item edits (issue 17): a reviewer can no longer complete its case; run with --ignored once it enters every required item"]
+
 fn workspace_postgres() {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     workspace::run(support::Backend::Postgres);

