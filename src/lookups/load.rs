@@ -1,4 +1,4 @@
-//! Building the lookups from the published files embedded in the binary.
+//! Building the lookups from the published reference files (the copy the edits read).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -6,37 +6,38 @@ use std::io::Read;
 use super::{Entry, ItemLookup, Lookups, SurgeryEdition, SurgeryTable};
 use crate::edits::tables::parse_surgery_tables;
 use crate::naaccr::Dictionary;
+use crate::refdata::Source;
 
-const NAACCR_LOOKUPS_ZIP: &[u8] =
-    include_bytes!("../../data/reference/naaccr-lookups/naaccr-lookups-260.zip");
-const HISTOLOGY_ALL_TERMS: &str =
-    include_str!("../../data/reference/icdo3/histologicTypeIcdO3_allTerms.csv");
-const PRIMARY_SITE: &str = include_str!("../../data/reference/icdo3/primarySite.csv");
-const BEHAVIOR: &str = include_str!("../../data/reference/icdo3/behaviorCodeIcdO3.csv");
+const NAACCR_LOOKUPS_ZIP: &str = "naaccr-lookups/naaccr-lookups-260.zip";
+const HISTOLOGY_ALL_TERMS: &str = "icdo3/histologicTypeIcdO3_allTerms.csv";
+const PRIMARY_SITE: &str = "icdo3/primarySite.csv";
+const BEHAVIOR: &str = "icdo3/behaviorCodeIcdO3.csv";
 
-/// The surgery editions and the first diagnosis year of each (as `edits::tables::SURGERY`).
-pub(super) const SURGERY_FILES: &[(u16, &str)] = &[
-    (
-        2018,
-        include_str!("../../data/reference/surgery/site-specific-surgery-tables-2018.xml"),
-    ),
-    (
-        2021,
-        include_str!("../../data/reference/surgery/site-specific-surgery-tables-2021.xml"),
-    ),
-    (
-        2022,
-        include_str!("../../data/reference/surgery/site-specific-surgery-tables-2022.xml"),
-    ),
-    (
-        2023,
-        include_str!("../../data/reference/surgery/site-specific-surgery-tables-2023.xml"),
-    ),
-    (
-        2024,
-        include_str!("../../data/reference/surgery/site-specific-surgery-tables-2024.xml"),
-    ),
-];
+/// The reference data the edits read too: the embedded copy of `data/reference`, or the folder
+/// `CANCER_REGISTRY_REFERENCE` names. A file that cannot be read gives an empty list (logged).
+fn source() -> Source {
+    crate::edits::ReferenceTables::default_source()
+}
+
+fn bytes(src: &Source, rel: &str) -> Vec<u8> {
+    src.read(rel).map(|b| b.into_owned()).unwrap_or_else(|e| {
+        log::warn!("lookups: cannot read {}: {e}", src.path(rel).display());
+        Vec::new()
+    })
+}
+
+fn text(src: &Source, rel: &str) -> String {
+    String::from_utf8(bytes(src, rel)).unwrap_or_default()
+}
+
+/// Each surgery edition (its first diagnosis year, as `edits::tables::SURGERY`) and its text.
+pub(super) fn surgery_files() -> Vec<(u16, String)> {
+    let src = source();
+    crate::edits::tables::SURGERY
+        .iter()
+        .map(|(year, rel)| (*year, text(&src, rel)))
+        .collect()
+}
 
 const LOOKUPS_SOURCE: &str = "NAACCR v26 lookups (data/reference/naaccr-lookups)";
 const ICDO3_SOURCE: &str = "ICD-O-3 lists (data/reference/icdo3)";
@@ -47,7 +48,8 @@ const FROM_ICDO3: &[&str] = &["histologicTypeIcdO3", "primarySite", "behaviorCod
 /// Every lookup of the embedded files. The files are part of the binary and checked by the
 /// tests, so a row that cannot be read is skipped rather than failing the service.
 pub(super) fn embedded() -> Lookups {
-    let surgery: Vec<SurgeryEdition> = SURGERY_FILES
+    let src = source();
+    let surgery: Vec<SurgeryEdition> = surgery_files()
         .iter()
         .map(|(year, text)| SurgeryEdition {
             year: *year,
@@ -65,14 +67,21 @@ pub(super) fn embedded() -> Lookups {
                 .collect(),
         })
         .collect();
-    let mut items = naaccr_lookups();
-    items.insert("histologicTypeIcdO3".into(), histology());
-    items.insert("primarySite".into(), primary_sites(surgery.last()));
+    let mut items = naaccr_lookups(&bytes(&src, NAACCR_LOOKUPS_ZIP));
+    items.insert(
+        "histologicTypeIcdO3".into(),
+        histology(&text(&src, HISTOLOGY_ALL_TERMS)),
+    );
+    items.insert(
+        "primarySite".into(),
+        primary_sites(&text(&src, PRIMARY_SITE), surgery.last()),
+    );
+    let behavior = text(&src, BEHAVIOR);
     items.insert(
         "behaviorCodeIcdO3".into(),
         ItemLookup::new(
             ICDO3_SOURCE,
-            csv_rows(BEHAVIOR)
+            csv_rows(&behavior)
                 .filter_map(|r| Some(Entry::new(r.first()?, r.get(1)?, Vec::new(), None)))
                 .collect(),
         ),
@@ -82,10 +91,10 @@ pub(super) fn embedded() -> Lookups {
 
 /// The item lists of the NAACCR lookups ZIP (one `<naaccrId>.csv` of code,label rows per item)
 /// for the items of the v26 dictionary.
-fn naaccr_lookups() -> HashMap<Box<str>, ItemLookup> {
+fn naaccr_lookups(zip: &[u8]) -> HashMap<Box<str>, ItemLookup> {
     let mut out = HashMap::new();
     let dictionary = Dictionary::builtin("260");
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(NAACCR_LOOKUPS_ZIP)) else {
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(zip)) else {
         return out;
     };
     for i in 0..zip.len() {
@@ -118,10 +127,10 @@ fn naaccr_lookups() -> HashMap<Box<str>, ItemLookup> {
 
 /// ICD-O-3 morphology with behavior (`8500/3`): the preferred term as label, the alternate
 /// terms as synonyms.
-fn histology() -> ItemLookup {
+fn histology(all_terms: &str) -> ItemLookup {
     let mut order: Vec<String> = Vec::new();
     let mut terms: HashMap<String, (Option<String>, Vec<Box<str>>)> = HashMap::new();
-    for row in csv_rows(HISTOLOGY_ALL_TERMS) {
+    for row in csv_rows(all_terms) {
         let (Some(hist), Some(beh), Some(term), Some(kind)) =
             (row.first(), row.get(1), row.get(2), row.get(3))
         else {
@@ -156,8 +165,8 @@ fn histology() -> ItemLookup {
 
 /// Topography codes, each under the title of the latest surgery table that covers it (so
 /// `breast` finds C500 Nipple as well as the codes whose label says breast).
-fn primary_sites(latest: Option<&SurgeryEdition>) -> ItemLookup {
-    let entries = csv_rows(PRIMARY_SITE)
+fn primary_sites(primary_site: &str, latest: Option<&SurgeryEdition>) -> ItemLookup {
+    let entries = csv_rows(primary_site)
         .filter_map(|r| {
             let code = r.first()?;
             let site = super::search::parse_site(code)?;
