@@ -69,20 +69,12 @@ fn component(name: &str, outcome: Result<(Option<String>, Vec<String>), String>)
 /// What the service loaded at start, component by component (database excluded).
 pub fn loaded_components(state: &AppState) -> Vec<Component> {
     let staging = state.staging.as_ref().map_err(Clone::clone).map(|r| {
-        let loaded = r.loaded_from();
-        let source = loaded
-            .first()
-            .and_then(|(_, p)| std::path::Path::new(p).parent())
-            .map(|p| {
-                p.display()
-                    .to_string()
-                    .replace("<embedded>/", "embedded data/")
-            });
-        let versions = loaded
+        let versions = r
+            .algorithms()
             .iter()
-            .map(|(a, _)| format!("{} {}", a.id, a.version))
+            .map(|a| format!("{} {}", a.id, a.version))
             .collect();
-        (source, versions)
+        (Some(r.source().to_string()), versions)
     });
     let edits = state
         .edit_tables
@@ -91,7 +83,7 @@ pub fn loaded_components(state: &AppState) -> Vec<Component> {
         .map(|t| (Some(t.source().to_string()), t.versions()));
     let recode = state.site_recode.as_ref().map_err(Clone::clone).map(|t| {
         (
-            Some(t.source().replace("<embedded>/", "embedded data/")),
+            Some(t.source().to_string()),
             vec!["SEER site recode ICD-O-3 2023 revision".to_string()],
         )
     });

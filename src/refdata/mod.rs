@@ -182,11 +182,6 @@ impl Source {
     }
 }
 
-/// Every embedded file with its size, for `cancer-registry data` style listings and tests.
-pub fn embedded_files() -> impl Iterator<Item = (&'static str, usize)> {
-    embedded::FILES.iter().map(|f| (f.path, f.len))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

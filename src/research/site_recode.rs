@@ -17,8 +17,6 @@ use std::path::Path;
 use super::Error;
 use crate::refdata::Source;
 
-/// Environment variable naming the reference folder (shared with the edits).
-pub const REFERENCE_ENV: &str = "CANCER_REGISTRY_REFERENCE";
 /// The table's path inside the reference folder.
 pub const SITE_RECODE_FILE: &str = "seer-site-recode/site-recode-data-2023.csv";
 
@@ -67,7 +65,9 @@ impl SiteRecodeTable {
                 path: path.clone(),
                 source,
             })?;
-        SiteRecodeTable::parse(&text, &path)
+        let mut table = SiteRecodeTable::parse(&text, &path)?;
+        table.source = src.describe();
+        Ok(table)
     }
 
     /// Parses the CSV text; `path` only names the source in errors.

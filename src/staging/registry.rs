@@ -9,6 +9,8 @@ use super::{Algorithm, AlgorithmInfo, Error};
 #[derive(Debug, Default)]
 pub struct Registry {
     algorithms: BTreeMap<String, (Algorithm, PathBuf)>,
+    /// Where the algorithms were read from (`embedded data/algorithms` or a folder).
+    source: String,
 }
 
 impl Registry {
@@ -34,7 +36,10 @@ impl Registry {
             }
         }
         paths.sort();
-        let mut reg = Registry::default();
+        let mut reg = Registry {
+            source: dir.display().to_string(),
+            ..Registry::default()
+        };
         for p in paths {
             reg.load_zip(&p)?;
         }
@@ -51,7 +56,10 @@ impl Registry {
             path: dir.display().to_string(),
             source: e,
         })?;
-        let mut reg = Registry::default();
+        let mut reg = Registry {
+            source: source.describe(),
+            ..Registry::default()
+        };
         for name in names {
             let path = source.path(&name);
             let bytes = source.read(&name).map_err(|e| Error::Io {
@@ -88,12 +96,9 @@ impl Registry {
         self.algorithms.values().map(|(a, _)| a.info()).collect()
     }
 
-    /// Each algorithm with the file it was loaded from.
-    pub fn loaded_from(&self) -> Vec<(AlgorithmInfo, String)> {
-        self.algorithms
-            .values()
-            .map(|(a, p)| (a.info(), p.display().to_string()))
-            .collect()
+    /// Where the algorithms were read from.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     pub fn get(&self, id: &str) -> Option<&Algorithm> {
