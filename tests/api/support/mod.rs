@@ -385,73 +385,12 @@ pub fn patient_items() -> Value {
     })
 }
 
-/// A realistic breast tumor of facility A, complete for the `coc` edit set (every item CoC
-/// requires of an analytic 2024 breast case).
+/// A complete breast case of facility A: the documented example (every item the CoC set
+/// requires), aged as the tests' patient ([`patient_items`], born 1955-03-14) was at diagnosis.
 pub fn tumor_items() -> Value {
-    let mut tumor = serde_json::json!({
-        "primarySite": "C504",
-        "histologicTypeIcdO3": "8500",
-        "behaviorCodeIcdO3": "3",
-        "laterality": "1",
-        "dateOfDiagnosis": "20240315",
-        "diagnosticConfirmation": "1",
-        "classOfCase": "14",
-        "sequenceNumberHospital": "00",
-        "accessionNumberHosp": "202400001",
-        "schemaId": "00480",
-        "gradeClinical": "2",
-        "gradePathological": "2",
-        "eodPrimaryTumor": "100",
-        "eodRegionalNodes": "000",
-        "eodMets": "00",
-        "summaryStage2018": "1",
-        "neoadjuvantTherapy": "0",
-        "neoadjuvTherapyClinicalResponse": "0",
-        "neoadjuvTherapyTreatmentEffect": "0",
-        "lnPositiveAxillaryLevel1To2": "00",
-        "estrogenReceptorSummary": "1",
-        "progesteroneRecepSummary": "1",
-        "her2OverallSummary": "0",
-        "oncotypeDxRecurrenceScoreInvasiv": "XX9",
-        "tumorSizeSummary": "015",
-        "regionalNodesPositive": "00",
-        "regionalNodesExamined": "02"
-    });
-    // the rest of what CoC requires (in a second literal: one is past json!'s recursion limit)
-    let rest = serde_json::json!({
-        "ageAtDiagnosis": "069",
-        "typeOfReportingSource": "1",
-        "dateOf1stContact": "20240315",
-        "tumorSizeClinical": "014",
-        "tumorSizePathologic": "015",
-        "rxSummSurgPrimSite2023": "B200",
-        "rxDateSurgery": "20240402",
-        "rxSummScopeRegLnSur": "2",
-        "rxSummSurgOthRegDis": "0",
-        "reasonForNoSurgery": "0",
-        "rxSummRadiation": "0",
-        "phase1RadiationTreatmentModality": "00",
-        "reasonForNoRadiation": "1",
-        "rxSummChemo": "00",
-        "rxSummHormone": "00",
-        "rxSummBrm": "00",
-        "rxSummOther": "0",
-        "rxSummTransplntEndocr": "00",
-        "rxSummSurgRadSeq": "0",
-        "rxSummSystemicSurSeq": "0",
-        "estrogenReceptorPercntPosOrRange": "095",
-        "progesteroneRecepPrcntPosOrRange": "R80",
-        "ki67": "12.0",
-        "oncotypeDxRiskLevelInvasive": "9",
-        "oncotypeDxRecurrenceScoreDcis": "XX8",
-        "oncotypeDxRiskLevelDcis": "8",
-        "multigeneSignatureMethod": "8",
-        "multigeneSignatureResults": "X8",
-        "responseToNeoadjuvantTherapy": "8"
-    });
-    if let (Some(t), Value::Object(rest)) = (tumor.as_object_mut(), rest) {
-        t.extend(rest);
-    }
+    let mut tumor =
+        cancer_registry::api::items::example(cancer_registry::naaccr::Level::Tumor, false);
+    tumor["ageAtDiagnosis"] = serde_json::json!("069");
     tumor
 }
 
