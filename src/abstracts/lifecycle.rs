@@ -125,6 +125,41 @@ pub fn check_change(status: Status, reviewer: bool, reason: Option<&str>) -> Res
     }
 }
 
+/// Whether an item is an edit over-ride flag (`overRideSiteLatSeqno`, ...).
+pub fn is_override(item: &str) -> bool {
+    item.starts_with("overRide")
+}
+
+/// The over-ride rule: an over-ride flag silences an edit after review, so only a reviewer or
+/// a manager may set or clear one (on a new abstract or a change), with a reason for the audit
+/// trail. Items that are not over-ride flags are not this rule's business.
+pub fn check_overrides<'a>(
+    items: impl IntoIterator<Item = &'a String>,
+    reviewer: bool,
+    reason: Option<&str>,
+) -> Result<(), Error> {
+    let flags: Vec<&str> = items
+        .into_iter()
+        .map(String::as_str)
+        .filter(|i| is_override(i))
+        .collect();
+    if flags.is_empty() {
+        return Ok(());
+    }
+    if !reviewer {
+        return Err(Error::Forbidden(format!(
+            "only a reviewer or a manager may set or clear over-ride flags ({})",
+            flags.join(", ")
+        )));
+    }
+    if !has_reason(reason) {
+        return Err(reason_required(
+            "setting or clearing an over-ride flag needs a reason",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether staging may write its derived items back to an abstract in `status`: what a
 /// registrar may not change once complete, staging may not change for them either (a reviewer's
 /// re-staging is audited with the staging results).
@@ -237,6 +272,21 @@ mod tests {
             check_change(Status::Deleted, true, Some("x")),
             Err(Error::Conflict(_))
         ));
+    }
+
+    #[test]
+    fn overrides_need_a_reviewer_and_a_reason() {
+        let flag = ["overRideSiteLatSeqno".to_string(), "laterality".to_string()];
+        assert!(matches!(
+            check_overrides(&flag, false, Some("reviewed")),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            check_overrides(&flag, true, Some("  ")),
+            Err(Error::Invalid(_))
+        ));
+        assert!(check_overrides(&flag, true, Some("same primary reviewed")).is_ok());
+        assert!(check_overrides(&flag[1..], false, None).is_ok());
     }
 
     #[test]

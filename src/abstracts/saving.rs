@@ -26,15 +26,19 @@ pub struct Saved {
     pub derived: Vec<String>,
 }
 
-/// Abstracts a new tumor for a patient the scope sees, with its derived items.
+/// Abstracts a new tumor for a patient the caller sees, with its derived items. Over-ride
+/// flags among the items follow [`lifecycle::check_overrides`] (`reason` is for them).
 pub fn create_tumor(
     conn: &mut DbConn,
-    scope: &FacilityScope,
+    caller: &Caller,
     patient_id: &str,
     mut items: Items,
+    reason: Option<&str>,
     deriver: &Deriver,
 ) -> Result<Saved, Error> {
     lifecycle::reject_service_items(items.keys())?;
+    lifecycle::check_overrides(items.keys(), caller.has_any(REVIEWERS), reason)?;
+    let scope = &caller.facilities;
     let patient = patients::get(conn, scope, patient_id)?;
     if patient.status == WITHDRAWN {
         return Err(Error::Conflict(format!(
@@ -51,7 +55,7 @@ pub fn create_tumor(
 }
 
 /// Changes a tumor's items at the expected version. A complete tumor takes changes only from a
-/// reviewer or a manager with a reason.
+/// reviewer or a manager with a reason; so do over-ride flags ([`lifecycle::check_overrides`]).
 pub fn update_tumor(
     conn: &mut DbConn,
     caller: &Caller,
@@ -62,6 +66,7 @@ pub fn update_tumor(
     deriver: &Deriver,
 ) -> Result<Saved, Error> {
     lifecycle::reject_service_items(changes.keys())?;
+    lifecycle::check_overrides(changes.keys(), caller.has_any(REVIEWERS), reason)?;
     let current = tumors::get(conn, &caller.facilities, id)?;
     lifecycle::check_change(current.status, caller.has_any(REVIEWERS), reason)?;
     // The tumor is in scope, so its patient is too.

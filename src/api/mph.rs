@@ -225,22 +225,61 @@ fn primaries_response(patient_id: String, p: &PatientPrimaries) -> PrimariesResp
     }
 }
 
-/// The `mph` part of a tumor create or change response: `tumor` against every other tumor of
-/// its patient (`others`, e.g. from `abstracts::tumors::for_patients`), as pairs whose
-/// `tumor1` is `tumor`.
+/// Mult Tum Rpt as One Prim [444], Date of Mult Tumors [445] and Multiplicity Counter [446]
+/// proposed for the primary a tumor forms with others (not written: the registrar codes them).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposedMultipleTumors {
+    /// The tumors of that primary, in diagnosis order.
+    pub tumor_ids: Vec<String>,
+    pub mult_tum_rpt_as_one_prim: String,
+    pub date_of_mult_tumors: Option<String>,
+    pub multiplicity_counter: String,
+}
+
+/// The multiple primary rules on a tumor create or change: the tumor against every other
+/// tumor of its patient that the caller sees (withdrawn tumors left out).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TumorMph {
+    /// One per other tumor, in id order; `tumor1` is this tumor.
+    pub pairs: Vec<PairResponse>,
+    /// Single-primary verdicts against existing tumors. The abstract is stored; edit IRMP (or
+    /// DUP for the same codes) fails until the tumors are merged, one is withdrawn, or a
+    /// reviewer sets Over-ride Site/Lat/SeqNo [2010] with a reason.
+    pub warnings: Vec<String>,
+    /// Present when the rules make this tumor one primary with others.
+    pub proposed: Option<ProposedMultipleTumors>,
+}
+
+/// The `mph` part of a tumor create or change response (`None`: no other tumor).
 pub fn against_others(
+    conn: &mut crate::db::DbConn,
+    scope: &crate::auth::FacilityScope,
     tumor: &crate::abstracts::tumors::Tumor,
-    others: &[crate::abstracts::tumors::Tumor],
     current_year: i64,
-) -> Result<Vec<PairResponse>, ApiError> {
-    Ok(patient::against_others(tumor, others, current_year)?
-        .into_iter()
-        .map(|(other, outcome, reason)| PairResponse {
-            tumor1: tumor.id.clone(),
-            tumor2: other,
-            decision: MphDecision::new(&outcome, reason),
-        })
-        .collect())
+) -> Result<Option<TumorMph>, ApiError> {
+    let Some(found) = patient::against_others(conn, scope, tumor, current_year)? else {
+        return Ok(None);
+    };
+    Ok(Some(TumorMph {
+        pairs: found
+            .pairs
+            .into_iter()
+            .map(|(other, outcome, reason)| PairResponse {
+                tumor1: tumor.id.clone(),
+                tumor2: other,
+                decision: MphDecision::new(&outcome, reason),
+            })
+            .collect(),
+        warnings: found.warnings,
+        proposed: found.primary.map(|(tumor_ids, p)| ProposedMultipleTumors {
+            tumor_ids,
+            mult_tum_rpt_as_one_prim: p.mult_tum_rpt_as_one_prim,
+            date_of_mult_tumors: p.date_of_mult_tumors,
+            multiplicity_counter: p.multiplicity_counter,
+        }),
+    }))
 }
 
 fn read_event(patient_id: &str, p: &PatientPrimaries, purpose: &str) -> Event {

@@ -469,6 +469,10 @@ pub struct CreateTumor {
     /// Tumor items. `reportingFacility` [540] defaults to the caller's only facility.
     #[schema(value_type = super::items::TumorItems)]
     pub items: RawItems,
+    /// Why: required (and audited) when the items set an over-ride flag, which only a reviewer
+    /// or a manager may.
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
 }
 
 /// Abstract a tumor for a patient.
@@ -476,7 +480,11 @@ pub struct CreateTumor {
 /// Starts in status `draft`. Every item is checked against the NAACCR v26 dictionary; the
 /// case administration items (2085, 2090, 2092, 2100, 2110) are kept by the service (422 when
 /// sent); the derived items are set (listed in `derived`); the patient's edits are run and the
-/// tumor's outcome is returned in `edits`.
+/// tumor's outcome is returned in `edits`. When the patient has other tumors, `mph` carries the
+/// multiple primary rules' decision against each: a single-primary verdict is a warning (the
+/// tumor is stored) with Mult Tum Rpt as One Prim [444], Date of Mult Tumors [445] and
+/// Multiplicity Counter [446] proposed, and edit IRMP fails until the tumors are merged, one is
+/// withdrawn, or a reviewer over-rides it. Over-ride flags need a reviewer and a `reason`.
 #[utoipa::path(
     tag = "tumors",
     params(("id" = String, Path, description = "Patient id")),
@@ -498,16 +506,25 @@ pub async fn create_tumor(
     body: Json<CreateTumor>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
-    let items = into_items(body.into_inner().items, Level::Tumor)?;
+    let body = body.into_inner();
+    let reason = body.reason.filter(|r| !r.trim().is_empty());
+    let items = into_items(body.items, Level::Tumor)?;
     let patient_id = id.into_inner();
     let actor = actor(&req, &caller);
     let tables = state.tables();
     let deriver = deriver(&state);
-    let (tumor, edits, derived) = state
+    let year = i64::from(state.current_year);
+    let (tumor, edits, derived, mph) = state
         .db
         .write(move |conn| {
-            let saved =
-                saving::create_tumor(conn, &caller.facilities, &patient_id, items, &deriver)?;
+            let saved = saving::create_tumor(
+                conn,
+                &caller,
+                &patient_id,
+                items,
+                reason.as_deref(),
+                &deriver,
+            )?;
             let t = saved.tumor;
             audit::record(
                 conn,
@@ -520,15 +537,18 @@ pub async fn create_tumor(
                         "patientId": t.patient_id,
                         "items": t.items,
                         "derived": saved.derived,
+                        "reason": reason,
                     }),
                 },
             )?;
             let e = refresh_tumor(conn, &tables, &t)?;
-            Ok::<_, ApiError>((t, e, saved.derived))
+            let mph = super::mph::against_others(conn, &caller.facilities, &t, year)?;
+            Ok::<_, ApiError>((t, e, saved.derived, mph))
         })
         .await?;
     let mut response = TumorResponse::with_edits(tumor, edits);
     response.derived = Some(derived);
+    response.mph = mph;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/tumors/{}", response.id)))
         .insert_header((header::ETAG, etag(response.version)))

@@ -7,15 +7,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::{blocking, refresh_tumor};
+use super::edits::{blocking, refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
 use crate::abstracts::derive::Deriver;
-use crate::abstracts::lifecycle::Removal;
+use crate::abstracts::lifecycle::{is_override, Removal};
 use crate::abstracts::tumors::{self, Status, Tumor};
-use crate::abstracts::ItemError;
 use crate::abstracts::Page;
 use crate::abstracts::{saving, withdrawal};
 use crate::audit::{self, Action, Event};
@@ -54,6 +53,10 @@ pub struct TumorResponse {
     /// e.g. `ageAtDiagnosis`, `derivedSummaryStage2018`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived: Option<Vec<String>>,
+    /// On a create or change, when the patient has other tumors (that the caller sees, not
+    /// withdrawn): the multiple primary rules' decision against each of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mph: Option<super::mph::TumorMph>,
 }
 
 impl TumorResponse {
@@ -84,6 +87,7 @@ impl From<Tumor> for TumorResponse {
             edit_status: t.edit_status,
             edits: None,
             derived: None,
+            mph: None,
         }
     }
 }
@@ -181,11 +185,6 @@ pub(crate) fn fallback_event(t: &Tumor, from: Status) -> Event {
 pub struct DeleteQuery {
     /// Why: required to withdraw what was complete or submitted.
     pub reason: Option<String>,
-}
-
-/// Whether an item is an edit over-ride flag.
-fn is_override(item: &str) -> bool {
-    item.starts_with("overRide")
 }
 
 /// A move in the workflow.
@@ -314,7 +313,10 @@ pub async fn get_tumor(
 /// a registrar gets 409 `complete-locked`; a reviewer or manager changes it with a `reason`,
 /// and when the change leaves an error-level edit failing the tumor goes back to `review`.
 /// Over-ride flags (`overRide...` items) may be set only by a reviewer or a manager, with a
-/// `reason`; the change is audited.
+/// `reason`; the change is audited. When the patient has other tumors, `mph` carries the
+/// multiple primary rules' decision against each (a single-primary verdict is a warning, and
+/// edit IRMP fails until the tumors are merged, one is withdrawn, or a reviewer over-rides it
+/// with Over-ride Site/Lat/SeqNo).
 #[utoipa::path(
     tag = "tumors",
     params(
@@ -343,29 +345,15 @@ pub async fn update_tumor(
     let expected = if_match(&req)?;
     let body = body.into_inner();
     let changes = into_changes(body.items)?;
-    let overrides: Vec<String> = changes.keys().filter(|k| is_override(k)).cloned().collect();
+    // Over-ride flags (who may set them, the reason) are checked by the domain's over-ride
+    // rule inside `saving::update_tumor`.
     let reason = body.reason.filter(|r| !r.trim().is_empty());
-    if !overrides.is_empty() {
-        caller.require(REVIEWERS).map_err(|_| {
-            ApiError::Auth(AuthError::Forbidden(format!(
-                "only a reviewer or a manager may set or clear over-ride flags ({})",
-                overrides.join(", ")
-            )))
-        })?;
-        if reason.is_none() {
-            return Err(ApiError::Invalid(vec![ItemError::new(
-                "reason",
-                None,
-                "required",
-                "setting or clearing an over-ride flag needs a reason",
-            )]));
-        }
-    }
     let tables = state.tables();
     let deriver = deriver(&state);
+    let year = i64::from(state.current_year);
     let id = id.into_inner();
     let actor = actor(&req, &caller);
-    let (tumor, derived) = state
+    let (tumor, derived, mph) = state
         .db
         .write(move |conn| {
             let saved = saving::update_tumor(
@@ -411,11 +399,13 @@ pub async fn update_tumor(
                 audit::record(conn, &actor, fallback_event(&t, from))?;
                 e = store::summary(conn, &t.id)?;
             }
-            Ok::<_, ApiError>(((t, e), saved.derived))
+            let mph = super::mph::against_others(conn, &caller.facilities, &t, year)?;
+            Ok::<_, ApiError>(((t, e), saved.derived, mph))
         })
         .await?;
     let mut response = TumorResponse::with_edits(tumor.0, tumor.1);
     response.derived = Some(derived);
+    response.mph = mph;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(response.version)))
         .json(response))
@@ -427,7 +417,8 @@ pub async fn update_tumor(
 /// erased). A tumor that was complete or was ever submitted is withdrawn instead, by a
 /// reviewer or a manager with a `reason` (422 without one): it keeps its rows with status
 /// `deleted`, drops out of lists, exports and reports, and is recorded for every recipient it
-/// was sent to. `If-Match` is checked when sent.
+/// was sent to. `If-Match` is checked when sent. The patient's cross-tumor edits are rerun
+/// without the tumor.
 #[utoipa::path(
     tag = "tumors",
     params(("id" = String, Path, description = "Tumor id"), DeleteQuery),
@@ -451,11 +442,15 @@ pub async fn delete_tumor(
     let reason = query.into_inner().reason;
     let id = id.into_inner();
     let actor = actor(&req, &caller);
+    let tables = state.tables();
     state
         .db
         .write(move |conn| {
             let r = withdrawal::remove_tumor(conn, &caller, &id, expected, reason.as_deref())?;
             let t = &r.tumor;
+            // The patient's other tumors lose a partner in the cross-tumor edits (sequence
+            // numbers, duplicates, multiple primaries): rerun them.
+            refresh(conn, &tables, &t.patient_id)?;
             let details = match r.removal {
                 Removal::Erase => json!({ "patientId": t.patient_id, "items": t.items }),
                 Removal::Withdraw => json!({

@@ -108,6 +108,9 @@ pub struct PatientCtx<'a> {
     pub tumors: &'a [Items],
     pub recs: &'a [Rec<'a>],
     pub tables: &'a ReferenceTables,
+    /// The pairs of tumors the multiple primary rules make one primary, computed at most once
+    /// per run and shared by the edits that read them (DUP, IRMP).
+    pub(crate) one_primary: std::cell::OnceCell<Vec<rules::i_primaries::OnePrimary>>,
 }
 
 /// The logic of an edit.
@@ -311,6 +314,13 @@ fn run_edits(
         .collect();
     let mut pending: Vec<(Option<usize>, Fail)> = Vec::new();
     let plan = set.map(EditSet::plan);
+    let ctx = PatientCtx {
+        patient,
+        tumors,
+        recs: &recs,
+        tables,
+        one_primary: std::cell::OnceCell::new(),
+    };
     for (k, edit) in registry::EDITS.iter().enumerate() {
         let severity = match plan {
             Some(plan) => match plan.get(k).copied().flatten() {
@@ -337,12 +347,6 @@ fn run_edits(
                 }
             }
             Check::Patient(f) => {
-                let ctx = PatientCtx {
-                    patient,
-                    tumors,
-                    recs: &recs,
-                    tables,
-                };
                 pending.clear();
                 f(&ctx, &mut pending);
                 for (i, fail) in &pending {

@@ -6,6 +6,7 @@ use super::record::F;
 use super::required as req;
 use super::rules::{a_validity as a, b_dates as b, c_site_morph as c, d_grade as d};
 use super::rules::{e_staging as e, f_treatment as f, g_treatment_dates as g, h_patient as h};
+use super::rules::i_primaries as i;
 use super::Severity::{Error, Warning};
 use super::{Check, Edit, Override, Years};
 
@@ -374,5 +375,13 @@ pub static EDITS: &[Edit] = &[
         Error, over: NONE, "Hospital sequence numbers disagree across the patient's tumors: 00 (60) only for the one tumor of its series, no number twice, numbers in order of diagnosis", P(h::sequence_hospital)),
     edit!("DUP", "Same tumor entered twice", items: &[F::PrimarySite, F::Histology, F::Behavior, F::Laterality, F::DateOfDiagnosis, F::OvrSiteLatSeqno],
         keys: &[], years: ALL,
-        Error, over: &[ovr(F::OvrSiteLatSeqno)], "Probably the same tumor twice (same site, histology group, laterality, diagnosed within a year): merge them, or review and set Over-ride Site/Lat/SeqNo", P(h::same_tumor_twice)),
+        Error, over: &[ovr(F::OvrSiteLatSeqno)], "Probably the same tumor twice (same site, histology group and laterality, and one primary by the multiple primary rules): merge them, or review and set Over-ride Site/Lat/SeqNo", P(i::same_tumor_twice)),
+    // Over-ride Site/Lat/SeqNo [2010] is the over-ride of the standard inter-record
+    // same-primary edit, "Verify Same Primary Not Reported Twice for a Person (SEER IR09)
+    // [inter-record]" (NAACCR v26 item documentation of overRideSiteLatSeqno, as listed in
+    // shared/reference/written/override_flags.tsv): the same review clears this edit.
+    edit!("IRMP", "Multiple primary rules: two tumors abstracted as separate primaries are one primary",
+        items: &[F::PrimarySite, F::Histology, F::Behavior, F::Laterality, F::DateOfDiagnosis, F::OvrSiteLatSeqno],
+        keys: &[], years: ALL,
+        Error, over: &[ovr(F::OvrSiteLatSeqno)], "The multiple primary rules make this tumor one primary with another tumor of the patient: merge the two, withdraw one, or have a reviewer set Over-ride Site/Lat/SeqNo with a reason", P(i::one_primary_twice)),
 ];

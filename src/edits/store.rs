@@ -130,18 +130,30 @@ pub fn refresh_patient(
         return Ok(BTreeMap::new());
     };
     let patient: Items = serde_json::from_str(&patient_json).unwrap_or_default();
-    let rows: Vec<(String, String)> = tumors::table
+    let rows: Vec<(String, String, String)> = tumors::table
         .filter(tumors::patient_id.eq(patient_id))
         .order(tumors::id.asc())
-        .select((tumors::id, tumors::items))
+        .select((tumors::id, tumors::items, tumors::status))
         .load(conn)?;
-    let items: Vec<Items> = rows
-        .iter()
-        .map(|(_, j)| serde_json::from_str(j).unwrap_or_default())
+    // Withdrawn tumors are out of every cross-tumor edit (sequence numbers, duplicates,
+    // multiple primaries): the patient's other tumors are checked together without them, and
+    // each withdrawn one is checked on its own.
+    let withdrawn = |status: &str| status == crate::abstracts::tumors::Status::Deleted.as_str();
+    let (active, gone): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, _, s)| !withdrawn(s));
+    let parse = |j: &str| -> Items { serde_json::from_str(j).unwrap_or_default() };
+    let now = Utc::now();
+    let items: Vec<Items> = active.iter().map(|(_, j, _)| parse(j)).collect();
+    let mut results: Vec<(String, EditSummary)> = active
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .zip(outcomes(&patient, &items, tables, now))
         .collect();
-    let summaries = outcomes(&patient, &items, tables, Utc::now());
+    for (id, j, _) in gone {
+        let alone = outcomes(&patient, &[parse(&j)], tables, now);
+        results.extend(alone.into_iter().map(|s| (id.clone(), s)));
+    }
     let mut out = BTreeMap::new();
-    for ((id, _), summary) in rows.into_iter().zip(summaries) {
+    for (id, summary) in results {
         let (status, failures, checked_at) = columns(&summary);
         diesel::update(tumors::table.filter(tumors::id.eq(&id)))
             .set((

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::primaries::{fields_from_items, group, Primaries};
-use super::{TableError, TumorFields};
+use super::primaries::{fields_from_items, group, Primaries, Primary};
+use super::{compare, Decision, Outcome, TableError, TumorFields};
 use crate::abstracts::items::ItemError;
 use crate::abstracts::tumors::{self, Tumor};
 use crate::abstracts::{self, patients, ItemChange};
@@ -151,25 +151,84 @@ pub fn apply_sequence(
     Ok((found, changed))
 }
 
+/// What a create or change of a tumor reports about the patient's other tumors.
+#[derive(Debug, Clone)]
+pub struct AgainstOthers {
+    /// The decision against each other tumor, in id order: (other tumor id, outcome, reason).
+    pub pairs: Vec<(String, Outcome, String)>,
+    /// One line per single-primary verdict against an existing tumor: the registrar's warning
+    /// (the abstract is stored; edit IRMP or DUP fails until the tumors are merged, one is
+    /// withdrawn, or a reviewer over-rides it).
+    pub warnings: Vec<String>,
+    /// When the rules make the tumor one primary with others: that primary (tumor ids in
+    /// diagnosis order) with its proposed Mult Tum Rpt as One Prim [444], Date of Mult Tumors
+    /// [445] and Multiplicity Counter [446]. Proposed, never written.
+    pub primary: Option<(Vec<String>, Primary)>,
+}
+
 /// The rules' decision for `tumor` against each other tumor of `others` (the tumor itself is
-/// skipped): what a create or change of a tumor reports. A single-primary decision against an
-/// existing tumor is the registrar's warning. Items: `(other tumor id, outcome, reason)`.
-pub fn against_others(
+/// skipped), and the primary it forms with them.
+pub fn decide(
     tumor: &Tumor,
     others: &[Tumor],
     current_year: i64,
-) -> Result<Vec<(String, super::Outcome, String)>, TableError> {
+) -> Result<AgainstOthers, TableError> {
+    let others: Vec<&Tumor> = others.iter().filter(|o| o.id != tumor.id).collect();
     let this = fields_from_items(&tumor.items);
-    others
-        .iter()
-        .filter(|o| o.id != tumor.id)
-        .map(|o| {
-            let other = fields_from_items(&o.items);
-            let outcome = super::compare(&this, &other, current_year)?;
-            let reason = outcome.reason(&this, &other, current_year);
-            Ok((o.id.clone(), outcome, reason))
-        })
-        .collect()
+    let mut pairs = Vec::with_capacity(others.len());
+    let mut warnings = Vec::new();
+    for o in &others {
+        let other = fields_from_items(&o.items);
+        let outcome = compare(&this, &other, current_year)?;
+        let reason = outcome.reason(&this, &other, current_year);
+        if outcome.decision == Decision::SinglePrimary {
+            let rule = match (outcome.step, outcome.rule_set) {
+                (Some(step), Some(set)) if !step.is_empty() => {
+                    format!("rule {step} of {}", set.name)
+                }
+                _ => "the multiple primary rules".to_string(),
+            };
+            warnings.push(format!(
+                "{rule} makes this tumor one primary with tumor {}: merge the two, withdraw one, \
+                 or have a reviewer set Over-ride Site/Lat/SeqNo [2010] with a reason",
+                o.id
+            ));
+        }
+        pairs.push((o.id.clone(), outcome, reason));
+    }
+    // The proposal groups every tumor (n² pairs): only for the patients the primaries
+    // endpoint also takes, and only when some pair is one primary.
+    let primary = if !warnings.is_empty() && others.len() < MAX_TUMORS {
+        let all: Vec<&Tumor> = std::iter::once(tumor).chain(others.iter().copied()).collect();
+        let fields: Vec<TumorFields> = all.iter().map(|t| fields_from_items(&t.items)).collect();
+        group(&fields, current_year)?
+            .primaries
+            .into_iter()
+            .find(|p| p.tumors.len() > 1 && p.tumors.contains(&0))
+            .map(|p| (p.tumors.iter().map(|i| all[*i].id.clone()).collect(), p))
+    } else {
+        None
+    };
+    Ok(AgainstOthers {
+        pairs,
+        warnings,
+        primary,
+    })
+}
+
+/// [`decide`] for a tumor just created or changed, against the other tumors of its patient
+/// that the scope sees (withdrawn tumors are left out). `None` when there are none.
+pub fn against_others(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    tumor: &Tumor,
+    current_year: i64,
+) -> Result<Option<AgainstOthers>, Error> {
+    let all = tumors::for_patients(conn, scope, std::slice::from_ref(&tumor.patient_id))?;
+    if all.iter().all(|t| t.id == tumor.id) {
+        return Ok(None);
+    }
+    Ok(Some(decide(tumor, &all, current_year)?))
 }
 
 #[cfg(test)]
@@ -210,8 +269,9 @@ mod tests {
             tumor("b", "20240602"),
             tumor("c", "20190312"),
         ];
-        let out = against_others(&all[0], &all, 2026).unwrap_or_else(|e| panic!("{e}"));
+        let out = decide(&all[0], &all, 2026).unwrap_or_else(|e| panic!("{e}"));
         let summary: Vec<(&str, super::super::Decision, Option<&str>)> = out
+            .pairs
             .iter()
             .map(|(id, o, _)| (id.as_str(), o.decision, o.step))
             .collect();
@@ -223,5 +283,14 @@ mod tests {
                 ("c", SinglePrimary, Some("M8"))
             ]
         );
+        // The single-primary pair is the registrar's warning, and a, c form one primary with
+        // its multiple-tumor items proposed.
+        assert_eq!(out.warnings.len(), 1);
+        assert!(out.warnings[0].contains("tumor c"), "{:?}", out.warnings);
+        let (ids, p) = out.primary.unwrap_or_else(|| panic!("no proposal"));
+        assert_eq!(ids, vec!["a".to_string(), "c".to_string()]);
+        assert_eq!(p.multiplicity_counter, "02");
+        assert_eq!(p.mult_tum_rpt_as_one_prim, "40");
+        assert_eq!(p.date_of_mult_tumors.as_deref(), Some("20190312"));
     }
 }

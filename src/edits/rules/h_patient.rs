@@ -1,6 +1,6 @@
-//! Edits across a patient's tumors: sequence numbers and the same tumor entered twice. They
-//! run with the tumor-level edits on every change of any tumor of the patient (the store
-//! reruns the whole patient).
+//! Edits across a patient's tumors: sequence numbers (the same tumor entered twice and the
+//! multiple primary edits are in `i_primaries`). They run with the tumor-level edits on every
+//! change of any tumor of the patient (the store reruns the whole patient).
 
 use std::cmp::Ordering;
 
@@ -116,61 +116,4 @@ pub fn sequence_central(ctx: &PatientCtx<'_>, out: &mut PatientFailures) {
 /// SEQH: Sequence Number--Hospital [560] across the patient's tumors.
 pub fn sequence_hospital(ctx: &PatientCtx<'_>, out: &mut PatientFailures) {
     sequence_numbers(ctx, out, F::SeqHosp);
-}
-
-/// Days between two diagnosis dates when both are full dates; partial dates compare by year
-/// and month only (an unknown day or month is treated as "could be the same").
-fn within_window(a: &Rec<'_>, b: &Rec<'_>, days: i64) -> bool {
-    let (Some(x), Some(y)) = (a.dx, b.dx) else {
-        return false;
-    };
-    match (x.month, y.month, x.day, y.day) {
-        (Some(mx), Some(my), Some(dx), Some(dy)) => {
-            let ord = |yy: u16, m: u8, d: u8| {
-                chrono::NaiveDate::from_ymd_opt(i32::from(yy), u32::from(m), u32::from(d))
-            };
-            match (ord(x.year, mx, dx), ord(y.year, my, dy)) {
-                (Some(p), Some(q)) => (p - q).num_days().abs() <= days,
-                _ => false,
-            }
-        }
-        (Some(mx), Some(my), _, _) => {
-            let months =
-                (i64::from(x.year) * 12 + i64::from(mx)) - (i64::from(y.year) * 12 + i64::from(my));
-            months.abs() * 30 <= days
-        }
-        _ => i64::from(x.year).abs_diff(i64::from(y.year)) as i64 * 365 <= days,
-    }
-}
-
-/// DUP: the same tumor entered twice — same primary site, same histology group (first three
-/// digits), same behavior group and laterality, diagnosed within the window the solid tumor
-/// rules use for "same tumor" timing (one year).
-pub fn same_tumor_twice(ctx: &PatientCtx<'_>, out: &mut PatientFailures) {
-    let recs = ctx.recs;
-    for (j, b) in recs.iter().enumerate() {
-        let (Some(sb), Some(hb), Some(bb)) = (b.site, b.hist, b.beh) else {
-            continue;
-        };
-        let lat = b.get(F::Laterality);
-        let twin = recs.iter().take(j).position(|a| {
-            a.site == Some(sb)
-                && a.hist.is_some_and(|ha| ha / 10 == hb / 10)
-                && a.beh.is_some_and(|ba| (ba >= 2) == (bb >= 2))
-                && a.get(F::Laterality) == lat
-                && within_window(a, b, 365)
-        });
-        if let Some(i) = twin {
-            out.push((
-                Some(j),
-                fail(
-                    format!(
-                        "same site, histology group, laterality and diagnosis within a year as tumor {}: the same tumor entered twice?",
-                        i + 1
-                    ),
-                    &[F::PrimarySite, F::Histology, F::Behavior, F::Laterality, F::DateOfDiagnosis],
-                ),
-            ));
-        }
-    }
 }
