@@ -11,6 +11,7 @@ mod support;
 
 mod api;
 mod cli;
+mod interrecord;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
