@@ -4,9 +4,9 @@
 
 use super::record::F;
 use super::required as req;
+use super::rules::i_primaries as i;
 use super::rules::{a_validity as a, b_dates as b, c_site_morph as c, d_grade as d};
 use super::rules::{e_staging as e, f_treatment as f, g_treatment_dates as g, h_patient as h};
-use super::rules::i_primaries as i;
 use super::Severity::{Error, Warning};
 use super::{Check, Edit, Override, Years};
 

@@ -199,7 +199,9 @@ pub fn decide(
     // The proposal groups every tumor (n² pairs): only for the patients the primaries
     // endpoint also takes, and only when some pair is one primary.
     let primary = if !warnings.is_empty() && others.len() < MAX_TUMORS {
-        let all: Vec<&Tumor> = std::iter::once(tumor).chain(others.iter().copied()).collect();
+        let all: Vec<&Tumor> = std::iter::once(tumor)
+            .chain(others.iter().copied())
+            .collect();
         let fields: Vec<TumorFields> = all.iter().map(|t| fields_from_items(&t.items)).collect();
         group(&fields, current_year)?
             .primaries

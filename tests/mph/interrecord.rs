@@ -46,7 +46,10 @@ async fn melanomas_of_the_back_are_two_primaries_in_the_post_response(app: TestA
             .iter()
             .any(|f| f["edit"] == id)
     };
-    assert!(!failing(&second, "IRMP") && !failing(&second, "DUP"), "{second}");
+    assert!(
+        !failing(&second, "IRMP") && !failing(&second, "DUP"),
+        "{second}"
+    );
 }
 both_backends!(
     melanomas_in_post,
@@ -143,7 +146,9 @@ async fn one_primary_warns_fails_irmp_until_overridden_or_withdrawn(app: TestApp
             &path,
             &reviewer,
             "\"1\"",
-            set(Some("pathology review: two foci of one primary, merge pending")),
+            set(Some(
+                "pathology review: two foci of one primary, merge pending",
+            )),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
