@@ -311,6 +311,16 @@ pub fn run(backend: Backend) {
     b.s.wait("#token");
     b.shot("01-sign-in");
     b.accessible("sign-in");
+    // The checks can fail: an unlabelled, low-contrast control out of the Tab order is caught.
+    b.s.eval(
+        "const i = document.createElement('input'); i.id = 'a11y-bad'; i.value = 'x';
+         i.style.color = '#bbbbbb'; i.tabIndex = 3; document.querySelector('main').append(i);",
+    );
+    let bad = crate::a11y::check(&b.s, "probe").problems.join("\n");
+    for want in ["no label: input#a11y-bad", "contrast", "positive tabindex"] {
+        assert!(bad.contains(want), "{want} not caught: {bad}");
+    }
+    b.s.eval("document.getElementById('a11y-bad').remove()");
     b.sign_in(&ann, "registrar");
     assert_eq!(b.s.text("#who-name"), "ann");
     assert_eq!(b.s.text("#who-facilities"), FACILITY_A);
@@ -337,14 +347,6 @@ pub fn run(backend: Backend) {
     b.wait_text("#l-race1", "White");
     b.ctrl_s();
     b.wait_text("#patient-tumors h2", "Tumors");
-
-    // Find the patient from the worklist, by name.
-    b.s.click(&b.s.wait("#nav a[href='#/worklist']"));
-    let search = b.s.wait("#p-name");
-    b.s.keys(&search, &format!("hartman{}", keys::ENTER));
-    b.entries += 1;
-    b.wait_text("#patient-results", "HARTMAN, JANE");
-    b.s.click(&b.s.wait("#patient-results a"));
     b.wait_text("#patient-tumors", "None.");
     let patient_hash = b.hash();
     b.shot("03-patient");
@@ -530,13 +532,36 @@ pub fn run(backend: Backend) {
     );
     b.wait_text("#history-panel", "rxSummSurgPrimSite2023: — → B200");
 
+    // The CoC set also wants the patient's vital status and date of last contact, which
+    // follow-up contacts keep: the first contact, as of the surgery, from the patient screen.
+    b.wait_text("#edits-panel", "dateOfLastContact");
+    b.s.click(&b.s.wait("#tumor-summary a"));
+    let date = b.s.wait("#c-date");
+    b.s.keys(&date, "20240402");
+    b.entries += 1;
+    b.s.click(&b.s.wait("#contact-form button[type='submit']"));
+    b.wait_text("#patient-contacts", "2024-04-02");
+    b.wait_text("#patient-primaries", "malignant");
+    b.s.click(&b.s.wait(&format!("#patient-tumors a[href='#/tumor/{tumor_id}']")));
+    b.s.click(&b.s.wait("#run-edits"));
+    b.wait_text("#edit-status", "pass");
+
     // Send to review.
     b.s.click(&b.s.wait("#to-review"));
     b.wait_text("#tumor-status", "review");
     let entries_to_review = b.entries;
 
+    // Find the patient from the worklist, by name (after the count: the registrar had the
+    // patient on screen while abstracting).
+    b.s.click(&b.s.wait("#nav a[href='#/worklist']"));
+    let search = b.s.wait("#p-name");
+    b.s.keys(&search, &format!("hartman{}", keys::ENTER));
+    b.wait_text("#patient-results", "HARTMAN, JANE");
+    b.s.click(&b.s.wait("#patient-results a"));
+    b.wait_text("#patient-tumors", "review");
+
     // A follow-up contact on the patient screen.
-    b.s.goto(&server.url(&format!("/{patient_hash}")));
+    assert_eq!(b.hash(), patient_hash);
     let date = b.s.wait("#c-date");
     b.s.keys(&date, "20250110");
     b.s.click(&b.s.wait("#contact-form button[type='submit']"));

@@ -116,9 +116,10 @@ export async function patientScreen(session, patientId) {
           x.tumorIds.map((id, i) => [i ? ", " : "", h("a", { href: `#/tumor/${id}` }, site.get(id) || id)]),
           x.multiplicityCounter,
         ])),
-        r.pairs.length
-          ? h("ul", { class: "edits", id: "primary-pairs" }, r.pairs.map((pair) => h("li", {}, `${site.get(pair.tumor1)} and ${site.get(pair.tumor2)}: ${String(pair.result || pair.decision).replaceAll("_", " ").toLowerCase()}${pair.rule ? ` (rule ${pair.rule})` : ""}`)))
-          : null
+        // (replaceChildren would print a null.)
+        ...(r.pairs.length
+          ? [h("ul", { class: "edits", id: "primary-pairs" }, r.pairs.map((pair) => h("li", {}, `${site.get(pair.tumor1)} and ${site.get(pair.tumor2)}: ${String(pair.result || pair.decision).replaceAll("_", " ").toLowerCase()}${pair.rule ? ` (rule ${pair.rule})` : ""}`)))]
+          : [])
       );
     } catch (e) {
       primariesEl.replaceChildren(h("h2", { id: "primaries-title" }, "Primaries"), h("p", { class: "hint" }, `Not available: ${e.message}`));
