@@ -99,7 +99,9 @@ fn to_profile(facility: &str, row: Option<Row>) -> Result<Profile, Error> {
             facility_id: r.facility_id,
             // Written by `put` from a checked map; unreadable text is a stored-data fault.
             items: serde_json::from_str(&r.items).map_err(|e| {
-                Error::Conflict(format!("the stored profile of facility {facility} is unreadable: {e}"))
+                Error::Conflict(format!(
+                    "the stored profile of facility {facility} is unreadable: {e}"
+                ))
             })?,
             version: r.version,
             updated_by: Some(r.updated_by),
@@ -124,7 +126,7 @@ pub fn check(items: &Items) -> Vec<ItemError> {
             "items",
             None,
             "too-many",
-            &format!("a profile holds at most {MAX_ITEMS} items"),
+            format!("a profile holds at most {MAX_ITEMS} items"),
         ));
     }
     for (id, value) in items {

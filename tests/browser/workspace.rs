@@ -76,8 +76,12 @@ impl Browser<'_> {
     fn accessible(&mut self, screen: &str) {
         let r = crate::a11y::check(&self.s, screen);
         self.a11y_problems.extend(r.problems);
-        self.a11y_screens
-            .push((screen.to_string(), r.controls, r.tab_stops, r.worst_contrast));
+        self.a11y_screens.push((
+            screen.to_string(),
+            r.controls,
+            r.tab_stops,
+            r.worst_contrast,
+        ));
     }
 
     fn ctrl_s(&self) {
@@ -412,7 +416,11 @@ pub fn run(backend: Backend) {
         None,
         None,
     );
-    assert_eq!(stored["items"].get("classOfCase"), None, "not saved unconfirmed");
+    assert_eq!(
+        stored["items"].get("classOfCase"),
+        None,
+        "not saved unconfirmed"
+    );
     b.shot("05-edits-fail");
     b.accessible("abstract");
 
@@ -496,6 +504,8 @@ pub fn run(backend: Backend) {
         "B200",
         "nothing lost"
     );
+    // The panel's top: who saved first, and their change beside this screen's.
+    b.s.eval("document.getElementById('conflict').scrollIntoView()");
     b.shot("07-conflict");
     b.s.click(&b.s.wait("#reload-keep"));
     assert_eq!(b.s.value("#f-rxSummSurgPrimSite2023"), "B200");
