@@ -173,6 +173,8 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(imports::tumor_sources)
             .service(facilities::list_facilities)
             .service(facilities::create_facility)
+            .service(facilities::get_profile)
+            .service(facilities::put_profile)
             .service(research::create_request)
             .service(research::list_requests)
             .service(research::get_request)

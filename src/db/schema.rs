@@ -199,6 +199,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    facility_profiles (facility_id) {
+        facility_id -> Text,
+        items -> Text,
+        version -> BigInt,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
 diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
@@ -217,6 +227,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     death_reviews,
     tumor_sources,
     facilities,
+    facility_profiles,
     tumor_withdrawals
 );
 

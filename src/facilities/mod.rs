@@ -1,6 +1,8 @@
 //! Reporting facilities as records: id (Reporting Facility [540], 10 digits), name, NPI and
 //! state. Imports are checked against them. Knows nothing of HTTP.
 
+pub mod profile;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};

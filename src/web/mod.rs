@@ -39,6 +39,7 @@ static ASSETS: &[Asset] = &[
     asset!("abstract.js", JS),
     asset!("followup.js", JS),
     asset!("submissions.js", JS),
+    asset!("profile.js", JS),
 ];
 
 /// Gzip of each asset, in `ASSETS` order.

@@ -111,3 +111,90 @@ async fn facilities_are_records(app: TestApp) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
 both_backends!(facilities_are_records, facilities_are_records);
+
+async fn put_profile(
+    app: &TestApp,
+    path: String,
+    token: String,
+    etag: Option<&'static str>,
+    body: serde_json::Value,
+) -> Resp {
+    let headers: Vec<(&str, &str)> = etag.map(|e| ("If-Match", e)).into_iter().collect();
+    app.call(
+        actix_web::http::Method::PUT,
+        &path,
+        Some(&token),
+        Some(body),
+        &headers,
+    )
+    .await
+}
+
+/// A facility's abstracting profile: its members read it, its managers replace it with
+/// If-Match, checked like abstract items; a case's own items cannot be defaults.
+async fn facility_profile(app: TestApp) {
+    let m = app.token(Role::Manager, None);
+    let r = app
+        .post(
+            "/api/v1/facilities",
+            &m,
+            json!({ "id": FACILITY_A, "name": "General Hospital" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let path = format!("/api/v1/facilities/{FACILITY_A}/profile");
+    let registrar = app.token(Role::Registrar, Some(&[FACILITY_A]));
+    let r = app.get(&path, &registrar).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["version"], 0);
+    assert_eq!(r.body["items"], json!({}));
+    assert_eq!(r.headers.get("etag").unwrap(), "\"0\"");
+
+    let put = |token: &str, etag: Option<&'static str>, body: serde_json::Value| {
+        put_profile(&app, path.clone(), token.to_string(), etag, body)
+    };
+    let good = json!({ "items": { "typeOfReportingSource": "1", "classOfCase": "14", "archiveFin": "0000000001" } });
+    // Registrars read it; only managers change it.
+    let r = put(&registrar, Some("\"0\""), good.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = put(&m, None, good.clone()).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED, "{}", r.body);
+    let r = put(
+        &m,
+        Some("\"0\""),
+        json!({ "items": { "primarySite": "C504", "classOfCase": "77", "typeOfReportingSource": "1" } }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let bad: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["item"].as_str().unwrap())
+        .collect();
+    assert_eq!(bad, ["classOfCase", "primarySite"], "{}", r.body);
+    let r = put(&m, Some("\"0\""), good.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["version"], 1);
+    assert_eq!(r.headers.get("etag").unwrap(), "\"1\"");
+    assert_eq!(r.body["updatedBy"], "manager-user");
+    // A stale ETag loses nothing: 412.
+    let r = put(&m, Some("\"0\""), json!({ "items": {} })).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.body);
+    let r = app.get(&path, &registrar).await;
+    assert_eq!(r.body["items"], good["items"], "{}", r.body);
+    assert_eq!(r.body["version"], 1);
+    assert_eq!(
+        app.audit_count("update", "facility-profile", Some(FACILITY_A))
+            .await,
+        1
+    );
+    // Another facility's registrar: not found; an unregistered facility: not found.
+    let other = app.token(Role::Registrar, Some(&[FACILITY_B]));
+    assert_eq!(app.get(&path, &other).await.status, StatusCode::NOT_FOUND);
+    let r = app
+        .get(&format!("/api/v1/facilities/{FACILITY_B}/profile"), &m)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
+both_backends!(facility_profile, facility_profile);

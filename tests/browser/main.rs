@@ -3,6 +3,7 @@
 //! chromedriver; fails under `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod a11y;
 mod server;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../api/support/mod.rs"]

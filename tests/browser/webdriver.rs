@@ -17,6 +17,7 @@ pub mod keys {
     pub const CONTROL: &str = "\u{E009}";
     /// Releases every modifier held down by the keys before it.
     pub const NULL: &str = "\u{E000}";
+    pub const TAB: &str = "\u{E004}";
 }
 
 /// A running chromedriver.
@@ -314,6 +315,21 @@ impl Session {
             &format!("/element/{}/value", e.0),
             Some(json!({ "text": text })),
         );
+    }
+
+    /// Presses a key `times` times in one W3C actions request (keyboard walks).
+    pub fn press(&self, key: &str, times: usize) {
+        let mut actions = Vec::new();
+        for _ in 0..times {
+            actions.push(json!({"type": "keyDown", "value": key}));
+            actions.push(json!({"type": "keyUp", "value": key}));
+        }
+        self.must(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+        let _ = self.cmd("DELETE", "/actions", None);
     }
 
     /// Keys to whatever has the focus.

@@ -56,6 +56,44 @@ const NOT_SSDI = new Set([
 
 const REVIEWERS = ["reviewer", "manager"];
 
+/**
+ * "No treatment of this modality": one action codes the modality's items and the sequence
+ * item it settles. Its dates stay blank: NAACCR XML (v24 on) has no date flags, a blank date
+ * with a "not given" code says it.
+ */
+const NO_TREATMENT = [
+  ["radiation", "No radiation", {
+    phase1RadiationTreatmentModality: "00", reasonForNoRadiation: "1", rxSummSurgRadSeq: "0",
+  }],
+  ["systemic", "No systemic therapy", {
+    rxSummChemo: "00", rxSummHormone: "00", rxSummBrm: "00", rxSummTransplntEndocr: "00", rxSummSystemicSurSeq: "0",
+  }],
+  ["other", "No other therapy", { rxSummOther: "0" }],
+];
+
+/**
+ * Codes that follow from others, proposed ("Filled for you") for the registrar to confirm:
+ * each rule is [target item, (value) => proposed code or undefined, why].
+ */
+const IMPLIED = [
+  ["dateOf1stContact", (v) => (/^\d{8}$/.test(v("dateOfDiagnosis")) ? v("dateOfDiagnosis") : undefined), "the date of diagnosis"],
+  ["neoadjuvTherapyClinicalResponse", (v) => (v("neoadjuvantTherapy") === "0" ? "0" : undefined), "no neoadjuvant therapy"],
+  ["neoadjuvTherapyTreatmentEffect", (v) => (v("neoadjuvantTherapy") === "0" ? "0" : undefined), "no neoadjuvant therapy"],
+  ["oncotypeDxRiskLevelInvasive", (v) => (v("oncotypeDxRecurrenceScoreInvasiv") === "XX9" ? "9" : undefined), "the score is not documented"],
+  ["lnPositiveAxillaryLevel1To2", (v) => {
+    const ex = v("regionalNodesExamined");
+    return v("regionalNodesPositive") === "00" && /^\d\d$/.test(ex) && +ex >= 1 && +ex <= 90 ? "00" : undefined;
+  }, "no regional node is positive"],
+  ["tumorSizeSummary", (v) => {
+    const p = v("tumorSizePathologic");
+    return v("neoadjuvantTherapy") === "0" && /^\d{3}$/.test(p) && +p >= 1 && +p <= 989 ? p : undefined;
+  }, "the pathologic size, without neoadjuvant therapy"],
+  ["reasonForNoSurgery", (v) => {
+    const s = v("rxSummSurgPrimSite2023") || v("rxSummSurgPrimSite");
+    return /^[A-Z](?!000|990)\d{3}$/.test(s) || /^(1\d|[2-8]\d|90)$/.test(s) ? "0" : undefined;
+  }, "a surgery is coded"],
+];
+
 function editItems(f) {
   return f.items || (f.item ? [f.item] : []);
 }
@@ -76,7 +114,16 @@ export async function abstractScreen(session, { tumorId, patientId }) {
     patientId = tumor.patientId;
   }
   const patient = (await get(`/api/v1/patients/${encodeURIComponent(patientId)}`)).body;
-  const state = { tumor, etag, fields: new Map(), ssdiCodes: new Map(), schema: null };
+  const state = { tumor, etag, fields: new Map(), ssdiCodes: new Map(), schema: null, filled: new Map(), declined: new Set() };
+  // A new or draft abstract starts from the facility's profile and the patient's other tumors.
+  const drafting = !tumor || tumor.status === "draft";
+  const facility = tumor ? tumor.facilityId : (session.facilities || [])[0];
+  const [profile, others] = drafting
+    ? await Promise.all([
+        facility ? get(`/api/v1/facilities/${encodeURIComponent(facility)}/profile`).then((r) => r.body.items, () => ({})) : {},
+        get(`/api/v1/patients/${encodeURIComponent(patientId)}/tumors`).then((r) => r.body.data.filter((t) => t.id !== tumorId).length, () => null),
+      ])
+    : [{}, null];
   const isReviewer = session.roles.some((r) => REVIEWERS.includes(r));
   const loaded = () => (state.tumor ? state.tumor.items : {});
 
@@ -105,7 +152,82 @@ export async function abstractScreen(session, { tumorId, patientId }) {
       f.refreshLabel = () => {};
     }
     state.fields.set(id, f);
+    // Typing over a value filled for you makes it the registrar's own.
+    f.input.addEventListener("input", () => {
+      if (state.filled.has(id)) {
+        unmark(id);
+        state.declined.add(id);
+      }
+    });
     return f;
+  }
+
+  // Values filled for the registrar (facility profile, codes implied by others): shown on
+  // their fields as "Filled for you", left out of saves until confirmed, never filled silently.
+  function fill(id, v, why) {
+    const f = state.fields.get(id);
+    if (!f || f.input.readOnly || state.declined.has(id)) return;
+    if (state.filled.has(id) && state.filled.get(id) === why) {
+      // Still a proposal: it follows what it was proposed from.
+      if (v === undefined) {
+        f.input.value = "";
+        f.refreshLabel();
+        unmark(id);
+      } else if (f.input.value !== v) {
+        f.input.value = v;
+        f.refreshLabel();
+      }
+      return;
+    }
+    if (v === undefined || f.input.value.trim() !== "" || (loaded()[id] ?? "") !== "") return;
+    f.input.value = v;
+    f.refreshLabel();
+    mark(id, why);
+  }
+  function mark(id, why) {
+    const f = state.fields.get(id);
+    state.filled.set(id, why);
+    f.el.classList.add("filled");
+    let note = f.el.querySelector(".filled-note");
+    if (!note) {
+      note = h("span", { class: "filled-note", id: `n-${id}` });
+      f.el.append(note);
+      f.input.setAttribute("aria-describedby", `${f.input.getAttribute("aria-describedby") || ""} n-${id}`.trim());
+    }
+    note.textContent = `Filled for you: ${why}`;
+    renderConfirm();
+  }
+  function unmark(id) {
+    const f = state.fields.get(id);
+    state.filled.delete(id);
+    if (f) {
+      f.el.classList.remove("filled");
+      f.el.querySelector(".filled-note")?.remove();
+      f.input.setAttribute("aria-describedby", (f.input.getAttribute("aria-describedby") || "").replace(` n-${id}`, ""));
+    }
+    renderConfirm();
+  }
+  function confirmFilled() {
+    const n = state.filled.size;
+    for (const id of [...state.filled.keys()]) unmark(id);
+    say(`${n} value(s) filled for you confirmed; they are saved with the next save.`, "ok");
+  }
+  function proposeAll() {
+    if (!drafting) return;
+    for (const [id, v] of Object.entries(profile)) fill(id, v, "facility profile");
+    if (others === 0) fill("sequenceNumberHospital", "00", "the patient's only tumor");
+    for (const [id, rule, why] of IMPLIED) fill(id, rule(value), why);
+  }
+  function noTreatment(items, label) {
+    const set = [];
+    for (const [id, v] of Object.entries(items)) {
+      const f = state.fields.get(id);
+      if (!f || f.input.readOnly || f.input.value.trim() !== "") continue;
+      f.input.value = v;
+      f.input.dispatchEvent(new Event("input", { bubbles: true }));
+      set.push(id);
+    }
+    say(`${label}: ${set.length ? set.join(", ") : "nothing left to code"}.`, "ok");
   }
 
   // Histology takes `8500/3` (typed or picked) as histology and behavior.
@@ -133,6 +255,17 @@ export async function abstractScreen(session, { tumorId, patientId }) {
       .map((id) => makeField(id, id === "histologicTypeIcdO3" ? { onPick: splitHistology } : {}))
       .filter(Boolean);
     const fs = h("fieldset", { class: "group", id: `g-${title.split(" ")[0].toLowerCase()}` }, h("legend", {}, title), fields.map((f) => f.el));
+    if (title.startsWith("First course")) {
+      const acts = NO_TREATMENT.map(([key, label, items]) => button(label, () => noTreatment(items, label), { id: `none-${key}`, class: "none-btn" }));
+      acts.push(button("No other first-course treatment", () => {
+        for (const [, label, items] of NO_TREATMENT) {
+          const main = Object.keys(items)[0];
+          if (!value(main)) noTreatment(items, label);
+        }
+        say("Every modality left blank is coded as not given.", "ok");
+      }, { id: "none-rest", class: "none-btn" }));
+      fs.insertBefore(h("div", { class: "none-actions", role: "group", "aria-label": "No treatment of a modality" }, acts), fs.children[1]);
+    }
     if (title.startsWith("Stage")) {
       state.ssdiBox = h("div", { class: "ssdi", id: "ssdi" });
       state.derivedBox = h("div", { class: "derived", id: "derived", "aria-live": "polite" });
@@ -165,12 +298,14 @@ export async function abstractScreen(session, { tumorId, patientId }) {
   const historyEl = h("section", { class: "panel", id: "history-panel", "aria-labelledby": "history-title" });
   const conflictEl = h("section", { class: "panel conflict", id: "conflict", hidden: true, role: "alert" });
   const actionsEl = h("div", { class: "actions", id: "actions" });
+  const confirmEl = h("div", { id: "confirm-box" });
+  const mphEl = h("section", { class: "panel", id: "mph-panel", hidden: true, "aria-labelledby": "mph-title" });
   const form = h("form", { id: "abstract-form", class: "abstract", novalidate: true, onsubmit: (ev) => { ev.preventDefault(); save(); } }, groupsEl, overrideBox);
 
   mount(
     state.tumor ? `Abstract · ${patient.items.nameLast || ""}, ${patient.items.nameFirst || ""}` : `New tumor · ${patient.items.nameLast || ""}, ${patient.items.nameFirst || ""}`,
     headerEl,
-    h("div", { class: "abstract-layout" }, form, h("aside", { class: "side" }, actionsEl, conflictEl, editsEl, historyEl))
+    h("div", { class: "abstract-layout" }, form, h("aside", { class: "side" }, actionsEl, confirmEl, conflictEl, mphEl, editsEl, historyEl))
   );
   // Ctrl+S anywhere on the screen (focus may be on a panel button), while it is shown.
   const onKey = (ev) => {
@@ -179,8 +314,13 @@ export async function abstractScreen(session, { tumorId, patientId }) {
       ev.preventDefault();
       save();
     }
+    if (ev.altKey && (ev.key === "c" || ev.key === "C") && state.filled.size) {
+      ev.preventDefault();
+      confirmFilled();
+    }
   };
   document.addEventListener("keydown", onKey);
+  form.addEventListener("input", () => setTimeout(proposeAll, 0));
 
   function renderHeader() {
     const t = state.tumor;
@@ -195,6 +335,31 @@ export async function abstractScreen(session, { tumorId, patientId }) {
             ` · version ${t.version} · last change ${showTime(t.updatedAt)}`,
           ]
         : [" · not saved yet"])
+    );
+  }
+
+  function renderConfirm() {
+    const n = state.filled.size;
+    confirmEl.replaceChildren(
+      ...(n
+        ? [h("p", { class: "filled-summary" }, `${n} value(s) filled for you, marked on their fields: check them, change any, then confirm.`),
+           button(`Confirm ${n} filled value(s) (Alt+C)`, confirmFilled, { id: "confirm-filled", class: "primary" })]
+        : [])
+    );
+  }
+
+  // The multiple-primary rules' view of this tumor against the patient's others, when the
+  // service sends it (`mph`): same primary or questionable is a warning.
+  function renderMph() {
+    const pairs = state.tumor?.mph;
+    mphEl.hidden = !Array.isArray(pairs) || !pairs.length;
+    if (mphEl.hidden) return;
+    const warn = pairs.filter((p) => p.result !== "MULTIPLE_PRIMARIES");
+    mphEl.classList.toggle("warn", warn.length > 0);
+    mphEl.replaceChildren(
+      h("h2", { id: "mph-title" }, warn.length ? "Multiple primaries: check" : "Multiple primaries"),
+      h("ul", { class: "edits" }, pairs.map((p) =>
+        h("li", {}, h("a", { href: `#/tumor/${p.tumor2}` }, "other tumor"), `: ${String(p.result || p.decision).replaceAll("_", " ").toLowerCase()}${p.rule ? ` (rule ${p.rule})` : ""} — ${p.reason || ""}`)))
     );
   }
 
@@ -292,10 +457,16 @@ export async function abstractScreen(session, { tumorId, patientId }) {
           lbl.textContent = v ? codes.get(v) || (codes.size ? "" : "") : "";
         };
         f.input.addEventListener("input", show);
+        f.refreshLabel = show;
         show();
         fields.push(f);
       }
       state.ssdiBox.replaceChildren(h("h3", {}, `Site-specific data items · ${schema.name || schema.id}`), ...fields.map((f) => f.el));
+      for (const f of fields) {
+        const id = f.el.dataset.item;
+        if (state.filled.has(id)) mark(id, state.filled.get(id));
+      }
+      proposeAll();
       renderEdits();
     } catch (e) {
       state.ssdiBox.replaceChildren(h("p", { class: "hint" }, `Staging schemas unavailable: ${e.message}`));
@@ -313,7 +484,7 @@ export async function abstractScreen(session, { tumorId, patientId }) {
   function changes() {
     const out = {};
     for (const [id, f] of state.fields) {
-      if (f.input.readOnly) continue;
+      if (f.input.readOnly || state.filled.has(id)) continue;
       const v = f.input.value.trim();
       const old = loaded()[id] ?? "";
       if (v !== old) out[id] = v === "" ? null : v;
@@ -340,6 +511,8 @@ export async function abstractScreen(session, { tumorId, patientId }) {
     if (r.etag) state.etag = r.etag;
     for (const [id, f] of state.fields) {
       const v = state.tumor.items[id] ?? "";
+      if (state.filled.has(id) && v === "") continue;
+      if (state.filled.has(id)) unmark(id);
       if (f.input.value.trim() !== v) {
         f.input.value = v;
         f.refreshLabel();
@@ -351,7 +524,9 @@ export async function abstractScreen(session, { tumorId, patientId }) {
     renderActions();
     renderEdits();
     renderDerived();
-    say(message, "ok");
+    renderMph();
+    const n = state.filled.size;
+    say(n ? `${message} ${n} value(s) filled for you are not saved until you confirm them.` : message, "ok");
   }
 
   async function save() {
@@ -360,11 +535,11 @@ export async function abstractScreen(session, { tumorId, patientId }) {
       if (!state.tumor) {
         const r = await post(`/api/v1/patients/${encodeURIComponent(patientId)}/tumors`, { items });
         location.hash = `#/tumor/${r.body.id}`;
-        say("Tumor created.", "ok");
+        say(state.filled.size ? `Tumor created; ${state.filled.size} value(s) filled for you are not saved until you confirm them.` : "Tumor created.", "ok");
         return;
       }
       if (!Object.keys(items).length) {
-        say("Nothing to save.");
+        say(state.filled.size ? `Nothing to save: confirm the ${state.filled.size} value(s) filled for you first.` : "Nothing to save.");
         return;
       }
       const body = { items };
@@ -410,6 +585,8 @@ export async function abstractScreen(session, { tumorId, patientId }) {
         state.tumor = t;
         state.etag = theirs.etag;
         for (const [id, f] of state.fields) {
+          if (state.filled.has(id) && !t.items[id]) continue;
+          if (state.filled.has(id)) unmark(id);
           f.input.value = id in mine ? mine[id] ?? "" : t.items[id] ?? "";
           f.refreshLabel();
         }
@@ -507,6 +684,8 @@ export async function abstractScreen(session, { tumorId, patientId }) {
   if (state.tumor) renderEdits();
   else editsEl.replaceChildren(h("h2", { id: "edits-title" }, "Edits"), h("p", {}, "Run on the first save."));
   renderDerived();
+  renderMph();
+  proposeAll();
   loadSsdis();
   state.fields.get("primarySite")?.input.focus();
 }

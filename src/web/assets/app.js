@@ -4,8 +4,9 @@ import { get, onUnauthenticated, setToken, token } from "./api.js";
 import { abstractScreen } from "./abstract.js";
 import { followupScreen } from "./followup.js";
 import { patientScreen } from "./patient.js";
+import { profileScreen } from "./profile.js";
 import { submissionsScreen } from "./submissions.js";
-import { h, mount, say } from "./ui.js";
+import { h, input, mount, say } from "./ui.js";
 import { worklistScreen } from "./worklist.js";
 
 let session = null;
@@ -39,6 +40,7 @@ function renderWho() {
     return;
   }
   nav.hidden = false;
+  document.getElementById("nav-profile").hidden = !session.roles.includes("manager");
   const facilities = session.facilities ? session.facilities.join(", ") : "all facilities";
   who.replaceChildren(
     h("span", { id: "who-name" }, session.sub),
@@ -84,6 +86,12 @@ async function route() {
     else if (parts[0] === "queue") await worklistScreen(session, { ...params, queue: "review" });
     else if (parts[0] === "followup") await followupScreen(session);
     else if (parts[0] === "submissions") await submissionsScreen(session);
+    else if (parts[0] === "profile") {
+      const facility = parts[1] || (session.facilities || [])[0];
+      if (facility) await profileScreen(session, facility);
+      else mount("Facility profile", h("form", { class: "filters", onsubmit: (ev) => { ev.preventDefault(); location.hash = `#/profile/${document.getElementById("profile-facility").value.trim()}`; } },
+        input("profile-facility", "Reporting Facility [540]", { size: 10, maxlength: 10, inputmode: "numeric" }), h("button", { type: "submit" }, "Open")));
+    }
     else await worklistScreen(session, params);
   } catch (e) {
     if (!session) return;

@@ -45,6 +45,7 @@ export async function patientScreen(session, patientId) {
   document.addEventListener("keydown", onKey);
   const tumorsEl = h("section", { id: "patient-tumors" });
   const contactsEl = h("section", { id: "patient-contacts" });
+  const primariesEl = h("section", { id: "patient-primaries", "aria-labelledby": "primaries-title" });
   const title = patient ? `Patient · ${patient.items.nameLast || ""}, ${patient.items.nameFirst || ""}` : "New patient";
   mount(title, h("div", { class: "patient-layout" }, form, h("div", {}, tumorsEl, contactsEl)));
   fields.get("patientIdNumber")?.input.focus();
@@ -95,9 +96,35 @@ export async function patientScreen(session, patientId) {
       h("span", { class: `badge edit-${t.editStatus || "none"}` }, t.editStatus || "—"),
       showTime(t.updatedAt),
     ])),
-    h("a", { href: `#/patient/${patient.id}/new-tumor`, id: "new-tumor", class: "button" }, "New tumor")
+    h("a", { href: `#/patient/${patient.id}/new-tumor`, id: "new-tumor", class: "button" }, "New tumor"),
+    primariesEl
   );
+  primaries(patient, tumors);
   await contacts(patient, tumors);
+
+  // The tumors grouped into primaries by the multiple primary and histology rules.
+  async function primaries(p, tumorList) {
+    if (!tumorList.length) return;
+    const site = new Map(tumorList.map((t) => [t.id, t.items.primarySite || t.id]));
+    try {
+      const r = (await get(`/api/v1/patients/${p.id}/primaries`)).body;
+      primariesEl.replaceChildren(
+        h("h2", { id: "primaries-title" }, "Primaries"),
+        table("Primaries by the MP/H rules", ["Sequence", "Series", "Tumors", "Multiplicity"], r.primaries.map((x) => [
+          x.sequenceNumber,
+          x.series,
+          x.tumorIds.map((id, i) => [i ? ", " : "", h("a", { href: `#/tumor/${id}` }, site.get(id) || id)]),
+          x.multiplicityCounter,
+        ])),
+        // (replaceChildren would print a null.)
+        ...(r.pairs.length
+          ? [h("ul", { class: "edits", id: "primary-pairs" }, r.pairs.map((pair) => h("li", {}, `${site.get(pair.tumor1)} and ${site.get(pair.tumor2)}: ${String(pair.result || pair.decision).replaceAll("_", " ").toLowerCase()}${pair.rule ? ` (rule ${pair.rule})` : ""}`)))]
+          : [])
+      );
+    } catch (e) {
+      primariesEl.replaceChildren(h("h2", { id: "primaries-title" }, "Primaries"), h("p", { class: "hint" }, `Not available: ${e.message}`));
+    }
+  }
 
   async function contacts(p, tumorList) {
     const list = (await get(`/api/v1/patients/${p.id}/contacts`)).body.data;

@@ -21,8 +21,14 @@ export async function worklistScreen(session, params) {
   const search = h(
     "form",
     { class: "filters", id: "patient-search", role: "search", onsubmit: (ev) => { ev.preventDefault(); findPatients(); } },
-    input("p-idnum", "Patient ID Number", { size: 10, maxlength: 8 }),
-    h("button", { type: "submit" }, "Find patient"),
+    input("p-name", "Last name", { size: 14, maxlength: 40, autocomplete: "off" }),
+    select("p-match", "Name match", [["exact", "Exact"], ["prefix", "Starts with"], ["soundex", "Sounds like"]], "exact"),
+    input("p-first", "First name", { size: 10, maxlength: 40, autocomplete: "off" }),
+    input("p-dob", "Date of birth", { size: 8, maxlength: 8, placeholder: "CCYYMMDD", inputmode: "numeric", autocomplete: "off" }),
+    input("p-ssn", "SSN (last 4 or all 9)", { size: 9, maxlength: 9, inputmode: "numeric", autocomplete: "off" }),
+    input("p-mrn", "Medical record number", { size: 11, maxlength: 11, autocomplete: "off" }),
+    input("p-idnum", "Patient ID Number", { size: 10, maxlength: 8, autocomplete: "off" }),
+    h("button", { type: "submit", id: "find-patient" }, "Find patient"),
     button("New patient", () => (location.hash = "#/patient/new"), { id: "new-patient" })
   );
   const results = h("div", { id: "patient-results" });
@@ -41,9 +47,23 @@ export async function worklistScreen(session, params) {
   }
 
   async function findPatients() {
-    const idnum = document.getElementById("p-idnum").value.trim();
+    const v = (id) => document.getElementById(id).value.trim();
+    const terms = {
+      patientIdNumber: v("p-idnum"),
+      nameLast: v("p-name").toUpperCase(),
+      nameFirst: v("p-first").toUpperCase(),
+      dateOfBirth: v("p-dob"),
+      ssn: v("p-ssn"),
+      medicalRecordNumber: v("p-mrn"),
+    };
+    if (!Object.values(terms).some(Boolean)) {
+      say("Enter a name, birth date, SSN, medical record number or Patient ID Number.", "error");
+      document.getElementById("p-name").focus();
+      return;
+    }
+    if (terms.nameLast) terms.nameMatch = v("p-match");
     try {
-      const r = await get(`/api/v1/patients${qs({ patientIdNumber: idnum, limit: 50 })}`);
+      const r = await get(`/api/v1/patients${qs({ ...terms, limit: 50 })}`);
       results.replaceChildren(
         table(
           "Patients found",
