@@ -181,7 +181,13 @@ pub fn catalog() -> Vec<EditInfo> {
         .map(|e| EditInfo {
             id: e.id,
             name: e.name,
-            items: e.items.iter().map(|f| f.id()).collect(),
+            // the general items, then the site-specific data items the edit compares
+            items: e
+                .items
+                .iter()
+                .map(|f| f.id())
+                .chain(rules::i_biomarkers::named_ssdis(e.id).iter().copied())
+                .collect(),
             severity: e.severity,
             override_items: e.overrides.iter().map(|o| o.item.id()).collect(),
             years: e.years,

@@ -4,6 +4,7 @@
 
 use super::record::F;
 use super::required as req;
+use super::rules::i_biomarkers as bio;
 use super::rules::i_primaries as i;
 use super::rules::{a_validity as a, b_dates as b, c_site_morph as c, d_grade as d};
 use super::rules::{e_staging as e, f_treatment as f, g_treatment_dates as g, h_patient as h};
@@ -34,6 +35,10 @@ const fn ovr(item: F) -> Override {
 }
 
 const NONE: &[Override] = &[];
+
+/// General items of the biomarker-pair edits; the SSDIs they compare are named in the catalog
+/// by `rules::i_biomarkers::named_ssdis` and in each failure.
+const BIOMARKER: &[F] = &[F::SchemaId, F::DateOfDiagnosis];
 
 const RX_DATES_DX: &[F] = &[
     F::DateOfDiagnosis,
@@ -299,6 +304,31 @@ pub static EDITS: &[Edit] = &[
     edit!("E18", "Progesterone Receptor Summary, PR Percent Positive or Range", items: &[F::SchemaId, F::DateOfDiagnosis],
         keys: &[F::SchemaId], years: from(2018),
         Error, over: NONE, "Progesterone Receptor Summary disagrees with PR Percent Positive or Range (1% or more is positive, 000 is negative)", T(e::pr_summary_percent)),
+    // ---- biomarker and lab pairs (rules/i_biomarkers.rs; SSDI Manual code definitions)
+    edit!("E19", "HER2 Overall Summary, HER2 IHC Summary, HER2 ISH Summary", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "HER2 Overall Summary disagrees with HER2 IHC and ISH Summary (any positive test is positive; negative or equivocal tests are 0)", T(bio::her2)),
+    edit!("E20", "Gleason Patterns Clinical, Gleason Score Clinical", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "Gleason Score Clinical is not the sum of the Gleason Patterns Clinical, or only one of them says no biopsy/TURP (X7)", T(bio::gleason_clinical)),
+    edit!("E21", "Gleason Patterns Pathological, Gleason Score Pathological", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "Gleason Score Pathological is not the sum of the Gleason Patterns Pathological, or only one of them says no prostatectomy (X7)", T(bio::gleason_pathological)),
+    edit!("E22", "Oncotype Dx Recurrence Score-Invasive, Risk Level-Invasive", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "Oncotype Dx Risk Level-Invasive does not fit the Recurrence Score-Invasive (low 0-17, intermediate 18-30, high 31+)", T(bio::oncotype_invasive)),
+    edit!("E23", "Oncotype Dx Recurrence Score-DCIS, Risk Level-DCIS", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "Oncotype Dx Risk Level-DCIS does not fit the Recurrence Score-DCIS (low < 39, intermediate 39-54, high > 54)", T(bio::oncotype_dcis)),
+    edit!("E24", "AFP Pre/Post-Orchiectomy Lab Value, Range", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "AFP Pre- or Post-Orchiectomy Range does not fit its lab value (1 < 1,000, 2 1,000-10,000, 3 > 10,000 ng/mL)", T(bio::afp_range)),
+    edit!("E25", "hCG Pre/Post-Orchiectomy Lab Value, Range", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "hCG Pre- or Post-Orchiectomy Range does not fit its lab value (1 < 5,000, 2 5,000-50,000, 3 > 50,000 mIU/mL)", T(bio::hcg_range)),
+    edit!("E26", "Number of Cores Positive, Number of Cores Examined", items: BIOMARKER,
+        keys: &[F::SchemaId], years: from(2018),
+        Error, over: NONE, "Number of Cores Positive is more than Number of Cores Examined, or only one of them says no needle core biopsy (X7)", T(bio::cores_positive_examined)),
     edit!("E16", "Regional Nodes Positive, Regional Nodes Examined", items: &[F::NodesPositive, F::NodesExamined],
         keys: &[F::NodesPositive, F::NodesExamined], years: ALL,
         Warning, over: NONE, "Regional Nodes Positive and Examined disagree", T(e::nodes)),

@@ -75,6 +75,31 @@ pub struct Requirement {
     pub to: u16,
     /// Still required by CoC for a non-analytic case (the identifying core).
     pub core: bool,
+    /// Where the row was checked against a published table ([`SOURCES`]); `None` when it is
+    /// still to be cross-checked against the NAACCR v26 Required Status Table.
+    pub confirmed: Option<Confirmed>,
+}
+
+/// A published table a row of [`REQUIRED`] was checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmed {
+    /// The item's page of the NAACCR Data Standards and Data Dictionary (apps.naaccr.org
+    /// `data-item-view`), version given: all four "Collect" columns.
+    ItemPage(u8),
+    /// CDC NPCR-CSS "Data Items by Diagnosis Year 1995-2020" (NPCR-CSS 2021 Data Submission,
+    /// June 2021): the NPCR column only ("Yes" = required).
+    NpcrItems2021,
+}
+
+impl Confirmed {
+    pub fn describe(self) -> String {
+        match self {
+            Confirmed::ItemPage(v) => format!(
+                "NAACCR Data Dictionary v{v} item page (apps.naaccr.org data-item-view): NPCR, CoC, SEER and CCCR Collect"
+            ),
+            Confirmed::NpcrItems2021 => "CDC NPCR-CSS Data Items by Diagnosis Year 1995-2020 (June 2021): NPCR column".to_string(),
+        }
+    }
 }
 
 impl Requirement {
@@ -91,8 +116,21 @@ const fn req(item: F, number: u16, setters: u8, from: u16, to: u16, core: bool) 
         from,
         to,
         core,
+        confirmed: None,
     }
 }
+
+/// A row checked against a published table.
+const fn src(r: Requirement, confirmed: Confirmed) -> Requirement {
+    Requirement {
+        confirmed: Some(confirmed),
+        ..r
+    }
+}
+
+const PAGE24: Confirmed = Confirmed::ItemPage(24);
+const PAGE25: Confirmed = Confirmed::ItemPage(25);
+const NPCR21: Confirmed = Confirmed::NpcrItems2021;
 
 const ANY: u16 = 0;
 const OPEN: u16 = 9999;
@@ -100,29 +138,35 @@ const OPEN: u16 = 9999;
 /// The general required items (NAACCR Vol. II Required Status Table, v26 items).
 pub const REQUIRED: &[Requirement] = &[
     // patient
-    req(F::DateOfBirth, 240, ALL, ANY, OPEN, true),
-    req(F::Sex, 225, ALL, ANY, OPEN, true),
-    req(F::Race1, 160, US, ANY, OPEN, false),
-    req(F::SpanishHispanic, 190, US, ANY, OPEN, false),
+    src(req(F::DateOfBirth, 240, ALL, ANY, OPEN, true), NPCR21),
+    src(req(F::Sex, 225, ALL, ANY, OPEN, true), NPCR21),
+    src(req(F::Race1, 160, US, ANY, OPEN, false), NPCR21),
+    src(req(F::SpanishHispanic, 190, US, ANY, OPEN, false), NPCR21),
     req(F::DateOfLastContact, 1750, ALL, ANY, OPEN, false),
     req(F::VitalStatus, 1760, ALL, ANY, OPEN, false),
     req(F::CauseOfDeath, 1910, SEER | NPCR, ANY, OPEN, false),
     // cancer identification and case administration
-    req(F::Age, 230, ALL, ANY, OPEN, true),
-    req(F::SeqCentral, 380, SEER | NPCR | CCCR, ANY, OPEN, false),
-    req(F::DateOfDiagnosis, 390, ALL, ANY, OPEN, true),
-    req(F::PrimarySite, 400, ALL, ANY, OPEN, true),
-    req(F::Laterality, 410, ALL, ANY, OPEN, true),
-    req(F::Grade, 440, ALL, ANY, 2017, false),
-    req(F::DxConf, 490, ALL, ANY, OPEN, true),
-    req(F::ReportingSource, 500, ALL, ANY, OPEN, true),
-    req(F::Histology, 522, ALL, ANY, OPEN, true),
-    req(F::Behavior, 523, ALL, ANY, OPEN, true),
+    src(req(F::Age, 230, ALL, ANY, OPEN, true), NPCR21),
+    src(
+        req(F::SeqCentral, 380, SEER | NPCR | CCCR, ANY, OPEN, false),
+        NPCR21,
+    ),
+    src(req(F::DateOfDiagnosis, 390, ALL, ANY, OPEN, true), PAGE24),
+    src(req(F::PrimarySite, 400, ALL, ANY, OPEN, true), NPCR21),
+    src(req(F::Laterality, 410, ALL, ANY, OPEN, true), NPCR21),
+    src(req(F::Grade, 440, ALL, ANY, 2017, false), NPCR21),
+    src(req(F::DxConf, 490, ALL, ANY, OPEN, true), NPCR21),
+    src(req(F::ReportingSource, 500, ALL, ANY, OPEN, true), NPCR21),
+    src(req(F::Histology, 522, ALL, ANY, OPEN, true), NPCR21),
+    src(req(F::Behavior, 523, ALL, ANY, OPEN, true), NPCR21),
     req(F::ReportingFacility, 540, COC | NPCR, ANY, OPEN, true),
     req(F::AccessionHosp, 550, COC, ANY, OPEN, true),
     req(F::SeqHosp, 560, COC, ANY, OPEN, true),
     req(F::DateOf1stContact, 580, COC | NPCR, ANY, OPEN, true),
-    req(F::ClassOfCase, 610, COC | SEER | NPCR, ANY, OPEN, true),
+    src(
+        req(F::ClassOfCase, 610, COC | SEER | NPCR, ANY, OPEN, true),
+        PAGE24,
+    ),
     // stage (2018+ schema-based items; SSDIs and grades come from the schema table)
     req(F::SchemaId, 3800, US, 2018, OPEN, false),
     req(F::Ss2018, 764, US, 2018, OPEN, false),
@@ -148,7 +192,7 @@ pub const REQUIRED: &[Requirement] = &[
     req(F::SurgOthRegDis, 1294, US, 2003, OPEN, false),
     req(F::ReasonNoSurgery, 1340, US, ANY, OPEN, false),
     req(F::SummRadiation, 1360, SEER | NPCR, ANY, OPEN, false),
-    req(F::SurgRadSeq, 1380, US, ANY, OPEN, false),
+    src(req(F::SurgRadSeq, 1380, US, ANY, OPEN, false), PAGE25),
     req(F::SummChemo, 1390, US, ANY, OPEN, false),
     req(F::SummHormone, 1400, US, ANY, OPEN, false),
     req(F::SummBrm, 1410, US, ANY, OPEN, false),
@@ -349,6 +393,31 @@ mod tests {
         let r = parse_required_flag("NPCR_REQUIRED").unwrap();
         assert_eq!((r.setter, r.from, r.to), (Setter::Npcr, 2018, OPEN));
         assert!(parse_required_flag("SSDI:2021-").is_none());
+    }
+
+    /// The rows marked confirmed say what the named table says: the NPCR list marks each of
+    /// its rows required by NPCR; the item pages give all four columns (390: R R R R;
+    /// 610: R R R and "." for CCCR; 1380: R for NPCR, CoC and SEER).
+    #[test]
+    fn confirmed_rows_match_their_source() {
+        let row = |n: u16| REQUIRED.iter().find(|q| q.number == n).unwrap();
+        let setters = |n: u16| {
+            Setter::ALL
+                .iter()
+                .filter(|s| row(n).required_by(**s))
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        for q in REQUIRED {
+            if q.confirmed == Some(Confirmed::NpcrItems2021) {
+                assert!(q.required_by(Setter::Npcr), "{}", q.number);
+            }
+        }
+        assert_eq!(setters(390), Setter::ALL.to_vec());
+        assert_eq!(setters(610), vec![Setter::Coc, Setter::Seer, Setter::Npcr]);
+        assert!(setters(1380).starts_with(&[Setter::Coc, Setter::Seer, Setter::Npcr]));
+        let confirmed = REQUIRED.iter().filter(|q| q.confirmed.is_some()).count();
+        assert_eq!(confirmed, 16);
     }
 
     #[test]

@@ -277,6 +277,8 @@ pub struct ReferenceTables {
     site_specific: Vec<bool>,
     /// SSDI slots of (summary, percent) of the receptor pairs E17/E18 compare, resolved once.
     receptors: [Option<(u16, u16)>; 2],
+    /// SSDI slots of the summary/value pairs of `rules::i_biomarkers` (by its `ITEMS` order).
+    biomarkers: Vec<Option<u16>>,
     /// Item id -> record slot, for every field the edits read and every SSDI.
     slots: FxMap<Box<str>, Slot>,
     /// Surgery editions: first year, tables.
@@ -629,6 +631,10 @@ impl ReferenceTables {
             _ => None,
         };
         let receptors = RECEPTOR_PAIRS.map(|(s, p)| Some((ssdi_slot(s)?, ssdi_slot(p)?)));
+        let biomarkers = super::rules::i_biomarkers::ITEMS
+            .iter()
+            .map(|id| ssdi_slot(id))
+            .collect();
 
         let mut surgery = Vec::new();
         for (year, rel) in SURGERY {
@@ -658,6 +664,7 @@ impl ReferenceTables {
             ssdi,
             site_specific,
             receptors,
+            biomarkers,
             slots,
             surgery,
         })
@@ -713,6 +720,12 @@ impl ReferenceTables {
     /// SSDI slots of a receptor pair of [`RECEPTOR_PAIRS`].
     pub fn receptor_slots(&self, pair: usize) -> Option<(u16, u16)> {
         self.receptors.get(pair).copied().flatten()
+    }
+
+    /// SSDI slot of the `i`-th item of `rules::i_biomarkers::ITEMS`.
+    #[inline]
+    pub fn biomarker_slot(&self, i: usize) -> Option<u16> {
+        self.biomarkers.get(i).copied().flatten()
     }
 
     /// The record slot of an item id.

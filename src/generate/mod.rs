@@ -7,6 +7,7 @@
 //! its index, no clock is read, and nothing iterates a hash map. Patients are generated and
 //! written one at a time, so memory does not grow with the number of patients.
 
+mod biomarkers;
 mod date;
 mod patient;
 pub mod rng;

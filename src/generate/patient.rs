@@ -928,6 +928,8 @@ fn tumor(t: &GeneratorTables, rng: &mut Rng, c: &TumorCtx<'_>) -> Items {
                     put(&mut m, summary, v);
                 }
             }
+            // HER2, Gleason, Oncotype Dx, testis markers and biopsy cores agree (E19-E26)
+            super::biomarkers::agree(&mut m);
             // regional nodes the schema does not stage are unknown
             if !staged_nodes {
                 put(&mut m, "regionalNodesPositive", "99");

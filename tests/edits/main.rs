@@ -2,6 +2,7 @@
 //! Behaviour of every registered edit on records built from the catalog's logic, and checks of
 //! the code tables written into source against the published files in `data/reference/`.
 
+mod biomarkers;
 mod complete_cases;
 mod multiple_primaries;
 mod regression;
@@ -244,9 +245,9 @@ const TESTED: &[&str] = &[
     "B07", "B08", "B09", "B10", "IF25", "C02", "MORPH", "IF38", "IF17", "IF31", "IF39", "IF48",
     "IF24", "IF138", "IF42", "IF114", "IF22", "C18", "IF23", "C20", "IF04", "IR09", "D01", "D02",
     "D03C", "D03P", "D04", "D05", "E01", "E03", "N3007", "E04", "E05", "E06", "E07", "E08", "E09",
-    "D06", "E10", "E11", "E12", "E17", "E18", "E16", "F01", "IF76", "F03", "F04", "F05", "F06",
-    "F08", "F09", "F10", "F11", "F12", "F13", "F14", "F15", "F07", "RQCOC", "RQSEER", "RQNPCR",
-    "RQCCCR", "SEQC", "SEQH", "DUP", "IRMP",
+    "D06", "E10", "E11", "E12", "E17", "E18", "E19", "E20", "E21", "E22", "E23", "E24", "E25",
+    "E26", "E16", "F01", "IF76", "F03", "F04", "F05", "F06", "F08", "F09", "F10", "F11", "F12",
+    "F13", "F14", "F15", "F07", "RQCOC", "RQSEER", "RQNPCR", "RQCCCR", "SEQC", "SEQH", "DUP", "IRMP",
 ];
 
 #[test]
@@ -256,6 +257,22 @@ fn catalog_lists_every_edit_once() {
     assert_eq!(ids, TESTED);
     let json = serde_json::to_value(&cat[0]).unwrap();
     assert!(json.get("override").is_some() && json.get("years").is_some());
+}
+
+/// README and EDITS.md state the number of edits the catalog (and `GET /api/v1/edits`) has.
+#[test]
+fn documented_edit_count_matches_the_catalog() {
+    let n = edits::catalog().len();
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/EDITS.md"));
+    assert!(
+        readme.contains(&format!("({n} edits")),
+        "README does not say {n} edits"
+    );
+    assert!(
+        doc.contains(&format!("({n} edits)")),
+        "EDITS.md does not say {n} edits"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod e_staging;
 pub mod f_treatment;
 pub mod g_treatment_dates;
 pub mod h_patient;
+pub mod i_biomarkers;
 pub mod i_primaries;
 
 use super::record::F;
