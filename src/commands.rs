@@ -168,11 +168,11 @@ pub fn export_file(db: &Db, request: &ExportRequest) -> anyhow::Result<(u64, u64
         request.record_type,
         request.version,
         out,
-        |_, _| Ok(()),
+        |_| Ok(()),
         |c| progress.set_position(c.tumors),
     );
     progress.finish_and_clear();
-    let (out, counts) = match result {
+    let (out, counts, _) = match result {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&part);

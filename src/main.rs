@@ -242,6 +242,7 @@ fn main() -> anyhow::Result<()> {
                     dx_year_to,
                     status,
                     changed_since_last: false,
+                    pending: false,
                 },
                 out,
             };

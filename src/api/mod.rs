@@ -16,6 +16,7 @@ pub mod items;
 pub mod lookups;
 pub mod mph;
 pub mod patients;
+pub mod recipients;
 pub mod research;
 pub mod session;
 pub mod staging;
@@ -163,10 +164,16 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(deaths::accept_possible_death)
             .service(deaths::reject_possible_death)
             .service(followup::followup_rates)
+            .service(recipients::list_recipients)
+            .service(recipients::create_recipient)
+            .service(recipients::get_recipient)
+            .service(recipients::update_recipient)
             .service(submissions::create_submission)
             .service(submissions::list_submissions)
             .service(submissions::get_submission)
             .service(submissions::submission_file)
+            .service(submissions::submission_withdrawals)
+            .service(submissions::tumor_submissions)
             .service(submissions::create_import)
             .service(imports::list_imports)
             .service(imports::get_import)

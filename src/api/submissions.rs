@@ -16,7 +16,7 @@ use super::extract::{actor, page_size, Json};
 use super::AppState;
 use crate::abstracts::ItemError;
 use crate::audit::{self, Action, Event};
-use crate::auth::{Caller, ABSTRACTORS};
+use crate::auth::{Caller, Role, ABSTRACTORS};
 use crate::naaccr::xml::{maybe_gunzip, ExportVersion};
 use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
@@ -28,20 +28,25 @@ use crate::submissions::{import_facilities, import_log};
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSubmission {
-    /// Who receives it, e.g. a state registry or `NCDB`.
+    /// The recipient's id (`GET /api/v1/recipients`); an unknown one is 422.
     #[schema(min_length = 1, max_length = 100)]
     pub recipient: String,
-    /// A (full abstract), M (modified), C (confidential) or I (incidence). The file is of
-    /// this type whatever the selection (a `changedSinceLast` batch of I stays I): it never
-    /// carries an item the type excludes.
+    /// A (full abstract), M (modified), C (confidential) or I (incidence); default: the
+    /// recipient's. The file is of this type whatever the selection (new and changed tumors
+    /// alike; a `pending` batch of I stays I): it never carries an item the type excludes.
     #[schema(pattern = "^[AMCI]$")]
-    pub record_type: String,
-    /// NAACCR version of the file: `260` (default) or `250`.
+    pub record_type: Option<String>,
+    /// NAACCR version of the file: `260` or `250`; default: the recipient's.
     #[schema(pattern = "^(250|260)$")]
     pub naaccr_version: Option<String>,
-    /// Which tumors; an empty object (or none) means every tumor you may see.
+    /// Which tumors; an empty object (or none) means every tumor you may see of the
+    /// recipient's facilities (complete ones only for a `state` recipient unless a status is
+    /// named).
     #[schema(value_type = Option<Selection>)]
     pub selection: Option<serde_json::Value>,
+    /// Send tumors failing the recipient's edit gate too (managers; audited).
+    #[serde(default)]
+    pub include_failing: bool,
 }
 
 /// Submissions.
@@ -85,7 +90,10 @@ pub async fn create_submission(
             "name the recipient (1 to 100 characters)",
         ));
     }
-    let record_type = RecordType::parse(&body.record_type);
+    let record_type = match body.record_type.as_deref() {
+        None => Some(None),
+        Some(rt) => RecordType::parse(rt).map(Some),
+    };
     if record_type.is_none() {
         errors.push(ItemError::new(
             "recordType",
@@ -95,8 +103,9 @@ pub async fn create_submission(
         ));
     }
     let version = match body.naaccr_version.as_deref() {
-        None | Some("260") => Some(ExportVersion::V260),
-        Some("250") => Some(ExportVersion::V250),
+        None => Some(None),
+        Some("260") => Some(Some(ExportVersion::V260)),
+        Some("250") => Some(Some(ExportVersion::V250)),
         Some(_) => None,
     };
     if version.is_none() {
@@ -127,11 +136,15 @@ pub async fn create_submission(
     else {
         return Err(ApiError::Invalid(errors));
     };
+    if body.include_failing {
+        caller.require(&[Role::Manager])?;
+    }
     let new = NewSubmission {
         recipient: body.recipient.trim().to_string(),
         record_type,
         version,
         selection,
+        include_failing: body.include_failing,
     };
     let actor = actor(&req, &caller);
     let submission = state
@@ -142,18 +155,19 @@ pub async fn create_submission(
                 action: Action::Export,
                 entity: "submission",
                 entity_id: Some(s.id.clone()),
-                details: json!({ "recipient": s.recipient, "recordType": s.record_type, "selection": s.selection, "stage": "requested" }),
+                details: json!({ "recipient": s.recipient, "recordType": s.record_type, "selection": s.selection, "includeFailing": s.include_failing, "stage": "requested" }),
             })?;
             Ok::<_, ApiError>(s)
         })
         .await?;
-    let (db, dir, id) = (
+    let (db, dir, id, tables) = (
         state.db.clone(),
         state.data_dir.clone(),
         submission.id.clone(),
+        state.tables(),
     );
     std::thread::spawn(move || {
-        if let Err(e) = jobs::build(&db, &dir, &id) {
+        if let Err(e) = jobs::build(&db, &dir, &id, tables.as_deref()) {
             log::error!("submission {id} failed: {e}");
         }
     });
@@ -289,6 +303,116 @@ pub async fn submission_file(
         response.insert_header((header::CONTENT_ENCODING, "gzip"));
     }
     Ok(response.streaming(stream_file(file, gzip)))
+}
+
+/// A submission's withdrawals as CSV: tumors the recipient received and that were deleted
+/// before this submission, with the identifiers as sent, the date and the reason. Each
+/// withdrawal is reported by one submission only (the first to the recipient after it).
+#[utoipa::path(
+    tag = "submissions",
+    params(("id" = String, Path, description = "Submission id")),
+    responses(
+        (status = 200, content_type = "text/csv", body = String),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/submissions/{id}/withdrawals")]
+pub async fn submission_withdrawals(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let id = id.into_inner();
+    let actor = actor(&req, &caller);
+    let s = state
+        .db
+        .write(move |conn| {
+            let s = jobs::get(conn, &caller.facilities, &id)?;
+            audit::record(conn, &actor, Event {
+                action: Action::Export,
+                entity: "submission",
+                entity_id: Some(s.id.clone()),
+                details: json!({ "recipient": s.recipient, "withdrawals": s.withdrawals.len(), "stage": "withdrawals" }),
+            })?;
+            Ok::<_, ApiError>(s)
+        })
+        .await?;
+    let mut csv = String::from(
+        "tumorId,patientIdNumber,reportingFacility,accessionNumberHosp,sequenceNumberHospital,withdrawnAt,reason\r\n",
+    );
+    for w in &s.withdrawals {
+        let fields = [
+            w.tumor_id.clone(),
+            w.patient_id_number.clone().unwrap_or_default(),
+            w.reporting_facility.clone().unwrap_or_default(),
+            w.accession_number_hosp.clone().unwrap_or_default(),
+            w.sequence_number_hospital.clone().unwrap_or_default(),
+            w.withdrawn_at.format("%Y-%m-%d").to_string(),
+            w.reason.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        csv.push_str(&line.join(","));
+        csv.push_str("\r\n");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"withdrawals-{}.csv\"", s.id),
+        ))
+        .body(csv))
+}
+
+/// RFC 4180 quoting; a leading formula character is prefixed so a spreadsheet shows text.
+fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+/// A tumor's submissions.
+#[derive(Serialize, ToSchema)]
+pub struct TumorSubmissionList {
+    pub data: Vec<jobs::TumorSubmission>,
+}
+
+/// Which recipients received a tumor, when, as new or changed, at which version.
+#[utoipa::path(
+    tag = "submissions",
+    params(("id" = String, Path, description = "Tumor id")),
+    responses(
+        (status = 200, body = TumorSubmissionList),
+        (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["registrar", "reviewer", "manager"]))
+)]
+#[get("/tumors/{id}/submissions")]
+pub async fn tumor_submissions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ABSTRACTORS)?;
+    let id = id.into_inner();
+    let data = state
+        .db
+        .read(move |conn| {
+            jobs::tumor_history(conn, &caller.facilities, &id).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TumorSubmissionList { data }))
 }
 
 /// Streams a file from a reader thread, optionally gzip-compressed, with bounded buffering.

@@ -82,7 +82,8 @@ impl Backend {
         matches!(self, Backend::Sqlite(_))
     }
 
-    pub(crate) fn connect(&self) -> Result<DbConn, DbError> {
+    /// One connection outside the pools (migrations, tests of migrations).
+    pub fn connect(&self) -> Result<DbConn, DbError> {
         match self {
             Backend::Postgres(url) => Ok(DbConn::Postgres(PgConnection::establish(url)?)),
             Backend::Sqlite(path) => {
@@ -384,6 +385,31 @@ pub fn revert_all(backend: &Backend) -> Result<usize, DbError> {
         reverted += 1;
     }
     Ok(reverted)
+}
+
+/// Reverts applied migrations, newest first, until the one whose version starts with
+/// `version` is reverted too (tests of a data migration use it to stage older data).
+pub fn revert_through(backend: &Backend, version: &str) -> Result<usize, DbError> {
+    let mut conn = backend.connect()?;
+    if let DbConn::Sqlite(c) = &mut conn {
+        c.batch_execute("PRAGMA foreign_keys = OFF;")?;
+    }
+    let mut reverted = 0;
+    loop {
+        let applied = conn
+            .applied_migrations()
+            .map_err(|e| DbError::Migration(e.to_string()))?;
+        if !applied.iter().any(|v| {
+            v.to_string()
+                .replace('-', "")
+                .starts_with(&version.replace('-', ""))
+        }) {
+            return Ok(reverted);
+        }
+        conn.revert_last_migration(migrations_for(backend))
+            .map_err(|e| DbError::Migration(e.to_string()))?;
+        reverted += 1;
+    }
 }
 
 /// Inserts rows with multi-row INSERTs, `chunk` rows per statement. The two-backend connection

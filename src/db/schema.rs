@@ -101,6 +101,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        report -> Nullable<Text>,
     }
 }
 
@@ -109,6 +110,46 @@ diesel::table! {
         submission_id -> Text,
         tumor_id -> Text,
         tumor_version -> BigInt,
+        patient_version -> BigInt,
+        change -> Text,
+        changed_items -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recipients (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        record_type -> Text,
+        naaccr_version -> Text,
+        registry_id -> Nullable<Text>,
+        registry_type -> Nullable<Text>,
+        npi_registry_id -> Nullable<Text>,
+        edit_set -> Nullable<Text>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recipient_facilities (recipient_id, facility_id) {
+        recipient_id -> Text,
+        facility_id -> Text,
+    }
+}
+
+diesel::table! {
+    recipient_tumors (recipient_id, tumor_id) {
+        recipient_id -> Text,
+        tumor_id -> Text,
+        patient_id -> Text,
+        tumor_version -> BigInt,
+        patient_version -> BigInt,
+        items -> Text,
+        submission_id -> Text,
     }
 }
 
@@ -214,6 +255,7 @@ diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
 diesel::joinable!(patient_contacts -> patients (patient_id));
 diesel::joinable!(tumor_withdrawals -> tumors (tumor_id));
+diesel::joinable!(recipient_facilities -> recipients (recipient_id));
 diesel::allow_tables_to_appear_in_same_query!(
     patients,
     tumors,
@@ -228,7 +270,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     tumor_sources,
     facilities,
     facility_profiles,
-    tumor_withdrawals
+    tumor_withdrawals,
+    recipients,
+    recipient_facilities,
+    recipient_tumors
 );
 
 diesel::table! {

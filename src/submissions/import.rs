@@ -376,6 +376,15 @@ fn tumor_key(items: &Items) -> Vec<(&'static str, String)> {
     }
 }
 
+/// A tumor a file brings in is received and loaded today: Date Case Report Received [2111]
+/// and Loaded [2112], unless the file carries them (a registry reloading its own export).
+fn stamp_received(items: &mut Items) {
+    let today = crate::abstracts::lifecycle::today();
+    for id in ["dateCaseReportReceived", "dateCaseReportLoaded"] {
+        items.entry(id.to_string()).or_insert_with(|| today.clone());
+    }
+}
+
 fn changes_from(stored: &Items, incoming: &Items) -> BTreeMap<String, Option<String>> {
     incoming
         .iter()
@@ -495,6 +504,11 @@ pub fn apply_patient(
                 if changes.is_empty() {
                     report.unchanged += 1;
                 } else {
+                    // Loaded again: Date Case Report Loaded [2112] says when (unless the file
+                    // carries one).
+                    changes
+                        .entry("dateCaseReportLoaded".to_string())
+                        .or_insert_with(|| Some(crate::abstracts::lifecycle::today()));
                     tumors::update_with(
                         conn,
                         scope,
@@ -519,6 +533,8 @@ pub fn apply_patient(
                     file: file_name.map(str::to_string),
                     line: Some(t.line as i64),
                 };
+                let mut items = items;
+                stamp_received(&mut items);
                 let created = tumors::create_with(
                     conn,
                     scope,
@@ -719,6 +735,7 @@ impl Batch<'_> {
                 items
                     .entry(FACILITY_ITEM.to_string())
                     .or_insert_with(|| facility.clone());
+                stamp_received(&mut items);
                 let line = t.line;
                 let source = Source {
                     file: file_name.map(str::to_string),

@@ -10,11 +10,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::export::{export, ExportCounts, Selection};
+use super::export::{export, Carried, Excluded, ExportCounts, Selection, Target};
+use super::recipients::{self, Recipient};
 use super::Error;
 use crate::auth::FacilityScope;
-use crate::db::schema::{submission_items, submissions};
+use crate::db::schema::{recipient_tumors, submission_items, submissions, tumor_withdrawals};
 use crate::db::{self, Db, DbConn};
+use crate::edits::ReferenceTables;
 use crate::naaccr::xml::ExportVersion;
 use crate::naaccr::RecordType;
 
@@ -23,7 +25,9 @@ use crate::naaccr::RecordType;
 #[serde(rename_all = "camelCase")]
 pub struct Submission {
     pub id: String,
+    /// The recipient's id.
     pub recipient: String,
+    pub recipient_name: Option<String>,
     /// A, M, C or I.
     pub record_type: String,
     /// 260 or 250.
@@ -40,6 +44,40 @@ pub struct Submission {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Tumors the recipient had never received.
+    pub new_tumors: i64,
+    /// Tumors it received before, changed since.
+    pub changed_tumors: i64,
+    /// Failing tumors sent anyway (`includeFailing`, managers).
+    pub include_failing: bool,
+    /// Tumors the recipient's edit gate left out, with their failures.
+    pub excluded: Vec<Excluded>,
+    /// Withdrawals this submission reports (tumors the recipient received, deleted since the
+    /// previous submission to it); each is reported once. Also as CSV at `.../withdrawals`.
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+/// A withdrawal reported with a submission: the identifiers as the recipient last received
+/// them, when and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Withdrawal {
+    pub tumor_id: String,
+    pub patient_id_number: Option<String>,
+    pub reporting_facility: Option<String>,
+    pub accession_number_hosp: Option<String>,
+    pub sequence_number_hospital: Option<String>,
+    pub withdrawn_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// What a finished build stored besides the counts.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    new: i64,
+    changed: i64,
+    excluded: Vec<Excluded>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -58,12 +96,15 @@ struct Row {
     created_by: String,
     created_at: NaiveDateTime,
     finished_at: Option<NaiveDateTime>,
+    report: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
     selection: Selection,
     scope: Vec<String>,
+    #[serde(default)]
+    include_failing: bool,
 }
 
 impl From<Row> for Submission {
@@ -71,10 +112,17 @@ impl From<Row> for Submission {
         let stored: Stored = serde_json::from_str(&r.selection).unwrap_or(Stored {
             selection: Selection::default(),
             scope: Vec::new(),
+            include_failing: false,
         });
+        let report: Report = r
+            .report
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
         Submission {
             id: r.id,
             recipient: r.recipient,
+            recipient_name: None,
             record_type: r.record_type,
             naaccr_version: r.naaccr_version,
             selection: stored.selection,
@@ -87,6 +135,11 @@ impl From<Row> for Submission {
             created_by: r.created_by,
             created_at: r.created_at.and_utc(),
             finished_at: r.finished_at.map(|t| t.and_utc()),
+            new_tumors: report.new,
+            changed_tumors: report.changed,
+            include_failing: stored.include_failing,
+            excluded: report.excluded,
+            withdrawals: Vec::new(),
         }
     }
 }
@@ -109,10 +162,14 @@ fn scope_of(list: &[String]) -> FacilityScope {
 /// What a new submission asks for.
 #[derive(Debug, Clone)]
 pub struct NewSubmission {
+    /// The recipient's id (an unknown one is refused, 422).
     pub recipient: String,
-    pub record_type: RecordType,
-    pub version: ExportVersion,
+    /// The recipient's record type and version unless given.
+    pub record_type: Option<RecordType>,
+    pub version: Option<ExportVersion>,
     pub selection: Selection,
+    /// Send tumors failing the recipient's edit gate (managers; audited by the caller).
+    pub include_failing: bool,
 }
 
 /// Records a queued submission for the caller's scope (narrowed to the selected facilities).
@@ -130,21 +187,42 @@ pub fn create(
             .into());
         }
     }
+    let Some(recipient) = recipients::find(conn, &new.recipient)? else {
+        return Err(Error::Invalid(vec![crate::abstracts::ItemError::new(
+            "recipient",
+            None,
+            "unknown",
+            format!(
+                "{:?} is not a recipient id (GET /api/v1/recipients lists them)",
+                new.recipient
+            ),
+        )]));
+    };
     let effective = match &new.selection.facilities {
         Some(list) => list.clone(),
         None => scope_list(scope),
     };
+    let mut selection = new.selection.clone();
+    // A state registry receives complete abstracts unless a status is asked for.
+    if recipient.kind == "state" && selection.status.is_none() {
+        selection.status = Some(crate::abstracts::tumors::Status::Complete);
+    }
     let row = Row {
         id: uuid::Uuid::now_v7().to_string(),
-        recipient: new.recipient.clone(),
-        record_type: new.record_type.as_str().to_string(),
+        recipient: recipient.id.clone(),
+        record_type: match new.record_type {
+            Some(rt) => rt.as_str().to_string(),
+            None => recipient.record_type.clone(),
+        },
         naaccr_version: match new.version {
-            ExportVersion::V260 => "260".into(),
-            ExportVersion::V250 => "250".into(),
+            Some(ExportVersion::V260) => "260".into(),
+            Some(ExportVersion::V250) => "250".into(),
+            None => recipient.naaccr_version.clone(),
         },
         selection: serde_json::to_string(&Stored {
-            selection: new.selection.clone(),
+            selection,
             scope: effective,
+            include_failing: new.include_failing,
         })
         .unwrap_or_default(),
         status: "queued".into(),
@@ -155,11 +233,14 @@ pub fn create(
         created_by: created_by.to_string(),
         created_at: Utc::now().naive_utc(),
         finished_at: None,
+        report: None,
     };
     diesel::insert_into(submissions::table)
         .values(&row)
         .execute(conn)?;
-    Ok(row.into())
+    let mut s = Submission::from(row);
+    s.recipient_name = Some(recipient.name);
+    Ok(s)
 }
 
 /// A submission the scope covers (a facility-scoped caller sees batches of its facilities).
@@ -170,9 +251,67 @@ pub fn get(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Submiss
         .first(conn)
         .optional()?;
     match row.map(Submission::from) {
-        Some(s) if scope_covers(scope, &s.scope) => Ok(s),
+        Some(mut s) if scope_covers(scope, &s.scope) => {
+            s.recipient_name = recipients::find(conn, &s.recipient)?.map(|r| r.name);
+            s.withdrawals = withdrawals(conn, &s.id)?;
+            Ok(s)
+        }
         _ => Err(Error::NotFound(format!("submission {id} was not found"))),
     }
+}
+
+#[derive(Deserialize, Default)]
+struct SentItems {
+    #[serde(default)]
+    patient: crate::naaccr::Items,
+    #[serde(default)]
+    tumor: crate::naaccr::Items,
+}
+
+/// The withdrawals a submission reported, with the identifiers the recipient last received
+/// (the stored ones when what was sent is not known).
+pub fn withdrawals(conn: &mut DbConn, submission_id: &str) -> Result<Vec<Withdrawal>, Error> {
+    let rows: Vec<(String, String, String, NaiveDateTime)> = tumor_withdrawals::table
+        .filter(tumor_withdrawals::reported_in.eq(submission_id))
+        .order(tumor_withdrawals::tumor_id.asc())
+        .select((
+            tumor_withdrawals::tumor_id,
+            tumor_withdrawals::recipient,
+            tumor_withdrawals::reason,
+            tumor_withdrawals::withdrawn_at,
+        ))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (tumor_id, recipient, reason, at) in rows {
+        let sent: Option<String> = recipient_tumors::table
+            .filter(recipient_tumors::recipient_id.eq(&recipient))
+            .filter(recipient_tumors::tumor_id.eq(&tumor_id))
+            .select(recipient_tumors::items)
+            .first(conn)
+            .optional()?;
+        let mut items: SentItems = sent
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        if items.tumor.is_empty() {
+            if let Ok(t) = crate::abstracts::tumors::get(conn, &FacilityScope::All, &tumor_id) {
+                if let Some(p) = crate::abstracts::patients::many(conn, &[t.patient_id])?.pop() {
+                    items.patient = p.items;
+                }
+                items.tumor = t.items;
+            }
+        }
+        out.push(Withdrawal {
+            tumor_id,
+            patient_id_number: items.patient.get("patientIdNumber").cloned(),
+            reporting_facility: items.tumor.get("reportingFacility").cloned(),
+            accession_number_hosp: items.tumor.get("accessionNumberHosp").cloned(),
+            sequence_number_hospital: items.tumor.get("sequenceNumberHospital").cloned(),
+            withdrawn_at: at.and_utc(),
+            reason,
+        });
+    }
+    Ok(out)
 }
 
 fn scope_covers(scope: &FacilityScope, batch: &[String]) -> bool {
@@ -229,11 +368,16 @@ fn set_progress(conn: &mut DbConn, id: &str, c: ExportCounts) -> Result<(), Erro
 /// Builds a queued submission: streams the export into a temporary file, then in one
 /// transaction records the carried tumor versions and marks it done; the file is renamed into
 /// place only after that commit. On any error the batch is marked failed.
-pub fn build(db: &Db, dir: &Path, id: &str) -> Result<Submission, Error> {
+pub fn build(
+    db: &Db,
+    dir: &Path,
+    id: &str,
+    tables: Option<&ReferenceTables>,
+) -> Result<Submission, Error> {
     let mut conn = db.conn()?;
     // Progress is written on a second connection so the export's reads never wait on it.
     let mut progress = db.conn()?;
-    let result = run(&mut conn, dir, id, |c| {
+    let result = run(&mut conn, dir, id, tables, |c| {
         if let Err(e) = set_progress(&mut progress, id, c) {
             log::warn!("submission {id}: cannot record progress: {e}");
         }
@@ -256,9 +400,29 @@ fn run(
     conn: &mut DbConn,
     dir: &Path,
     id: &str,
+    tables: Option<&ReferenceTables>,
     progress: impl FnMut(ExportCounts),
 ) -> Result<Submission, Error> {
     let sub = get(conn, &FacilityScope::All, id)?;
+    let recipient: Recipient = recipients::get(conn, &sub.recipient)?;
+    let gate = match (&recipient.edit_set, sub.include_failing) {
+        (Some(name), false) => {
+            let set = crate::edits::sets::by_name(name).ok_or_else(|| {
+                Error::Conflict(format!("the recipient's edit set {name:?} does not exist"))
+            })?;
+            let tables = tables.ok_or_else(|| {
+                Error::Conflict(format!(
+                    "the recipient's edit set {name} cannot run: the edits' reference tables are not available"
+                ))
+            })?;
+            Some((set, tables))
+        }
+        _ => None,
+    };
+    let target = Target {
+        recipient: &recipient,
+        gate,
+    };
     diesel::update(submissions::table.find(id))
         .set(submissions::status.eq("running"))
         .execute(conn)?;
@@ -274,15 +438,18 @@ fn run(
     };
     let scope = scope_of(&sub.scope);
     let out = BufWriter::with_capacity(1 << 20, fs::File::create(&part)?);
-    let (out, counts) = export(
+    let (out, counts, excluded) = export(
         conn,
         &scope,
         &sub.selection,
-        Some(&sub.recipient),
+        Some(&target),
         record_type,
         version,
         out,
-        |tumor, v| Ok(writeln!(carried, "{tumor}\t{v}")?),
+        |c| {
+            serde_json::to_writer(&mut carried, c).map_err(std::io::Error::from)?;
+            Ok(writeln!(carried)?)
+        },
         progress,
     )?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -293,19 +460,30 @@ fn run(
     let bytes = fs::metadata(&part)?.len() as i64;
     db::transaction(conn, |conn| {
         let lines = BufReader::new(fs::File::open(&carried_path)?);
-        let mut batch = Vec::with_capacity(500);
+        let mut batch = Vec::with_capacity(BATCH);
         for line in lines.lines() {
             let line = line?;
-            let Some((tumor, v)) = line.split_once('\t') else {
-                continue;
-            };
-            batch.push((tumor.to_string(), v.parse::<i64>().unwrap_or(0)));
-            if batch.len() == 500 {
-                insert_items(conn, id, &batch)?;
+            let c: Carried = serde_json::from_str(&line).map_err(std::io::Error::from)?;
+            batch.push(c);
+            if batch.len() == BATCH {
+                insert_items(conn, id, &recipient.id, &batch)?;
                 batch.clear();
             }
         }
-        insert_items(conn, id, &batch)?;
+        insert_items(conn, id, &recipient.id, &batch)?;
+        // Withdrawals not yet reported to this recipient are reported by this submission.
+        diesel::update(
+            tumor_withdrawals::table
+                .filter(tumor_withdrawals::recipient.eq(&recipient.id))
+                .filter(tumor_withdrawals::reported_in.is_null()),
+        )
+        .set(tumor_withdrawals::reported_in.eq(Some(id)))
+        .execute(conn)?;
+        let report = Report {
+            new: counts.new as i64,
+            changed: counts.changed as i64,
+            excluded,
+        };
         // The date the export wrote into the file (a job that runs across midnight stores the
         // day it finished).
         crate::abstracts::lifecycle::stamp_exported(
@@ -317,6 +495,7 @@ fn run(
             .set((
                 submissions::status.eq("done"),
                 submissions::file_bytes.eq(bytes),
+                submissions::report.eq(Some(serde_json::to_string(&report).unwrap_or_default())),
                 submissions::finished_at.eq(Some(Utc::now().naive_utc())),
             ))
             .execute(conn)?;
@@ -329,35 +508,90 @@ fn run(
     get(conn, &FacilityScope::All, id)
 }
 
+const BATCH: usize = 200;
+
 #[derive(Insertable)]
 #[diesel(table_name = submission_items)]
 struct ItemRow<'a> {
     submission_id: &'a str,
     tumor_id: &'a str,
     tumor_version: i64,
+    patient_version: i64,
+    change: &'a str,
+    changed_items: Option<String>,
 }
 
-/// Inserts many rows per statement on the concrete connection (the two-backend connection
-/// cannot batch).
-fn insert_items(conn: &mut DbConn, id: &str, batch: &[(String, i64)]) -> Result<(), Error> {
+#[derive(Insertable)]
+#[diesel(table_name = recipient_tumors)]
+struct SentRow<'a> {
+    recipient_id: &'a str,
+    tumor_id: &'a str,
+    patient_id: &'a str,
+    tumor_version: i64,
+    patient_version: i64,
+    items: &'a str,
+    submission_id: &'a str,
+}
+
+/// Records a batch of carried tumors: the submission's items and, per tumor, what the
+/// recipient now holds (replacing what it held). Many rows per statement on the concrete
+/// connection (the two-backend connection cannot batch).
+fn insert_items(
+    conn: &mut DbConn,
+    id: &str,
+    recipient: &str,
+    batch: &[Carried],
+) -> Result<(), Error> {
     if batch.is_empty() {
         return Ok(());
     }
     let rows: Vec<ItemRow> = batch
         .iter()
-        .map(|(t, v)| ItemRow {
+        .map(|c| ItemRow {
             submission_id: id,
-            tumor_id: t,
-            tumor_version: *v,
+            tumor_id: &c.tumor_id,
+            tumor_version: c.tumor_version,
+            patient_version: c.patient_version,
+            change: &c.change,
+            changed_items: (!c.changed_items.is_empty()).then(|| c.changed_items.join(",")),
         })
         .collect();
+    let sent: Vec<SentRow> = batch
+        .iter()
+        .map(|c| SentRow {
+            recipient_id: recipient,
+            tumor_id: &c.tumor_id,
+            patient_id: &c.patient_id,
+            tumor_version: c.tumor_version,
+            patient_version: c.patient_version,
+            items: &c.items,
+            submission_id: id,
+        })
+        .collect();
+    let ids: Vec<&str> = batch.iter().map(|c| c.tumor_id.as_str()).collect();
+    diesel::delete(
+        recipient_tumors::table
+            .filter(recipient_tumors::recipient_id.eq(recipient))
+            .filter(recipient_tumors::tumor_id.eq_any(ids)),
+    )
+    .execute(conn)?;
     match conn {
-        DbConn::Postgres(c) => diesel::insert_into(submission_items::table)
-            .values(&rows)
-            .execute(c)?,
-        DbConn::Sqlite(c) => diesel::insert_into(submission_items::table)
-            .values(&rows)
-            .execute(c)?,
+        DbConn::Postgres(c) => {
+            diesel::insert_into(submission_items::table)
+                .values(&rows)
+                .execute(c)?;
+            diesel::insert_into(recipient_tumors::table)
+                .values(&sent)
+                .execute(c)?
+        }
+        DbConn::Sqlite(c) => {
+            diesel::insert_into(submission_items::table)
+                .values(&rows)
+                .execute(c)?;
+            diesel::insert_into(recipient_tumors::table)
+                .values(&sent)
+                .execute(c)?
+        }
     };
     Ok(())
 }
@@ -373,10 +607,93 @@ pub fn list(
         .limit(limit * 4)
         .select(Row::as_select())
         .load(conn)?;
+    let names: std::collections::BTreeMap<String, String> = recipients::list(conn)?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
     Ok(rows
         .into_iter()
         .map(Submission::from)
         .filter(|s| scope_covers(scope, &s.scope))
         .take(limit as usize)
+        .map(|mut s| {
+            s.recipient_name = names.get(&s.recipient).cloned();
+            s
+        })
+        .collect())
+}
+
+/// One submission that carried a tumor.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TumorSubmission {
+    pub submission_id: String,
+    pub recipient: String,
+    pub recipient_name: Option<String>,
+    pub record_type: String,
+    /// When the submission finished.
+    pub at: Option<DateTime<Utc>>,
+    /// `new`, `changed`, `resent`, or `sent` (batches from before recipients were records).
+    pub change: String,
+    pub tumor_version: i64,
+    pub patient_version: i64,
+    /// Items changed since the recipient's previous copy.
+    pub changed_items: Vec<String>,
+}
+
+/// The finished submissions that carried a tumor the scope sees, oldest first.
+pub fn tumor_history(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    tumor_id: &str,
+) -> Result<Vec<TumorSubmission>, Error> {
+    use crate::db::schema::recipients as r;
+    crate::abstracts::tumors::get(conn, scope, tumor_id)?;
+    type HistoryRow = (
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<NaiveDateTime>,
+        String,
+        i64,
+        i64,
+        Option<String>,
+    );
+    let rows: Vec<HistoryRow> = submission_items::table
+        .inner_join(submissions::table)
+        .left_join(r::table.on(r::id.eq(submissions::recipient)))
+        .filter(submission_items::tumor_id.eq(tumor_id))
+        .filter(submissions::status.eq("done"))
+        .order(submissions::id.asc())
+        .select((
+            submissions::id,
+            submissions::recipient,
+            r::name.nullable(),
+            submissions::record_type,
+            submissions::finished_at,
+            submission_items::change,
+            submission_items::tumor_version,
+            submission_items::patient_version,
+            submission_items::changed_items,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, rid, name, rt, at, change, tv, pv, items)| TumorSubmission {
+                submission_id: id,
+                recipient: rid,
+                recipient_name: name,
+                record_type: rt,
+                at: at.map(|t| t.and_utc()),
+                change,
+                tumor_version: tv,
+                patient_version: pv,
+                changed_items: items
+                    .map(|s| s.split(',').map(String::from).collect())
+                    .unwrap_or_default(),
+            },
+        )
         .collect())
 }

@@ -9,6 +9,7 @@ pub mod import_facilities;
 pub mod import_keep;
 pub mod import_log;
 pub mod jobs;
+pub mod recipients;
 
 use crate::abstracts::{self, ItemError};
 use crate::db::DbError;

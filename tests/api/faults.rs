@@ -337,10 +337,21 @@ fn kill_mid_submission(backend: Backend) {
     let (status, body) = http(
         server.port,
         "POST",
+        "/api/v1/recipients",
+        Some(&token),
+        Some("application/json"),
+        br#"{"name":"state","kind":"other"}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let recipient = json(&body)["id"].as_str().unwrap().to_string();
+    let (status, body) = http(
+        server.port,
+        "POST",
         "/api/v1/submissions",
         Some(&token),
         Some("application/json"),
-        br#"{"recordType":"A","recipient":"state"}"#,
+        format!(r#"{{"recordType":"A","recipient":"{recipient}"}}"#).as_bytes(),
     )
     .unwrap();
     assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));

@@ -469,7 +469,7 @@ async fn record_types_are_a_promise(app: TestApp) {
         json!({ "changedSinceLast": true }),
     ];
     for (round, rt) in ["A", "M", "C", "I"].into_iter().enumerate() {
-        let recipient = format!("R{rt}");
+        let recipient = app.recipient(&format!("R{rt}"), "other", rt).await;
         for selection in &selections {
             if selection["changedSinceLast"] == true {
                 // Something to send: the tumor changes after the earlier batches.

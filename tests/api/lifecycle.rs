@@ -286,15 +286,24 @@ async fn deletion_and_withdrawal(app: TestApp) {
     let r = delete(reviewer.clone(), "?reason=again", None).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 
-    // Recorded for the recipient it was sent to.
+    // Recorded for the recipient it was sent to, and reported by the next submission to it
+    // (`again` above), so no longer pending there.
+    let (state_id, ncdb_id) = (
+        app.recipient("STATE", "other", "A").await,
+        app.recipient("NCDB", "other", "A").await,
+    );
+    let reported = again["withdrawals"].as_array().unwrap();
+    assert_eq!(reported.len(), 1, "{again}");
+    assert_eq!(reported[0]["tumorId"], id.as_str());
+    assert_eq!(reported[0]["reason"], "duplicate of another case");
     let mut conn = app.db.conn().unwrap();
-    let pending =
-        cancer_registry::abstracts::withdrawal::pending_withdrawals(&mut conn, "STATE").unwrap();
-    assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].tumor_id, id);
-    assert_eq!(pending[0].reason, "duplicate of another case");
     assert!(
-        cancer_registry::abstracts::withdrawal::pending_withdrawals(&mut conn, "NCDB")
+        cancer_registry::abstracts::withdrawal::pending_withdrawals(&mut conn, &state_id)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        cancer_registry::abstracts::withdrawal::pending_withdrawals(&mut conn, &ncdb_id)
             .unwrap()
             .is_empty()
     );
@@ -362,8 +371,10 @@ async fn deletion_and_withdrawal(app: TestApp) {
 }
 both_backends!(deletion_and_withdrawal, deletion_and_withdrawal);
 
-/// Builds a submission of the caller's tumors to a recipient and waits for it.
+/// Builds a submission of the caller's tumors to a recipient (named; created of kind `other`
+/// the first time) and waits for it.
 async fn submit(app: &TestApp, token: &str, recipient: &str) -> Value {
+    let recipient = app.recipient(recipient, "other", "A").await;
     let r = app
         .post(
             "/api/v1/submissions",

@@ -23,6 +23,7 @@ mod lookups;
 mod migrations;
 mod openapi;
 mod patients;
+mod recipients;
 mod research;
 mod staging;
 mod submissions;

@@ -48,3 +48,59 @@ fn sqlite_urls_are_parsed_explicitly() {
     assert!(DbBackend::from_url(":memory:").is_err());
     assert!(DbBackend::from_url("mysql://h/db").is_err());
 }
+
+/// Free-text recipients of submissions made before recipients were records become recipients
+/// of kind `other`, and their submissions name them by id.
+fn legacy_recipients_are_migrated(backend: Backend) {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    let Some(tdb) = test_db(backend) else { return };
+    let b = DbBackend::from_url(&tdb.url).unwrap();
+    db::migrate(&b).unwrap();
+    assert!(db::revert_through(&b, "2026-12-05-060001").unwrap() >= 1);
+    let mut conn = b.connect().unwrap();
+    conn.batch_execute(
+        "INSERT INTO submissions (id, recipient, record_type, naaccr_version, selection, status, patients, tumors, file_bytes, created_by, created_at)
+         VALUES ('s1', 'STATE', 'I', '260', '{}', 'done', 0, 0, 0, 'x', CURRENT_TIMESTAMP),
+                ('s2', 'STATE', 'I', '260', '{}', 'done', 0, 0, 0, 'x', CURRENT_TIMESTAMP),
+                ('s3', 'NCDB', 'A', '260', '{}', 'done', 0, 0, 0, 'x', CURRENT_TIMESTAMP)",
+    )
+    .unwrap();
+    drop(conn);
+    db::migrate(&b).unwrap();
+    let mut conn = b.connect().unwrap();
+    use cancer_registry::db::schema::{recipients, submissions};
+    let rows: Vec<(String, String, String)> = recipients::table
+        .order(recipients::name.asc())
+        .select((recipients::name, recipients::kind, recipients::record_type))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("NCDB".to_string(), "other".to_string(), "A".to_string()),
+            ("STATE".to_string(), "other".to_string(), "I".to_string())
+        ]
+    );
+    let state: String = recipients::table
+        .filter(recipients::name.eq("STATE"))
+        .select(recipients::id)
+        .first(&mut conn)
+        .unwrap();
+    let named: Vec<String> = submissions::table
+        .filter(submissions::id.eq_any(["s1", "s2"]))
+        .select(submissions::recipient)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(named, [state.clone(), state]);
+}
+
+#[test]
+fn legacy_recipients_are_migrated_on_sqlite() {
+    legacy_recipients_are_migrated(Backend::Sqlite);
+}
+
+#[test]
+fn legacy_recipients_are_migrated_on_postgres() {
+    legacy_recipients_are_migrated(Backend::Postgres);
+}

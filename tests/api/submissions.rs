@@ -338,10 +338,12 @@ async fn round_trip_and_m_batches(app: TestApp) {
     let r = import(&app, &manager, "?facility=0000000001", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
+    let state = app.recipient("STATE", "other", "A").await;
+    let ncdb = app.recipient("NCDB", "other", "A").await;
     let (done, file) = submit(
         &app,
         &manager,
-        json!({ "recipient": "STATE", "recordType": "A" }),
+        json!({ "recipient": state, "recordType": "A" }),
     )
     .await;
     assert_eq!(
@@ -349,8 +351,21 @@ async fn round_trip_and_m_batches(app: TestApp) {
         (Some(90), Some(100))
     );
     xsd_valid(&file);
-    // The export carries exactly the stored items of every patient and tumor.
-    let exported = parse(&file);
+    // The export carries exactly the stored items of every patient and tumor, plus the Vendor
+    // Name [2170] of this service on each tumor.
+    let exported: Vec<(Pairs, Vec<Pairs>)> = parse(&file)
+        .into_iter()
+        .map(|(p, ts)| {
+            let ts = ts
+                .into_iter()
+                .map(|t| {
+                    assert!(t.iter().any(|(k, _)| k == "vendorName"), "{t:?}");
+                    t.into_iter().filter(|(k, _)| k != "vendorName").collect()
+                })
+                .collect();
+            (p, ts)
+        })
+        .collect();
     assert_eq!(exported.len(), 90);
     let mut stored = Vec::new();
     let mut next: Option<String> = None;
@@ -412,7 +427,7 @@ async fn round_trip_and_m_batches(app: TestApp) {
     let (_, incidence) = submit(
         &app,
         &manager,
-        json!({ "recipient": "STATE", "recordType": "I" }),
+        json!({ "recipient": state, "recordType": "I" }),
     )
     .await;
     let text = String::from_utf8(incidence).unwrap();
@@ -442,7 +457,12 @@ async fn round_trip_and_m_batches(app: TestApp) {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
-    let (m, file) = submit(&app, &manager, json!({ "recipient": "STATE", "recordType": "A", "selection": { "changedSinceLast": true } })).await;
+    let (m, file) = submit(
+        &app,
+        &manager,
+        json!({ "recipient": state, "recordType": "A", "selection": { "changedSinceLast": true } }),
+    )
+    .await;
     assert_eq!(m["recordType"], "A");
     assert_eq!(m["tumors"], 2, "{m}");
     xsd_valid(&file);
@@ -450,9 +470,19 @@ async fn round_trip_and_m_batches(app: TestApp) {
     assert!(text.contains("recordType=\"A\""));
     assert_eq!(text.matches("<Tumor>").count(), 2);
     // Sent once, not again; another recipient never received them.
-    let (m2, _) = submit(&app, &manager, json!({ "recipient": "STATE", "recordType": "M", "selection": { "changedSinceLast": true } })).await;
+    let (m2, _) = submit(
+        &app,
+        &manager,
+        json!({ "recipient": state, "recordType": "M", "selection": { "changedSinceLast": true } }),
+    )
+    .await;
     assert_eq!(m2["tumors"], 0);
-    let (m3, _) = submit(&app, &manager, json!({ "recipient": "NCDB", "recordType": "M", "selection": { "changedSinceLast": true } })).await;
+    let (m3, _) = submit(
+        &app,
+        &manager,
+        json!({ "recipient": ncdb, "recordType": "M", "selection": { "changedSinceLast": true } }),
+    )
+    .await;
     assert_eq!(m3["tumors"], 0);
 
     let r = app
@@ -485,7 +515,8 @@ async fn submission_scope_and_validation(app: TestApp) {
         x
     })
     .await;
-    let (done, file) = submit(&app, &t, json!({ "recipient": "STATE", "recordType": "A" })).await;
+    let state = app.recipient("STATE", "other", "A").await;
+    let (done, file) = submit(&app, &t, json!({ "recipient": state, "recordType": "A" })).await;
     assert_eq!(done["tumors"], 1, "only the caller's facility");
     assert!(String::from_utf8(file).unwrap().contains(FACILITY_A));
     let r = app
@@ -495,7 +526,7 @@ async fn submission_scope_and_validation(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "another facility's batch");
-    let r = app.post("/api/v1/submissions", &t, json!({ "recipient": "STATE", "recordType": "A", "selection": { "facilities": [FACILITY_B] } })).await;
+    let r = app.post("/api/v1/submissions", &t, json!({ "recipient": state, "recordType": "A", "selection": { "facilities": [FACILITY_B] } })).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
         .post(
@@ -506,7 +537,8 @@ async fn submission_scope_and_validation(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["errors"].as_array().unwrap().len(), 3);
-    let (v25, file) = submit(&app, &t, json!({ "recipient": "OLD", "recordType": "A", "naaccrVersion": "250", "selection": { "status": "draft", "dxYearFrom": 2024 } })).await;
+    let old = app.recipient("OLD", "other", "A").await;
+    let (v25, file) = submit(&app, &t, json!({ "recipient": old, "recordType": "A", "naaccrVersion": "250", "selection": { "status": "draft", "dxYearFrom": 2024 } })).await;
     assert_eq!(v25["tumors"], 1);
     let text = String::from_utf8(file).unwrap();
     assert!(text.contains("naaccr-dictionary-250.xml") && text.contains("naaccrId=\"sex\""));

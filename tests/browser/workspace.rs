@@ -622,7 +622,17 @@ pub fn run(backend: Backend) {
     b.s.wait("#due-list table");
     b.shot("11-follow-up-due");
     b.accessible("follow-up");
+    // The recipient is a record a manager creates; the form offers it by name.
+    let (status, _, body) = b.server.call(
+        "POST",
+        "/api/v1/recipients",
+        &max,
+        None,
+        Some(serde_json::json!({ "name": "state-registry", "kind": "state" })),
+    );
+    assert_eq!(status, 201, "{body}");
     b.s.click(&b.s.wait("#nav a[href='#/submissions']"));
+    b.s.wait("#s-recipient option");
     b.s.click(&b.s.wait("#submission-form button[type='submit']"));
     b.wait_text("#submission-list", "done");
     b.s.wait("#submission-list button");

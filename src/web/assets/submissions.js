@@ -1,17 +1,23 @@
-// Submissions: start one for a recipient, watch its progress, download the file.
+// Submissions: start one for a recipient (a record managers keep), watch its progress,
+// download the file.
 
 import { get, post, request } from "./api.js";
 import { button, download, h, input, mount, say, select, showTime, table } from "./ui.js";
 
 export async function submissionsScreen(session) {
   const listEl = h("div", { id: "submission-list" });
+  let recipients = [];
+  try {
+    recipients = (await get("/api/v1/recipients")).body.data;
+  } catch (e) {
+    say(e.message, "error");
+  }
   const form = h(
     "form",
     { id: "submission-form", class: "filters", onsubmit: (ev) => { ev.preventDefault(); start(); } },
-    input("s-recipient", "Recipient", { size: 16, required: true, value: "state-registry" }),
-    select("s-type", "Record type", [["A", "A Full abstract"], ["M", "M Modified"], ["C", "C Confidential"], ["I", "I Incidence"]], "A"),
+    select("s-recipient", "Recipient", recipients.map((r) => [r.id, `${r.name} (${r.kind}, ${r.recordType})`]), recipients.length ? recipients[0].id : ""),
     select("s-status", "Abstracts", [["complete", "Complete only"], ["", "Any status"]], "complete"),
-    h("div", { class: "field" }, h("label", { for: "s-changed" }, "New and changed since the last"), h("input", { id: "s-changed", type: "checkbox" })),
+    h("div", { class: "field" }, h("label", { for: "s-pending" }, "Only new and changed since the last"), h("input", { id: "s-pending", type: "checkbox" })),
     h("button", { type: "submit", class: "primary" }, "Start submission")
   );
   mount("Submissions", form, listEl);
@@ -21,15 +27,15 @@ export async function submissionsScreen(session) {
     const selection = {};
     const status = document.getElementById("s-status").value;
     if (status) selection.status = status;
-    if (document.getElementById("s-changed").checked) selection.changedSinceLast = true;
+    if (document.getElementById("s-pending").checked) selection.pending = true;
     if (session.facilities) selection.facilities = session.facilities;
+    const recipient = document.getElementById("s-recipient").value;
+    if (!recipient) {
+      say("No recipient yet: a manager adds one (POST /api/v1/recipients).", "error");
+      return;
+    }
     try {
-      const r = await post("/api/v1/submissions", {
-        recipient: document.getElementById("s-recipient").value.trim(),
-        recordType: document.getElementById("s-type").value,
-        naaccrVersion: "260",
-        selection,
-      });
+      const r = await post("/api/v1/submissions", { recipient, selection });
       say(`Submission ${r.body.id} started.`, "ok");
       refresh();
     } catch (e) {
@@ -40,7 +46,7 @@ export async function submissionsScreen(session) {
   async function fetchFile(s) {
     try {
       const res = await request("GET", `/api/v1/submissions/${s.id}/file`, { raw: true });
-      download(await res.blob(), `${s.recipient}-${s.id}.xml`);
+      download(await res.blob(), `submission-${s.id}.xml`);
     } catch (e) {
       say(e.message, "error");
     }
@@ -54,13 +60,13 @@ export async function submissionsScreen(session) {
       listEl.replaceChildren(
         table("Submissions", ["Started", "Recipient", "Type", "Status", "Patients", "Tumors", "Bytes", "Report", ""], r.body.data.map((s) => [
           showTime(s.createdAt),
-          s.recipient,
+          s.recipientName || s.recipient,
           s.recordType,
           h("span", { class: `badge sub-${s.status}` }, s.status),
           String(s.patients),
           String(s.tumors),
           String(s.fileBytes),
-          s.error || "",
+          s.error || (s.excluded && s.excluded.length ? `${s.excluded.length} held back by edits` : "") + (s.withdrawals && s.withdrawals.length ? ` ${s.withdrawals.length} withdrawals` : ""),
           s.status === "done" ? button("Download", () => fetchFile(s)) : "",
         ]))
       );

@@ -320,6 +320,31 @@ impl TestApp {
         r.body["id"].as_str().unwrap().to_string()
     }
 
+    /// The id of the recipient named `name`, created (by a manager, of `kind`, taking record
+    /// type `record_type`, no facilities: all) if there is none yet.
+    pub async fn recipient(&self, name: &str, kind: &str, record_type: &str) -> String {
+        let manager = self.token(Role::Manager, None);
+        let list = self.get("/api/v1/recipients", &manager).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        if let Some(r) = list.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+        {
+            return r["id"].as_str().unwrap().to_string();
+        }
+        let r = self
+            .post(
+                "/api/v1/recipients",
+                &manager,
+                serde_json::json!({ "name": name, "kind": kind, "recordType": record_type }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+
     /// Creates a tumor for a patient and returns the response body.
     pub async fn tumor(&self, token: &str, patient: &str, items: Value) -> Value {
         let r = self
