@@ -15,7 +15,6 @@ use super::AppState;
 use crate::abstracts::derive::Deriver;
 use crate::abstracts::lifecycle::Removal;
 use crate::abstracts::tumors::{self, Status, Tumor};
-use crate::abstracts::ItemError;
 use crate::abstracts::Page;
 use crate::abstracts::{saving, withdrawal};
 use crate::audit::{self, Action, Event};
@@ -183,11 +182,6 @@ pub struct DeleteQuery {
     pub reason: Option<String>,
 }
 
-/// Whether an item is an edit over-ride flag.
-fn is_override(item: &str) -> bool {
-    item.starts_with("overRide")
-}
-
 /// A move in the workflow.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -343,24 +337,7 @@ pub async fn update_tumor(
     let expected = if_match(&req)?;
     let body = body.into_inner();
     let changes = into_changes(body.items)?;
-    let overrides: Vec<String> = changes.keys().filter(|k| is_override(k)).cloned().collect();
     let reason = body.reason.filter(|r| !r.trim().is_empty());
-    if !overrides.is_empty() {
-        caller.require(REVIEWERS).map_err(|_| {
-            ApiError::Auth(AuthError::Forbidden(format!(
-                "only a reviewer or a manager may set or clear over-ride flags ({})",
-                overrides.join(", ")
-            )))
-        })?;
-        if reason.is_none() {
-            return Err(ApiError::Invalid(vec![ItemError::new(
-                "reason",
-                None,
-                "required",
-                "setting or clearing an over-ride flag needs a reason",
-            )]));
-        }
-    }
     let tables = state.tables();
     let deriver = deriver(&state);
     let id = id.into_inner();
@@ -382,7 +359,7 @@ pub async fn update_tumor(
                 let overridden: Vec<&str> = changed
                     .iter()
                     .map(|c| c.item.as_str())
-                    .filter(|i| is_override(i))
+                    .filter(|i| saved.overrides.iter().any(|o| o == i))
                     .collect();
                 let mut details = json!({ "changes": changed, "version": t.version });
                 if !overridden.is_empty() {
