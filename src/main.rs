@@ -85,6 +85,10 @@ enum Command {
         /// Facility of patients whose tumors name no Reporting Facility [540].
         #[arg(long)]
         facility: Option<String>,
+        /// Why the file changes complete tumors or sets over-ride flags (audited); without
+        /// it those values are kept and reported.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Export tumors as a NAACCR XML file.
     Export {
@@ -199,13 +203,23 @@ fn main() -> anyhow::Result<()> {
             print!("{}", api::openapi_json());
             Ok(())
         }
-        Command::Import { file, facility } => {
+        Command::Import {
+            file,
+            facility,
+            reason,
+        } => {
             let config = Config::from_env(cli.database_url, None)?;
             let db = Db::open(&config.database_url, &config.pool)?;
             let dictionaries = DictionarySet::from_env()?;
             let tables = ReferenceTables::load_source(&config.reference).ok();
-            let report =
-                commands::import_file(&db, &dictionaries, tables.as_ref(), &file, facility)?;
+            let report = commands::import_file(
+                &db,
+                &dictionaries,
+                tables.as_ref(),
+                &file,
+                facility,
+                reason,
+            )?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }

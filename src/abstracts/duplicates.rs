@@ -115,14 +115,16 @@ pub struct Confirmation<'a> {
 
 /// Creates a patient once: 409 naming the patient that already holds the facility's Patient
 /// ID Number, 409 with the candidates when it may duplicate one, unless confirmed with a
-/// reason.
+/// reason. An over-ride flag among the items needs a reviewer or a manager and a reason.
 pub fn create_patient(
     conn: &mut DbConn,
     scope: &FacilityScope,
     facility: Option<String>,
     items: Items,
     confirm: Confirmation,
+    who: &super::lifecycle::Authority,
 ) -> Result<Patient, Error> {
+    super::lifecycle::check_overrides(items.keys(), who)?;
     if confirm.confirmed_not_duplicate && confirm.reason.is_none_or(|r| r.trim().is_empty()) {
         return Err(Error::Invalid(vec![ItemError::new(
             "reason",

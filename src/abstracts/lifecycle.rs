@@ -7,7 +7,63 @@ use chrono::Utc;
 use super::items::ItemError;
 use super::tumors::Status;
 use super::Error;
+use crate::auth::{Caller, REVIEWERS};
 use crate::naaccr::Items;
+
+/// Who asks for a change, as these rules see it: a reviewer or manager or not, and the reason
+/// given (blank counts as none). Every write path builds one and asks the rules below.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Authority<'a> {
+    pub reviewer: bool,
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> Authority<'a> {
+    pub fn of(caller: &Caller, reason: Option<&'a str>) -> Authority<'a> {
+        Authority {
+            reviewer: caller.has_any(REVIEWERS),
+            reason: reason.filter(|r| !r.trim().is_empty()),
+        }
+    }
+
+    /// A reviewer or manager who gave a reason: what a locked change and an over-ride need.
+    pub fn may_override(&self) -> bool {
+        self.reviewer && self.reason.is_some()
+    }
+}
+
+/// Whether an item is an edit over-ride flag (`overRide...`, patient or tumor level).
+pub fn is_override(item: &str) -> bool {
+    item.starts_with("overRide")
+}
+
+/// Checks the over-ride flags a write sets or clears (any item id among `ids`): only a
+/// reviewer or a manager (403), with a reason (422). Returns the flags, for the audit record.
+pub fn check_overrides<'a>(
+    ids: impl IntoIterator<Item = &'a String>,
+    who: &Authority,
+) -> Result<Vec<String>, Error> {
+    let flags: Vec<String> = ids
+        .into_iter()
+        .filter(|i| is_override(i))
+        .cloned()
+        .collect();
+    if flags.is_empty() {
+        return Ok(flags);
+    }
+    if !who.reviewer {
+        return Err(Error::Forbidden(format!(
+            "only a reviewer or a manager may set or clear over-ride flags ({})",
+            flags.join(", ")
+        )));
+    }
+    if who.reason.is_none() {
+        return Err(reason_required(
+            "setting or clearing an over-ride flag needs a reason (it is written to the audit trail)",
+        ));
+    }
+    Ok(flags)
+}
 
 /// Case administration items the service keeps: (XML id, item number, name).
 pub const CASE_ADMIN_ITEMS: [(&str, u32, &str); 5] = [
@@ -125,49 +181,35 @@ pub fn check_change(status: Status, reviewer: bool, reason: Option<&str>) -> Res
     }
 }
 
-/// Whether an item is an edit over-ride flag (`overRideSiteLatSeqno`, ...).
-pub fn is_override(item: &str) -> bool {
-    item.starts_with("overRide")
-}
-
-/// The over-ride rule: an over-ride flag silences an edit after review, so only a reviewer or
-/// a manager may set or clear one (on a new abstract or a change), with a reason for the audit
-/// trail. Items that are not over-ride flags are not this rule's business.
-pub fn check_overrides<'a>(
-    items: impl IntoIterator<Item = &'a String>,
-    reviewer: bool,
-    reason: Option<&str>,
-) -> Result<(), Error> {
-    let flags: Vec<&str> = items
-        .into_iter()
-        .map(String::as_str)
-        .filter(|i| is_override(i))
-        .collect();
-    if flags.is_empty() {
-        return Ok(());
-    }
-    if !reviewer {
-        return Err(Error::Forbidden(format!(
-            "only a reviewer or a manager may set or clear over-ride flags ({})",
-            flags.join(", ")
+/// Whether a move through the workflow is allowed: forward draft -> review -> complete, back
+/// with a reason; completing is a reviewer's or manager's act, and so is reopening a complete
+/// abstract (the lock: a registrar asks them).
+pub fn check_move(from: Status, to: Status, who: &Authority) -> Result<(), Error> {
+    let forward = matches!(
+        (from, to),
+        (Status::Draft, Status::Review) | (Status::Review, Status::Complete)
+    );
+    let back = matches!(
+        (from, to),
+        (Status::Review, Status::Draft) | (Status::Complete, Status::Review | Status::Draft)
+    );
+    if !forward && !back {
+        return Err(Error::Conflict(format!(
+            "a tumor in status {from} cannot move to {to}: the workflow is draft -> review -> complete, and back with a reason"
         )));
     }
-    if !has_reason(reason) {
-        return Err(reason_required(
-            "setting or clearing an over-ride flag needs a reason",
+    if (to == Status::Complete || from == Status::Complete) && !who.reviewer {
+        return Err(Error::Forbidden(
+            "only a reviewer or a manager may complete an abstract or reopen a complete one"
+                .to_string(),
         ));
     }
-    Ok(())
-}
-
-/// Whether staging may write its derived items back to an abstract in `status`: what a
-/// registrar may not change once complete, staging may not change for them either (a reviewer's
-/// re-staging is audited with the staging results).
-pub fn check_restage(status: Status, reviewer: bool) -> Result<(), Error> {
-    match status {
-        Status::Complete if !reviewer => check_change(status, reviewer, None),
-        _ => Ok(()),
+    if back && who.reason.is_none() {
+        return Err(reason_required(&format!(
+            "moving a tumor back from {from} to {to} needs a reason"
+        )));
     }
+    Ok(())
 }
 
 /// Whether a change of patient items is allowed: once one of the patient's tumors is complete,
@@ -276,17 +318,63 @@ mod tests {
 
     #[test]
     fn overrides_need_a_reviewer_and_a_reason() {
-        let flag = ["overRideSiteLatSeqno".to_string(), "laterality".to_string()];
+        let ids = ["overRideHistology".to_string(), "laterality".to_string()];
+        let registrar = Authority {
+            reviewer: false,
+            reason: Some("x"),
+        };
         assert!(matches!(
-            check_overrides(&flag, false, Some("reviewed")),
+            check_overrides(&ids, &registrar),
+            Err(Error::Forbidden(_))
+        ));
+        let silent = Authority {
+            reviewer: true,
+            reason: None,
+        };
+        assert!(matches!(
+            check_overrides(&ids, &silent),
+            Err(Error::Invalid(_))
+        ));
+        let reviewer = Authority {
+            reviewer: true,
+            reason: Some("checked"),
+        };
+        assert_eq!(
+            check_overrides(&ids, &reviewer).unwrap(),
+            ["overRideHistology"]
+        );
+        // No flag, no condition.
+        assert!(check_overrides(&ids[1..], &registrar).unwrap().is_empty());
+        assert!(is_override("overRideNameSex"));
+    }
+
+    #[test]
+    fn moves_follow_the_workflow() {
+        let registrar = Authority {
+            reviewer: false,
+            reason: Some("x"),
+        };
+        let reviewer = Authority {
+            reviewer: true,
+            reason: None,
+        };
+        assert!(check_move(Status::Draft, Status::Review, &registrar).is_ok());
+        assert!(matches!(
+            check_move(Status::Review, Status::Complete, &registrar),
             Err(Error::Forbidden(_))
         ));
         assert!(matches!(
-            check_overrides(&flag, true, Some("  ")),
+            check_move(Status::Complete, Status::Review, &registrar),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            check_move(Status::Complete, Status::Review, &reviewer),
             Err(Error::Invalid(_))
         ));
-        assert!(check_overrides(&flag, true, Some("same primary reviewed")).is_ok());
-        assert!(check_overrides(&flag[1..], false, None).is_ok());
+        assert!(matches!(
+            check_move(Status::Draft, Status::Complete, &reviewer),
+            Err(Error::Conflict(_))
+        ));
     }
 
     #[test]

@@ -92,6 +92,26 @@ impl<T> Page<T> {
             next,
         }
     }
+
+    /// [`Page::from_rows`] for rows fetched in another keyset order, whose cursor is built
+    /// from the last row kept.
+    pub(crate) fn from_rows_keyed<R>(
+        mut rows: Vec<R>,
+        limit: i64,
+        cursor: impl Fn(&R) -> String,
+        into: impl Fn(R) -> T,
+    ) -> Page<T> {
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit.max(0) as usize);
+            rows.last().map(cursor)
+        } else {
+            None
+        };
+        Page {
+            data: rows.into_iter().map(into).collect(),
+            next,
+        }
+    }
 }
 
 /// Clamps a requested page size.

@@ -10,7 +10,7 @@ use super::items::{self, Checks, ItemChange, ItemError};
 use super::search::{name_key, Birth, LastName, Ssn};
 use super::{check_version, page_limit, Error, Page};
 use crate::auth::FacilityScope;
-use crate::db::schema::{patients, tumors};
+use crate::db::schema::{patient_facilities, patients, tumors};
 use crate::db::DbConn;
 use crate::naaccr::{Items, Level};
 
@@ -54,6 +54,7 @@ pub struct PatientRow {
     ssn: Option<String>,
     ssn_last4: Option<String>,
     sex: Option<String>,
+    birth_year: Option<i32>,
 }
 
 /// The searched columns of a patient, kept from the items (names upper case, trimmed).
@@ -64,6 +65,8 @@ pub(crate) struct SearchColumns {
     pub ssn: Option<String>,
     pub ssn_last4: Option<String>,
     pub sex: Option<String>,
+    /// The year of Date of Birth [240] (a birth-year search is an equality on it, in id order).
+    pub birth_year: Option<i32>,
 }
 
 pub(crate) fn search_columns(items: &Items) -> SearchColumns {
@@ -80,6 +83,11 @@ pub(crate) fn search_columns(items: &Items) -> SearchColumns {
         ssn_last4: ssn.as_ref().map(|s| s[5..].to_string()),
         ssn,
         sex: items.get("sexAssignedAtBirth").cloned(),
+        birth_year: items
+            .get("dateOfBirth")
+            .and_then(|d| d.get(..4))
+            .filter(|y| y.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|y| y.parse().ok()),
     }
 }
 
@@ -214,6 +222,7 @@ pub fn prepare(
             ssn: sc.ssn,
             ssn_last4: sc.ssn_last4,
             sex: sc.sex,
+            birth_year: sc.birth_year,
         },
     })
 }
@@ -340,14 +349,13 @@ pub fn list(
     let limit = page_limit(limit);
     let mut query = patients::table.into_boxed();
     if let FacilityScope::Only(list) = scope {
-        let with_tumor_in_scope = tumors::table
-            .filter(tumors::patient_id.eq(patients::id))
-            .filter(tumors::facility_id.eq_any(list.clone()));
-        query = query.filter(
-            patients::facility_id
-                .eq_any(list.clone())
-                .or(diesel::dsl::exists(with_tumor_in_scope)),
-        );
+        // One probe of the link table's primary key per candidate row, whichever index drives
+        // the search: "own facility or a tumor reported there" as an OR defeated the indexes.
+        query = query.filter(diesel::dsl::exists(
+            patient_facilities::table
+                .filter(patient_facilities::facility_id.eq_any(list.clone()))
+                .filter(patient_facilities::patient_id.eq(patients::id)),
+        ));
     }
     query = query.filter(patients::status.ne(WITHDRAWN));
     if let Some(n) = &filter.patient_id_number {
@@ -356,11 +364,14 @@ pub fn list(
     if let Some(f) = &filter.facility {
         query = query.filter(patients::facility_id.eq(f.clone()));
     }
-    // Each term is an equality or a range on its own indexed column, so every search is an
-    // index range scan in id order (the keyset).
+    // Each term is an equality on its own column indexed with id, so the search is an index
+    // range scan in id order (the keyset). A name prefix is a range instead: it is read in
+    // (name, id) order, the order of its index, with a cursor of both (see `NameCursor`).
+    let mut by_name = false;
     match &filter.name_last {
         Some(LastName::Exact(k)) => query = query.filter(patients::name_last.eq(k.clone())),
         Some(LastName::Prefix(from, to)) => {
+            by_name = true;
             query = query.filter(patients::name_last.ge(from.clone()));
             if let Some(to) = to {
                 query = query.filter(patients::name_last.lt(to.clone()));
@@ -376,11 +387,7 @@ pub fn list(
     }
     match &filter.birth {
         Some(Birth::Date(d)) => query = query.filter(patients::date_of_birth.eq(d.clone())),
-        Some(Birth::Year(y)) => {
-            query = query
-                .filter(patients::date_of_birth.ge(format!("{y:04}")))
-                .filter(patients::date_of_birth.lt(format!("{:04}", y + 1)))
-        }
+        Some(Birth::Year(y)) => query = query.filter(patients::birth_year.eq(i32::from(*y))),
         None => {}
     }
     match &filter.ssn {
@@ -397,20 +404,84 @@ pub fn list(
     if let Some(sex) = &filter.sex {
         query = query.filter(patients::sex.eq(sex.clone()));
     }
-    if let Some(c) = after {
-        query = query.filter(patients::id.gt(c.to_string()));
+    if by_name {
+        if let Some(c) = after {
+            let c = NameCursor::parse(c)?;
+            // (name, id) > (c.name, c.id), with the name bound alone first so that it is an
+            // index condition on both backends.
+            query = query
+                .filter(patients::name_last.ge(c.name.clone()))
+                .filter(patients::name_last.gt(c.name).or(patients::id.gt(c.id)));
+        }
+        query = query.order((patients::name_last.asc(), patients::id.asc()));
+    } else {
+        if let Some(c) = after {
+            query = query.filter(patients::id.gt(c.to_string()));
+        }
+        query = query.order(patients::id.asc());
     }
     let rows: Vec<PatientRow> = query
-        .order(patients::id.asc())
         .limit(limit + 1)
         .select(PatientRow::as_select())
         .load(conn)?;
+    if by_name {
+        return Ok(Page::from_rows_keyed(
+            rows,
+            limit,
+            |r| {
+                NameCursor {
+                    name: r.name_last.clone().unwrap_or_default(),
+                    id: r.id.clone(),
+                }
+                .to_string()
+            },
+            Patient::from,
+        ));
+    }
     Ok(Page::from_rows(
         rows,
         limit,
         |r| r.id.as_str(),
         Patient::from,
     ))
+}
+
+/// The cursor of a last-name prefix search, whose pages follow (name key, id): `KEY:id`. A
+/// name key holds letters only, so the first `:` ends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameCursor {
+    pub name: String,
+    pub id: String,
+}
+
+impl NameCursor {
+    /// Reads a cursor a prefix search gave (422 on anything else, e.g. an id-order cursor).
+    pub fn parse(s: &str) -> Result<NameCursor, Error> {
+        match s.split_once(':') {
+            Some((name, id))
+                if !name.is_empty()
+                    && !id.is_empty()
+                    && name_key(name).as_deref() == Some(name) =>
+            {
+                Ok(NameCursor {
+                    name: name.to_string(),
+                    id: id.to_string(),
+                })
+            }
+            _ => Err(Error::Invalid(vec![ItemError::new(
+                "cursor",
+                None,
+                "invalid",
+                "not a cursor of this search: pass the `next` of its previous page",
+            )])),
+        }
+    }
+}
+
+impl std::fmt::Display for NameCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.name, self.id)
+    }
 }
 
 /// Merges item changes into a patient at the expected version.
@@ -477,6 +548,7 @@ pub(crate) fn store(conn: &mut DbConn, patient: &mut Patient) -> Result<(), Erro
         patients::ssn.eq(sc.ssn),
         patients::ssn_last4.eq(sc.ssn_last4),
         patients::sex.eq(sc.sex),
+        patients::birth_year.eq(sc.birth_year),
         patients::version.eq(patient.version + 1),
         patients::updated_at.eq(now),
     ))

@@ -8,11 +8,11 @@ use diesel::prelude::*;
 
 use super::derive::Deriver;
 use super::items::{Checks, ItemChange};
-use super::lifecycle;
+use super::lifecycle::{self, Authority};
 use super::patients::{self, Patient, WITHDRAWN};
 use super::tumors::{self, Source, Status, Tumor};
 use super::Error;
-use crate::auth::{Caller, FacilityScope, REVIEWERS};
+use crate::auth::{Caller, FacilityScope};
 use crate::db::schema::tumors as tumor_table;
 use crate::db::DbConn;
 use crate::naaccr::Items;
@@ -24,21 +24,22 @@ pub struct Saved {
     pub changed: Vec<ItemChange>,
     /// Items the service set (or replaced a client's value of).
     pub derived: Vec<String>,
+    /// Over-ride flags the write set or cleared (by a reviewer or manager, with a reason).
+    pub overrides: Vec<String>,
 }
 
-/// Abstracts a new tumor for a patient the caller sees, with its derived items. Over-ride
-/// flags among the items follow [`lifecycle::check_overrides`] (`reason` is for them).
+/// Abstracts a new tumor for a patient the scope sees, with its derived items. Over-ride flags
+/// among the items need a reviewer or a manager and a reason.
 pub fn create_tumor(
     conn: &mut DbConn,
-    caller: &Caller,
+    scope: &FacilityScope,
     patient_id: &str,
     mut items: Items,
-    reason: Option<&str>,
+    who: &Authority,
     deriver: &Deriver,
 ) -> Result<Saved, Error> {
     lifecycle::reject_service_items(items.keys())?;
-    lifecycle::check_overrides(items.keys(), caller.has_any(REVIEWERS), reason)?;
-    let scope = &caller.facilities;
+    let overrides = lifecycle::check_overrides(items.keys(), who)?;
     let patient = patients::get(conn, scope, patient_id)?;
     if patient.status == WITHDRAWN {
         return Err(Error::Conflict(format!(
@@ -51,11 +52,12 @@ pub fn create_tumor(
         tumor,
         changed: Vec::new(),
         derived,
+        overrides,
     })
 }
 
 /// Changes a tumor's items at the expected version. A complete tumor takes changes only from a
-/// reviewer or a manager with a reason; so do over-ride flags ([`lifecycle::check_overrides`]).
+/// reviewer or a manager with a reason, and so do over-ride flags.
 pub fn update_tumor(
     conn: &mut DbConn,
     caller: &Caller,
@@ -66,9 +68,10 @@ pub fn update_tumor(
     deriver: &Deriver,
 ) -> Result<Saved, Error> {
     lifecycle::reject_service_items(changes.keys())?;
-    lifecycle::check_overrides(changes.keys(), caller.has_any(REVIEWERS), reason)?;
+    let who = Authority::of(caller, reason);
+    let overrides = lifecycle::check_overrides(changes.keys(), &who)?;
     let current = tumors::get(conn, &caller.facilities, id)?;
-    lifecycle::check_change(current.status, caller.has_any(REVIEWERS), reason)?;
+    lifecycle::check_change(current.status, who.reviewer, who.reason)?;
     // The tumor is in scope, so its patient is too.
     let patient = patients::get(conn, &FacilityScope::All, &current.patient_id)?;
     let mut derived = Vec::new();
@@ -88,6 +91,7 @@ pub fn update_tumor(
         tumor,
         changed,
         derived,
+        overrides,
     })
 }
 
@@ -128,7 +132,8 @@ pub struct SavedPatient {
 }
 
 /// Changes a patient's items. Once a tumor of the patient is complete, only a reviewer or a
-/// manager may, with a reason. A changed birth date or sex re-derives the tumors' items.
+/// manager may, with a reason; the same holds for over-ride flags (Over-ride Name/Sex [2078]).
+/// A changed birth date or sex re-derives the tumors' items.
 pub fn update_patient(
     conn: &mut DbConn,
     caller: &Caller,
@@ -138,12 +143,10 @@ pub fn update_patient(
     reason: Option<&str>,
     deriver: &Deriver,
 ) -> Result<SavedPatient, Error> {
+    let who = Authority::of(caller, reason);
+    lifecycle::check_overrides(changes.keys(), &who)?;
     patients::get(conn, &caller.facilities, id)?;
-    lifecycle::check_patient_change(
-        has_complete_tumor(conn, id)?,
-        caller.has_any(REVIEWERS),
-        reason,
-    )?;
+    lifecycle::check_patient_change(has_complete_tumor(conn, id)?, who.reviewer, who.reason)?;
     let (patient, changed) = patients::update(conn, &caller.facilities, id, expected, changes)?;
     let mut rederived = Vec::new();
     if changed

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::items::{self, Checks, ItemChange, ItemError};
 use super::patients::{self, resolve_facility};
 use super::{check_version, page_limit, Error, Page};
-use crate::auth::{Caller, FacilityScope, REVIEWERS};
+use crate::auth::{Caller, FacilityScope};
 use crate::db::schema::tumors;
 use crate::db::DbConn;
 use crate::naaccr::{Items, Level};
@@ -496,33 +496,7 @@ pub fn set_status(
     }
     let mut tumor = Tumor::from(row);
     let from = tumor.status;
-    let forward = matches!(
-        (from, to),
-        (Status::Draft, Status::Review) | (Status::Review, Status::Complete)
-    );
-    let back = matches!(
-        (from, to),
-        (Status::Review, Status::Draft) | (Status::Complete, Status::Review | Status::Draft)
-    );
-    if !forward && !back {
-        return Err(Error::Conflict(format!(
-            "a tumor in status {from} cannot move to {to}: the workflow is draft -> review -> complete, and back with a reason"
-        )));
-    }
-    if (to == Status::Complete || from == Status::Complete) && !caller.has_any(REVIEWERS) {
-        return Err(Error::Forbidden(
-            "only a reviewer or a manager may complete an abstract or reopen a complete one"
-                .to_string(),
-        ));
-    }
-    if back && reason.is_none_or(|r| r.trim().is_empty()) {
-        return Err(Error::Invalid(vec![ItemError::new(
-            "reason",
-            None,
-            "required",
-            format!("moving a tumor back from {from} to {to} needs a reason"),
-        )]));
-    }
+    super::lifecycle::check_move(from, to, &super::lifecycle::Authority::of(caller, reason))?;
     tumor.status = to;
     if to == Status::Complete {
         super::lifecycle::stamp_completed(&mut tumor.items);

@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::{refresh, refresh_tumor};
+use super::edits::{blocking, refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match, Json};
-use super::tumors::TumorResponse;
+use super::tumors::{fallback_event, TumorResponse};
 use super::AppState;
-use crate::abstracts::ItemError;
+use crate::abstracts::lifecycle::Authority;
+use crate::abstracts::{saving, ItemError};
 use crate::audit::{self, Action, Actor, Event};
 use crate::auth::{Caller, ABSTRACTORS};
 use crate::followup::contacts::{self, Contact, NewContact, Outcome};
@@ -183,9 +184,17 @@ pub struct Recurrence {
     /// Date of First Recurrence [1860] (CCYYMMDD, CCYYMM or CCYY); required for a
     /// recurrence, absent for 00, 70, 88 and 99; not before the diagnosis.
     pub date: Option<String>,
+    /// Why: required (and audited) for a change of a complete tumor, which only a reviewer or
+    /// a manager may make (a registrar gets 409 `complete-locked`).
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
 }
 
 /// Set the first recurrence of a tumor.
+///
+/// A complete tumor is locked: a registrar gets 409 `complete-locked`; a reviewer or a manager
+/// sets it with a `reason` (422 without), and when an error-level edit fails afterwards the
+/// tumor goes back to `review`.
 #[utoipa::path(
     tag = "followup",
     params(("id" = String, Path, description = "Tumor id")),
@@ -214,15 +223,21 @@ pub async fn set_recurrence(
     let tumor = state
         .db
         .write(move |conn| {
-            let (t, changed) = contacts::set_recurrence(
+            let who = Authority::of(&caller, body.reason.as_deref());
+            let (mut t, changed) = contacts::set_recurrence(
                 conn,
                 &caller.facilities,
                 &tumor_id,
                 expected,
                 &body.kind,
                 body.date.as_deref(),
+                &who,
             )?;
             if !changed.is_empty() {
+                let mut details = json!({ "changes": changed, "version": t.version });
+                if let Some(r) = who.reason {
+                    details["reason"] = json!(r);
+                }
                 audit::record(
                     conn,
                     &actor,
@@ -230,11 +245,16 @@ pub async fn set_recurrence(
                         action: Action::Update,
                         entity: "tumor",
                         entity_id: Some(t.id.clone()),
-                        details: json!({ "changes": changed, "version": t.version }),
+                        details,
                     },
                 )?;
             }
-            let e = refresh_tumor(conn, &tables, &t)?;
+            let mut e = refresh_tumor(conn, &tables, &t)?;
+            let blocks = e.as_ref().is_some_and(|s| !blocking(s).is_empty());
+            if let Some(from) = saving::settle(conn, &mut t, blocks)? {
+                audit::record(conn, &actor, fallback_event(&t, from))?;
+                e = crate::edits::store::summary(conn, &t.id)?;
+            }
             Ok::<_, ApiError>((t, e))
         })
         .await?;

@@ -14,7 +14,7 @@ use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, R
 use super::tumors::{deriver, fallback_event, DeleteQuery, TumorPage, TumorResponse};
 use super::AppState;
 use crate::abstracts::duplicates::{self, Candidate, Confirmation};
-use crate::abstracts::lifecycle::Removal;
+use crate::abstracts::lifecycle::{Authority, Removal};
 use crate::abstracts::patients::{self, Patient};
 use crate::abstracts::search::{NameMatch, Terms};
 use crate::abstracts::tumors;
@@ -133,7 +133,8 @@ pub struct PatientQuery {
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// The `next` cursor of the previous page (opaque: an id, or `NAME:id` in a last-name
+    /// prefix search, which pages in name order).
     pub cursor: Option<String>,
 }
 
@@ -190,16 +191,28 @@ pub async fn create_patient(
                 confirmed_not_duplicate: confirmed,
                 reason: reason.as_deref(),
             };
+            let who = Authority::of(&caller, reason.as_deref());
             let p = duplicates::create_patient(
                 conn,
                 &caller.facilities,
                 body.facility_id,
                 items,
                 confirm,
+                &who,
             )?;
             let mut details = json!({ "items": p.items });
             if confirmed {
                 details["confirmedNotDuplicate"] = json!(true);
+            }
+            let overrides: Vec<&String> = p
+                .items
+                .keys()
+                .filter(|k| crate::abstracts::lifecycle::is_override(k))
+                .collect();
+            if !overrides.is_empty() {
+                details["overrides"] = json!(overrides);
+            }
+            if confirmed || !overrides.is_empty() {
                 details["reason"] = json!(reason);
             }
             audit::record(
@@ -227,7 +240,9 @@ pub async fn create_patient(
 /// stable order with keyset pagination, found by last name (exact, prefix or Soundex), first
 /// name, date or year of birth, SSN or its last four digits, medical record number, sex,
 /// facility or Patient ID Number. Withdrawn patients are left out. Every search is audited
-/// with its filters.
+/// with its filters. Results come in id order, except a last-name prefix search, which comes
+/// in name order (upper-case letters of the last name, then id) with a cursor of the form
+/// `NAME:id`.
 #[utoipa::path(
     tag = "patients",
     params(PatientQuery),
@@ -469,8 +484,8 @@ pub struct CreateTumor {
     /// Tumor items. `reportingFacility` [540] defaults to the caller's only facility.
     #[schema(value_type = super::items::TumorItems)]
     pub items: RawItems,
-    /// Why: required (and audited) when the items set an over-ride flag, which only a reviewer
-    /// or a manager may.
+    /// Why: required (and audited) when the items set an over-ride flag (`overRide...`),
+    /// which only a reviewer or a manager may.
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
@@ -484,7 +499,8 @@ pub struct CreateTumor {
 /// multiple primary rules' decision against each: a single-primary verdict is a warning (the
 /// tumor is stored) with Mult Tum Rpt as One Prim [444], Date of Mult Tumors [445] and
 /// Multiplicity Counter [446] proposed, and edit IRMP fails until the tumors are merged, one is
-/// withdrawn, or a reviewer over-rides it. Over-ride flags need a reviewer and a `reason`.
+/// withdrawn, or a reviewer over-rides it. Over-ride flags (`overRide...` items) may be set
+/// only by a reviewer or a manager, with a `reason` (403 for others, 422 without a reason).
 #[utoipa::path(
     tag = "tumors",
     params(("id" = String, Path, description = "Patient id")),
@@ -507,8 +523,8 @@ pub async fn create_tumor(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
     let body = body.into_inner();
-    let reason = body.reason.filter(|r| !r.trim().is_empty());
     let items = into_items(body.items, Level::Tumor)?;
+    let reason = body.reason;
     let patient_id = id.into_inner();
     let actor = actor(&req, &caller);
     let tables = state.tables();
@@ -517,15 +533,19 @@ pub async fn create_tumor(
     let (tumor, edits, derived, mph) = state
         .db
         .write(move |conn| {
-            let saved = saving::create_tumor(
-                conn,
-                &caller,
-                &patient_id,
-                items,
-                reason.as_deref(),
-                &deriver,
-            )?;
+            let who = Authority::of(&caller, reason.as_deref());
+            let saved =
+                saving::create_tumor(conn, &caller.facilities, &patient_id, items, &who, &deriver)?;
             let t = saved.tumor;
+            let mut details = json!({
+                "patientId": t.patient_id,
+                "items": t.items,
+                "derived": saved.derived,
+            });
+            if !saved.overrides.is_empty() {
+                details["overrides"] = json!(saved.overrides);
+                details["reason"] = json!(who.reason);
+            }
             audit::record(
                 conn,
                 &actor,
@@ -533,12 +553,7 @@ pub async fn create_tumor(
                     action: Action::Create,
                     entity: "tumor",
                     entity_id: Some(t.id.clone()),
-                    details: json!({
-                        "patientId": t.patient_id,
-                        "items": t.items,
-                        "derived": saved.derived,
-                        "reason": reason,
-                    }),
+                    details,
                 },
             )?;
             let e = refresh_tumor(conn, &tables, &t)?;

@@ -10,13 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::edits::refresh_tumor;
+use super::edits::{blocking, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, Json};
-use super::tumors::TumorResponse;
+use super::tumors::{fallback_event, TumorResponse};
 use super::AppState;
 use crate::abstracts::items::Checks;
-use crate::abstracts::{patients, tumors, ItemError};
+use crate::abstracts::lifecycle::{self, Authority};
+use crate::abstracts::{patients, saving, tumors, ItemError};
 use crate::audit::{self, Action, Event};
 use crate::auth::{Caller, ABSTRACTORS, ANY_ROLE};
 use crate::staging::tumor::{stage_tumor, TumorStaging};
@@ -379,6 +380,15 @@ pub struct TumorStageResponse {
     pub tumor: TumorResponse,
 }
 
+/// How a tumor is staged.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StageQuery {
+    /// Why: required (and audited) when re-staging changes a complete tumor.
+    pub reason: Option<String>,
+}
+
 /// Stage a tumor.
 ///
 /// Picks the algorithm by diagnosis year (EOD 2018+, plus Pediatric from 2024 under age 20
@@ -386,10 +396,13 @@ pub struct TumorStageResponse {
 /// to the algorithm's inputs, stages, and writes the derived items back in one audited update
 /// (for EOD: Schema ID [3800], Derived Summary Stage 2018 [762], Derived Summary Grade 2018
 /// [1975], and the algorithm version in Schema ID Version Current [2117]). Staging errors are
-/// returned; nothing is written unless the result is STAGED.
+/// returned; nothing is written unless the result is STAGED. Re-staging a complete tumor that
+/// changes its items follows the lock: a registrar gets 409 `complete-locked`, a reviewer or a
+/// manager gives `?reason=` (422 without), and an error-level edit failing afterwards sends
+/// the tumor back to `review`.
 #[utoipa::path(
     tag = "staging",
-    params(("id" = String, Path, description = "Tumor id")),
+    params(("id" = String, Path, description = "Tumor id"), StageQuery),
     responses(
         (status = 200, body = TumorStageResponse, headers(("ETag" = String))),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
@@ -403,8 +416,10 @@ pub async fn stage_tumor_items(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
+    query: web::Query<StageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ABSTRACTORS)?;
+    let reason = query.into_inner().reason;
     let registry = registry(&state)?;
     let options = StageOptions {
         current_year: state.current_year,
@@ -422,7 +437,8 @@ pub async fn stage_tumor_items(
             let tumor = if changes.is_empty() {
                 tumor
             } else {
-                crate::abstracts::lifecycle::check_restage(tumor.status, caller.has_any(crate::auth::REVIEWERS))?;
+                let who = Authority::of(&caller, reason.as_deref());
+                lifecycle::check_change(tumor.status, who.reviewer, who.reason)?;
                 let version = tumor.version;
                 let (t, changed) = tumors::update_with(conn, &caller.facilities, &tumor.id, Some(version), &changes, Checks::Full)?;
                 audit::record(conn, &actor, Event {
@@ -433,11 +449,18 @@ pub async fn stage_tumor_items(
                         "changes": changed,
                         "version": t.version,
                         "staging": staging.iter().map(|s| json!({ "algorithm": s.algorithm, "version": s.version, "schemaId": s.schema_id, "result": s.result })).collect::<Vec<_>>(),
+                        "reason": who.reason,
                     }),
                 })?;
                 t
             };
-            let e = refresh_tumor(conn, &tables, &tumor)?;
+            let mut tumor = tumor;
+            let mut e = refresh_tumor(conn, &tables, &tumor)?;
+            let blocks = e.as_ref().is_some_and(|s| !blocking(s).is_empty());
+            if let Some(from) = saving::settle(conn, &mut tumor, blocks)? {
+                audit::record(conn, &actor, fallback_event(&tumor, from))?;
+                e = crate::edits::store::summary(conn, &tumor.id)?;
+            }
             Ok::<_, ApiError>((staging, tumor, e))
         })
         .await?;

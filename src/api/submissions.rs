@@ -16,7 +16,7 @@ use super::extract::{actor, page_size, Json};
 use super::AppState;
 use crate::abstracts::ItemError;
 use crate::audit::{self, Action, Event};
-use crate::auth::{Caller, Role, ABSTRACTORS};
+use crate::auth::{Caller, Role, ABSTRACTORS, REVIEWERS};
 use crate::naaccr::xml::{maybe_gunzip, ExportVersion};
 use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
@@ -463,6 +463,12 @@ pub struct ImportQuery {
     /// Validate and report (what would be created, updated, kept) without storing anything;
     /// answers 200.
     pub dry_run: Option<bool>,
+    /// Why the file changes complete tumors (or patients with one) or sets over-ride flags:
+    /// with it, a reviewer's or manager's import applies those changes (audited); without it,
+    /// or from a registrar, those values are kept and reported (`complete-locked`,
+    /// `override-refused`) and the rest of the file applies.
+    #[param(max_length = 1000)]
+    pub reason: Option<String>,
 }
 
 /// Import a NAACCR XML file.
@@ -534,6 +540,8 @@ pub async fn create_import(
     let options = ImportOptions {
         default_facility: query.facility,
         file_name: query.file_name,
+        reviewer: caller.has_any(REVIEWERS),
+        reason: query.reason,
     };
     let dictionaries = state.dictionaries.clone();
     let tables = state.tables();

@@ -345,8 +345,6 @@ pub async fn update_tumor(
     let expected = if_match(&req)?;
     let body = body.into_inner();
     let changes = into_changes(body.items)?;
-    // Over-ride flags (who may set them, the reason) are checked by the domain's over-ride
-    // rule inside `saving::update_tumor`.
     let reason = body.reason.filter(|r| !r.trim().is_empty());
     let tables = state.tables();
     let deriver = deriver(&state);
@@ -370,7 +368,7 @@ pub async fn update_tumor(
                 let overridden: Vec<&str> = changed
                     .iter()
                     .map(|c| c.item.as_str())
-                    .filter(|i| is_override(i))
+                    .filter(|i| saved.overrides.iter().any(|o| o == i))
                     .collect();
                 let mut details = json!({ "changes": changed, "version": t.version });
                 if !overridden.is_empty() {

@@ -19,6 +19,7 @@ diesel::table! {
         ssn -> Nullable<Text>,
         ssn_last4 -> Nullable<Text>,
         sex -> Nullable<Text>,
+        birth_year -> Nullable<Integer>,
     }
 }
 
@@ -250,6 +251,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Every (facility, patient) pair a facility scope accepts: the patient's own facility and
+    /// the facility of each of its tumors (kept by triggers).
+    patient_facilities (facility_id, patient_id) {
+        facility_id -> Text,
+        patient_id -> Text,
+    }
+}
+
 diesel::joinable!(tumors -> patients (patient_id));
 diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
@@ -273,7 +283,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tumor_withdrawals,
     recipients,
     recipient_facilities,
-    recipient_tumors
+    recipient_tumors,
+    patient_facilities
 );
 
 diesel::table! {

@@ -391,6 +391,7 @@ fn is_recurrence(kind: &str) -> bool {
 
 /// Sets Date of First Recurrence [1860] and Type of First Recurrence [1880] of a tumor. The
 /// date is required for a recurrence, absent otherwise, and not before Date of Diagnosis [390].
+/// A complete tumor is locked: a reviewer or a manager changes it, with a reason.
 pub fn set_recurrence(
     conn: &mut DbConn,
     scope: &FacilityScope,
@@ -398,8 +399,10 @@ pub fn set_recurrence(
     expected: Option<i64>,
     kind: &str,
     date: Option<&str>,
+    who: &crate::abstracts::lifecycle::Authority,
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
     let mut tumor = tumors::get(conn, scope, tumor_id)?;
+    crate::abstracts::lifecycle::check_change(tumor.status, who.reviewer, who.reason)?;
     if let Some(v) = expected {
         if v != tumor.version {
             return Err(crate::abstracts::Error::StaleVersion {

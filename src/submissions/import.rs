@@ -126,6 +126,23 @@ pub struct ImportOptions {
     /// Facility of patients without a tumor that names one.
     pub default_facility: Option<String>,
     pub file_name: Option<String>,
+    /// The importer is a reviewer or a manager (or the operator, from the command line).
+    pub reviewer: bool,
+    /// Why the import changes locked records or sets over-ride flags (audited).
+    pub reason: Option<String>,
+}
+
+impl ImportOptions {
+    /// Whether the import may change complete abstracts and set over-ride flags: the lifecycle
+    /// rule of every write path, a reviewer or manager with a reason. Otherwise those values
+    /// are kept and reported, and the rest of the file applies.
+    pub fn may_override(&self) -> bool {
+        crate::abstracts::lifecycle::Authority {
+            reviewer: self.reviewer,
+            reason: self.reason.as_deref().filter(|r| !r.trim().is_empty()),
+        }
+        .may_override()
+    }
 }
 
 /// A patient of the file, converted to v26, with where it was.
@@ -407,12 +424,14 @@ pub fn apply_patient(
     conn: &mut DbConn,
     scope: &FacilityScope,
     fp: FilePatient,
-    file_name: Option<&str>,
+    options: &ImportOptions,
     report: &mut ImportReport,
     keeps: &mut Keeps,
 ) -> Result<Applied, Error> {
+    let file_name = options.file_name.as_deref();
+    let may_override = options.may_override();
     let FilePatient {
-        patient: p,
+        patient: mut p,
         facility,
     } = fp;
     let existing = match p.items.get("patientIdNumber") {
@@ -444,6 +463,22 @@ pub fn apply_patient(
                 &stored.id,
                 keeps,
             );
+            if !changes.is_empty() && !may_override {
+                let locked = crate::abstracts::saving::has_complete_tumor(conn, &stored.id)?;
+                import_keep::filter_locked(
+                    &stored.items,
+                    &mut changes,
+                    locked,
+                    may_override,
+                    import_keep::TumorAt {
+                        line: p.line,
+                        patient_id: &stored.id,
+                        tumor_id: "",
+                    },
+                    false,
+                    keeps,
+                );
+            }
             if changes.is_empty() {
                 (stored, false, false)
             } else {
@@ -457,11 +492,12 @@ pub fn apply_patient(
                 (updated, false, true)
             }
         }
-        None => (
-            patients::create(conn, scope, Some(facility.clone()), p.items.clone())?,
-            true,
-            false,
-        ),
+        None => {
+            let refused = import_keep::strip_overrides(&mut p.items, may_override);
+            let created = patients::create(conn, scope, Some(facility.clone()), p.items.clone())?;
+            import_keep::refused_on_new(refused, p.line, &created.id, None, keeps);
+            (created, true, false)
+        }
     };
     if created {
         report.patients_created += 1;
@@ -501,6 +537,19 @@ pub fn apply_patient(
                     },
                     keeps,
                 );
+                import_keep::filter_locked(
+                    &s.items,
+                    &mut changes,
+                    s.status == tumors::Status::Complete,
+                    may_override,
+                    import_keep::TumorAt {
+                        line: t.line,
+                        patient_id: &out.patient.id,
+                        tumor_id: &s.id,
+                    },
+                    true,
+                    keeps,
+                );
                 if changes.is_empty() {
                     report.unchanged += 1;
                 } else {
@@ -535,6 +584,7 @@ pub fn apply_patient(
                 };
                 let mut items = items;
                 stamp_received(&mut items);
+                let refused = import_keep::strip_overrides(&mut items, may_override);
                 let created = tumors::create_with(
                     conn,
                     scope,
@@ -543,6 +593,8 @@ pub fn apply_patient(
                     source,
                     Checks::Format,
                 )?;
+                let (patient_id, tumor_id) = (out.patient.id.as_str(), created.id.as_str());
+                import_keep::refused_on_new(refused, t.line, patient_id, Some(tumor_id), keeps);
                 import_log::note_sources(
                     conn,
                     &report.id,
@@ -719,15 +771,18 @@ impl Batch<'_> {
                 continue;
             }
             let FilePatient {
-                patient: p,
+                patient: mut p,
                 facility,
             } = fp;
+            let may_override = self.options.may_override();
+            let refused = import_keep::strip_overrides(&mut p.items, may_override);
             let patient = patients::prepare(
                 self.scope,
                 Some(facility.clone()),
                 p.items.clone(),
                 Checks::Format,
             )?;
+            import_keep::refused_on_new(refused, p.line, patient.id(), None, &mut self.keeps);
             let mut tumors_of = Vec::with_capacity(p.tumors.len());
             let mut items_of = Vec::with_capacity(p.tumors.len());
             for t in p.tumors {
@@ -741,6 +796,7 @@ impl Batch<'_> {
                     file: file_name.map(str::to_string),
                     line: Some(t.line as i64),
                 };
+                let refused = import_keep::strip_overrides(&mut items, may_override);
                 let tumor = tumors::prepare(
                     self.scope,
                     patient.id(),
@@ -748,6 +804,8 @@ impl Batch<'_> {
                     source,
                     Checks::Format,
                 )?;
+                let at = (patient.id(), Some(tumor.id()));
+                import_keep::refused_on_new(refused, line, at.0, at.1, &mut self.keeps);
                 created_at.push((tumor.id().to_string(), line));
                 tumors_of.push(tumor);
                 items_of.push(items);
@@ -791,12 +849,25 @@ impl Batch<'_> {
             self.conn,
             self.scope,
             fp,
-            self.options.file_name.as_deref(),
+            self.options,
             &mut self.report,
             &mut self.keeps,
         )?;
         if a.created || a.updated || !a.tumors_created.is_empty() || !a.tumors_updated.is_empty() {
-            crate::edits::store::refresh_patient(self.conn, &a.patient.id, self.tables)?;
+            let summaries =
+                crate::edits::store::refresh_patient(self.conn, &a.patient.id, self.tables)?;
+            // A complete tumor the import changed (a reviewer's, with a reason) and that now
+            // fails an error-level edit goes back to review, as after a PATCH; after a change
+            // of the patient's items, any of its complete tumors.
+            let failing: Vec<String> = summaries
+                .iter()
+                .filter(|(id, s)| {
+                    (a.updated || a.tumors_updated.contains(id)) && s.blocking().next().is_some()
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            let moved =
+                crate::abstracts::saving::settle_patient(self.conn, &a.patient.id, &failing)?;
             audit::record(
                 self.conn,
                 self.actor,
@@ -812,6 +883,8 @@ impl Batch<'_> {
                         "import": self.report.id,
                         "tumorsCreated": a.tumors_created,
                         "tumorsUpdated": a.tumors_updated,
+                        "tumorsBackToReview": moved,
+                        "reason": self.options.reason,
                     }),
                 },
             )?;

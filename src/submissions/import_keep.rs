@@ -62,6 +62,12 @@ pub enum KeptReason {
     ReviewerOverride,
     /// The tumor's stored cancer status is as recent or more recent.
     OlderCancerStatus,
+    /// The tumor is complete (or, for patient items, the patient has a complete tumor): it is
+    /// locked, and the import came without a reviewer or manager and a `reason`.
+    CompleteLocked,
+    /// An over-ride flag, which only a reviewer or a manager sets, with a `reason`; the file's
+    /// value was not applied (on a new record too).
+    OverrideRefused,
 }
 
 /// One stored value an import kept.
@@ -103,6 +109,88 @@ impl Keeps {
         if self.problems.len() < MAX_LISTED {
             self.problems.push(p);
         }
+    }
+}
+
+/// Applies the lifecycle rules to what an import would write to one record: without a reviewer
+/// or manager and a reason (`may_override`), a locked record's changes and any over-ride flag
+/// are taken out of `changes` and reported, the rest applies. `stored` is the record as stored
+/// (empty for a new one).
+pub fn filter_locked(
+    stored: &Items,
+    changes: &mut BTreeMap<String, Option<String>>,
+    locked: bool,
+    may_override: bool,
+    at: TumorAt,
+    tumor: bool,
+    keeps: &mut Keeps,
+) {
+    if may_override {
+        return;
+    }
+    let refused: Vec<(String, KeptReason)> = changes
+        .keys()
+        .filter_map(|id| {
+            if locked {
+                Some((id.clone(), KeptReason::CompleteLocked))
+            } else if crate::abstracts::lifecycle::is_override(id) {
+                Some((id.clone(), KeptReason::OverrideRefused))
+            } else {
+                None
+            }
+        })
+        .collect();
+    for (id, reason) in refused {
+        if let Some(v) = changes.remove(&id) {
+            keeps.keep(KeptValue {
+                line: Some(at.line),
+                patient_id: at.patient_id.to_string(),
+                tumor_id: tumor.then(|| at.tumor_id.to_string()),
+                stored: stored.get(&id).cloned(),
+                item: id,
+                file: v,
+                reason,
+            });
+        }
+    }
+}
+
+/// The over-ride flags of a new record that an import may not set (no reviewer or manager with
+/// a reason): taken out of `items`, to be reported with [`refused_on_new`] once the record has
+/// its id.
+pub fn strip_overrides(items: &mut Items, may_override: bool) -> Vec<(String, String)> {
+    if may_override {
+        return Vec::new();
+    }
+    let flags: Vec<String> = items
+        .keys()
+        .filter(|id| crate::abstracts::lifecycle::is_override(id))
+        .cloned()
+        .collect();
+    flags
+        .into_iter()
+        .filter_map(|id| items.remove(&id).map(|v| (id, v)))
+        .collect()
+}
+
+/// Reports the over-ride flags [`strip_overrides`] took out of a new record.
+pub fn refused_on_new(
+    refused: Vec<(String, String)>,
+    line: u64,
+    patient_id: &str,
+    tumor_id: Option<&str>,
+    keeps: &mut Keeps,
+) {
+    for (item, value) in refused {
+        keeps.keep(KeptValue {
+            line: Some(line),
+            patient_id: patient_id.to_string(),
+            tumor_id: tumor_id.map(str::to_string),
+            item,
+            stored: None,
+            file: Some(value),
+            reason: KeptReason::OverrideRefused,
+        });
     }
 }
 

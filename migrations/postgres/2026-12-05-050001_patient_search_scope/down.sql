@@ -1,0 +1,10 @@
+DROP TRIGGER patient_facilities_tumor_update ON tumors;
+DROP TRIGGER patient_facilities_tumor_insert_delete ON tumors;
+DROP TRIGGER patient_facilities_patient_update ON patients;
+DROP TRIGGER patient_facilities_patient_insert_delete ON patients;
+DROP FUNCTION patient_facilities_of_tumor();
+DROP FUNCTION patient_facilities_of_patient();
+DROP FUNCTION patient_facilities_drop(TEXT, TEXT);
+DROP TABLE patient_facilities;
+DROP INDEX patients_birth_year;
+ALTER TABLE patients DROP COLUMN birth_year;

@@ -1,0 +1,9 @@
+DROP TRIGGER patient_facilities_tumor_delete;
+DROP TRIGGER patient_facilities_tumor_update;
+DROP TRIGGER patient_facilities_tumor_insert;
+DROP TRIGGER patient_facilities_patient_delete;
+DROP TRIGGER patient_facilities_patient_update;
+DROP TRIGGER patient_facilities_patient_insert;
+DROP TABLE patient_facilities;
+DROP INDEX patients_birth_year;
+ALTER TABLE patients DROP COLUMN birth_year;
