@@ -183,6 +183,7 @@ pub async fn create_patient(
     let items = into_items(body.items, Level::Patient)?;
     let actor = actor(&req, &caller);
     let (confirmed, reason) = (body.confirmed_not_duplicate, body.reason);
+    let registered = state.registered_facilities.clone();
     let patient = state
         .db
         .write(move |conn| {
@@ -193,6 +194,7 @@ pub async fn create_patient(
             let p = duplicates::create_patient(
                 conn,
                 &caller.facilities,
+                &registered,
                 body.facility_id,
                 items,
                 confirm,
@@ -503,11 +505,18 @@ pub async fn create_tumor(
     let actor = actor(&req, &caller);
     let tables = state.tables();
     let deriver = deriver(&state);
+    let registered = state.registered_facilities.clone();
     let (tumor, edits, derived) = state
         .db
         .write(move |conn| {
-            let saved =
-                saving::create_tumor(conn, &caller.facilities, &patient_id, items, &deriver)?;
+            let saved = saving::create_tumor(
+                conn,
+                &caller.facilities,
+                &registered,
+                &patient_id,
+                items,
+                &deriver,
+            )?;
             let t = saved.tumor;
             audit::record(
                 conn,

@@ -363,6 +363,7 @@ pub async fn update_tumor(
     }
     let tables = state.tables();
     let deriver = deriver(&state);
+    let registered = state.registered_facilities.clone();
     let id = id.into_inner();
     let actor = actor(&req, &caller);
     let (tumor, derived) = state
@@ -371,6 +372,7 @@ pub async fn update_tumor(
             let saved = saving::update_tumor(
                 conn,
                 &caller,
+                &registered,
                 &id,
                 expected,
                 &changes,
