@@ -16,6 +16,8 @@ bin="${CANCER_REGISTRY_BIN:-target/debug/cancer-registry}"
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+# The generated data and the tokens name facilities nobody registered: a first load.
+export CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES=true
 export DATABASE_URL="$work/fuzz.db"
 export CANCER_REGISTRY_REFERENCE="${CANCER_REGISTRY_REFERENCE:-$(pwd)/../shared/reference}"
 export CANCER_REGISTRY_ALGORITHMS="${CANCER_REGISTRY_ALGORITHMS:-$(pwd)/../shared/staging/algorithms}"

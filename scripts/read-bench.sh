@@ -16,6 +16,8 @@ bin="$(pwd)/target/release/cancer-registry"
 shared="$(pwd)/../shared"
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000)); bare_port=$((port + 1))
+# The generated data and the tokens name facilities nobody registered: a first load.
+export CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES=true
 export DATABASE_URL="${DATABASE_URL:-$work/bench.db}"
 export CANCER_REGISTRY_REFERENCE="$shared/reference" CANCER_REGISTRY_ALGORITHMS="$shared/staging/algorithms"
 export CANCER_REGISTRY_GENERATOR_TABLES="$shared/naaccr/generator-tables" CANCER_REGISTRY_JWT_SECRET_FILE="$work/secret"

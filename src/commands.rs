@@ -13,11 +13,13 @@ use cancer_registry::audit::{self, Action, Actor, Event};
 use cancer_registry::auth::FacilityScope;
 use cancer_registry::db::{self, Db};
 use cancer_registry::edits::ReferenceTables;
+use cancer_registry::facilities::Registered;
 use cancer_registry::naaccr::dictionary_xml::DictionarySet;
 use cancer_registry::naaccr::xml::{maybe_gunzip, ExportVersion};
 use cancer_registry::naaccr::RecordType;
 use cancer_registry::submissions::export::{export, Selection};
 use cancer_registry::submissions::import::{self, ImportOptions, ImportReport};
+use cancer_registry::submissions::import_facilities;
 
 fn operator() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
@@ -61,12 +63,14 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// `cancer-registry import FILE`: validates the whole file, then imports it in one
-/// transaction; prints the report.
+/// `cancer-registry import FILE`: validates the whole file (facilities included, unless the
+/// configuration accepts unknown ones), then imports it in one transaction; prints the
+/// report. A refused file is recorded in the import log, as an upload's is.
 pub fn import_file(
     db: &Db,
     dictionaries: &DictionarySet,
     tables: Option<&ReferenceTables>,
+    registered: &Registered,
     path: &Path,
     facility: Option<String>,
     reason: Option<String>,
@@ -106,6 +110,12 @@ pub fn import_file(
         |_| Ok(()),
     )?;
     check.finish_and_clear();
+    let actor = operator();
+    let mut conn = db.conn()?;
+    // Unknown facilities, and a refused file recorded in the import log, as over HTTP.
+    let problems = db::transaction(&mut conn, |conn| {
+        import_facilities::finish_check(conn, registered, &mut report, problems, false, &actor.sub)
+    })?;
     if !problems.is_empty() {
         for p in &problems {
             eprintln!(
@@ -123,14 +133,13 @@ pub fn import_file(
             );
         }
         bail!(
-            "{}: {} problem(s); nothing was imported",
+            "{}: {} problem(s); nothing was imported (recorded as refused import {})",
             path.display(),
-            problems.len()
+            problems.len(),
+            report.id
         );
     }
     let apply = bar(Some(size), "imported");
-    let actor = operator();
-    let mut conn = db.conn()?;
     let report = db::transaction(&mut conn, |conn| {
         Ok::<_, anyhow::Error>(import::apply_file(
             conn,

@@ -33,10 +33,10 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCER_REGISTRY_MAX_BODY_BYTES", "2097152", "largest JSON request body (413 beyond)"),
     ("CANCER_REGISTRY_DATA_DIR", "<database>.files (cancer-registry-files for PostgreSQL)", "submission files and uploads"),
     ("CANCER_REGISTRY_MAX_IMPORT_BYTES", "4294967296", "largest NAACCR XML upload (413 beyond)"),
-    ("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "30", "a client that pauses this long while sending a request head or an upload gets 408"),
+    ("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "30", "a client that pauses this long while sending a request head or an upload, or does not send a whole JSON or death-record body in this time, gets 408"),
     ("CANCER_REGISTRY_CURRENT_YEAR", "the clock's year", "the year staging and edits compare diagnosis years with (set it for reproducible results)"),
     ("CANCER_REGISTRY_SUPPRESSION_THRESHOLD", "16", "research and report tables suppress counts below this"),
-    ("CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES", "false", "true: imports may name reporting facilities not registered at /api/v1/facilities (a first load); otherwise such a file is refused (422, unknown-facility)"),
+    ("CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES", "false", "true: imports, writes and tokens may name reporting facilities not registered at /api/v1/facilities (a first load); otherwise such a file or write is refused (422, unknown-facility) and such a token 403"),
     ("CANCER_REGISTRY_ALGORITHMS", "built in (data/algorithms)", "folder of staging algorithm ZIPs replacing the built-in eod_public 3.3, tnm 2.1, pediatric 1.3, cs 02.05.50"),
     ("CANCER_REGISTRY_REFERENCE", "built in (data/reference)", "folder replacing the built-in reference tables of the edits, lookups and site recode (same layout as data/reference)"),
     ("CANCER_REGISTRY_EDIT_SET", "coc", "edit set the stored outcomes and the completion gate use (coc, seer, npcr, state-default; see GET /api/v1/edit-sets)"),
@@ -81,7 +81,7 @@ pub struct Config {
     pub algorithms: Source,
     pub current_year: u16,
     pub suppression_threshold: u64,
-    /// Imports may name facilities that are not registered (a first load).
+    /// Imports, writes and tokens may name facilities that are not registered (a first load).
     pub accept_unknown_facilities: bool,
 }
 

@@ -8,6 +8,43 @@ use serde::de::{
 };
 use serde::{Deserialize, Deserializer};
 
+/// Where a body holds a NUL character (in a string or a member name), as a dotted path
+/// (`items.nameLast`, `records.2.ssn`): no item's value holds one, and PostgreSQL refuses it in
+/// text, so it is refused (422) before any handler runs, the same on both backends.
+pub fn nul_at(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    fn walk(v: &Value, path: &mut Vec<String>) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                path.push(i.to_string());
+                let found = walk(item, path);
+                if !found {
+                    path.pop();
+                }
+                found
+            }),
+            Value::Object(members) => members.iter().any(|(name, member)| {
+                path.push(name.replace('\0', "\\u0000"));
+                let found = name.contains('\0') || walk(member, path);
+                if !found {
+                    path.pop();
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = Vec::new();
+    walk(value, &mut path).then(|| {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.join(".")
+        }
+    })
+}
+
 /// A struct that must be given as a JSON object when present (absent: its default, with
 /// `#[serde(default)]`); null is not an object either.
 pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(

@@ -194,6 +194,16 @@ fn main() -> anyhow::Result<()> {
             if let Some(problem) = cancer_registry::auth::mint_problem(&roles, &facilities) {
                 bail!(problem);
             }
+            if !config.accept_unknown_facilities {
+                let unknown =
+                    cancer_registry::facilities::unregistered_at(&config.database_url, &facilities);
+                if let Some(unknown) = unknown.filter(|u| !u.is_empty()) {
+                    bail!(
+                        "facility {} is not registered: a manager registers it first (POST /api/v1/facilities), or the service accepts unknown facilities (CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES=true)",
+                        unknown.join(", ")
+                    );
+                }
+            }
             let keys = Keys::load_existing(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime);
             let facilities = (!facilities.is_empty()).then_some(facilities);
             println!("{}", keys.sign(&sub, &roles, facilities, ttl)?);
@@ -212,10 +222,13 @@ fn main() -> anyhow::Result<()> {
             let db = Db::open(&config.database_url, &config.pool)?;
             let dictionaries = DictionarySet::from_env()?;
             let tables = ReferenceTables::load_source(&config.reference).ok();
+            let registered =
+                cancer_registry::facilities::Registered::new(config.accept_unknown_facilities);
             let report = commands::import_file(
                 &db,
                 &dictionaries,
                 tables.as_ref(),
+                &registered,
                 &file,
                 facility,
                 reason,
@@ -452,7 +465,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
         client_timeout: config.client_timeout,
-        accept_unknown_facilities: config.accept_unknown_facilities,
+        registered_facilities: Arc::new(cancer_registry::facilities::Registered::new(
+            config.accept_unknown_facilities,
+        )),
         staging: loaded.staging,
         current_year: config.current_year,
         site_recode: loaded.site_recode,

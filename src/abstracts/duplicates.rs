@@ -12,6 +12,7 @@ use super::Error;
 use crate::auth::FacilityScope;
 use crate::db::schema::patients as table;
 use crate::db::DbConn;
+use crate::facilities::Registered;
 use crate::naaccr::Items;
 
 /// An existing patient a new one may duplicate.
@@ -113,12 +114,14 @@ pub struct Confirmation<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// Creates a patient once: 409 naming the patient that already holds the facility's Patient
-/// ID Number, 409 with the candidates when it may duplicate one, unless confirmed with a
-/// reason. An over-ride flag among the items needs a reviewer or a manager and a reason.
+/// Creates a patient once: 422 when its facility is not registered, 409 naming the patient
+/// that already holds the facility's Patient ID Number, 409 with the candidates when it may
+/// duplicate one, unless confirmed with a reason. An over-ride flag among the items needs a reviewer or a
+/// manager and a reason.
 pub fn create_patient(
     conn: &mut DbConn,
     scope: &FacilityScope,
+    registered: &Registered,
     facility: Option<String>,
     items: Items,
     confirm: Confirmation,
@@ -134,6 +137,7 @@ pub fn create_patient(
         )]));
     }
     let new = patients::prepare(scope, facility, items.clone(), Checks::Full)?;
+    registered.require(conn, "facilityId", new.facility_id())?;
     if let Some(number) = items.get("patientIdNumber") {
         if let Some(existing) = patients::find_by_number(conn, new.facility_id(), number)? {
             return Err(Error::NumberTaken {

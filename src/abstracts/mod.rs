@@ -52,6 +52,19 @@ impl From<diesel::result::Error> for Error {
     }
 }
 
+/// Ids per query when a function takes a list of any length: well under SQLite's 32,766 bound
+/// variables (and PostgreSQL's 65,535), with room for the query's other parameters.
+pub(crate) const ID_CHUNK: usize = 10_000;
+
+/// Each id once, sorted: an id repeated in two chunks must not be answered twice, as one `IN`
+/// list would not.
+pub(crate) fn distinct(ids: &[String]) -> Vec<&String> {
+    let mut ids: Vec<&String> = ids.iter().collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// A page of results and the cursor of the next one.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

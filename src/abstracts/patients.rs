@@ -586,12 +586,19 @@ pub(crate) fn erase(conn: &mut DbConn, id: &str) -> Result<(), Error> {
 
 /// These patients, without a scope check: for callers that found the ids through tumors in
 /// their scope.
+/// Any number of ids: they are asked a chunk at a time (SQLite binds each id of an `IN` list
+/// and refuses more than 32,766), and the answer is ordered by id as one query's would be.
 pub fn many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Patient>, Error> {
-    let rows: Vec<PatientRow> = patients::table
-        .filter(patients::id.eq_any(ids.to_vec()))
-        .order(patients::id.asc())
-        .select(PatientRow::as_select())
-        .load(conn)?;
+    let mut rows: Vec<PatientRow> = Vec::new();
+    for chunk in super::distinct(ids).chunks(super::ID_CHUNK) {
+        rows.extend(
+            patients::table
+                .filter(patients::id.eq_any(chunk))
+                .select(PatientRow::as_select())
+                .load(conn)?,
+        );
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(rows.into_iter().map(Patient::from).collect())
 }
 

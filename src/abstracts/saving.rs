@@ -15,6 +15,7 @@ use super::Error;
 use crate::auth::{Caller, FacilityScope};
 use crate::db::schema::tumors as tumor_table;
 use crate::db::DbConn;
+use crate::facilities::Registered;
 use crate::naaccr::Items;
 
 /// A saved tumor: what changed, and which items the service derived.
@@ -29,10 +30,12 @@ pub struct Saved {
 }
 
 /// Abstracts a new tumor for a patient the scope sees, with its derived items. Over-ride flags
-/// among the items need a reviewer or a manager and a reason.
+/// among the items need a reviewer or a manager and a reason. Its Reporting Facility must be
+/// registered (unless `registered` accepts unknown facilities).
 pub fn create_tumor(
     conn: &mut DbConn,
     scope: &FacilityScope,
+    registered: &Registered,
     patient_id: &str,
     mut items: Items,
     who: &Authority,
@@ -41,6 +44,11 @@ pub fn create_tumor(
     lifecycle::reject_service_items(items.keys())?;
     let overrides = lifecycle::check_overrides(items.keys(), who)?;
     let patient = patients::get(conn, scope, patient_id)?;
+    // A facility the scope does not cover is refused as such (403) by `tumors::create`.
+    let named = items.get(tumors::FACILITY_ITEM).cloned();
+    if let Ok(facility) = patients::resolve_facility(scope, named, tumors::FACILITY_ITEM) {
+        registered.require(conn, tumors::FACILITY_ITEM, &facility)?;
+    }
     if patient.status == WITHDRAWN {
         return Err(Error::Conflict(format!(
             "patient {patient_id} was withdrawn (deleted): no tumor can be added"
@@ -57,10 +65,14 @@ pub fn create_tumor(
 }
 
 /// Changes a tumor's items at the expected version. A complete tumor takes changes only from a
-/// reviewer or a manager with a reason, and so do over-ride flags.
+/// reviewer or a manager with a reason, and so do over-ride flags. A tumor moves only to a registered facility (unless
+/// `registered` accepts unknown facilities).
+// Each argument is one thing the rule needs; a struct for one caller would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn update_tumor(
     conn: &mut DbConn,
     caller: &Caller,
+    registered: &Registered,
     id: &str,
     expected: Option<i64>,
     changes: &BTreeMap<String, Option<String>>,
@@ -72,6 +84,11 @@ pub fn update_tumor(
     let overrides = lifecycle::check_overrides(changes.keys(), &who)?;
     let current = tumors::get(conn, &caller.facilities, id)?;
     lifecycle::check_change(current.status, who.reviewer, who.reason)?;
+    if let Some(Some(facility)) = changes.get(tumors::FACILITY_ITEM) {
+        if caller.facilities.allows(facility) && *facility != current.facility_id {
+            registered.require(conn, tumors::FACILITY_ITEM, facility)?;
+        }
+    }
     // The tumor is in scope, so its patient is too.
     let patient = patients::get(conn, &FacilityScope::All, &current.patient_id)?;
     let mut derived = Vec::new();

@@ -530,23 +530,25 @@ pub fn patient_ids(
         .load(conn)?)
 }
 
-/// The tumors in scope of these patients.
+/// The tumors in scope of these patients (any number: asked a chunk of ids at a time, see
+/// `patients::many`), ordered by patient then id.
 pub fn for_patients(
     conn: &mut DbConn,
     scope: &FacilityScope,
     patient_ids: &[String],
 ) -> Result<Vec<Tumor>, Error> {
-    let mut query = tumors::table
-        .filter(tumors::patient_id.eq_any(patient_ids.to_vec()))
-        .filter(tumors::status.ne(Status::Deleted.as_str()))
-        .into_boxed();
-    if let FacilityScope::Only(list) = scope {
-        query = query.filter(tumors::facility_id.eq_any(list.clone()));
+    let mut rows: Vec<TumorRow> = Vec::new();
+    for chunk in super::distinct(patient_ids).chunks(super::ID_CHUNK) {
+        let mut query = tumors::table
+            .filter(tumors::patient_id.eq_any(chunk))
+            .filter(tumors::status.ne(Status::Deleted.as_str()))
+            .into_boxed();
+        if let FacilityScope::Only(list) = scope {
+            query = query.filter(tumors::facility_id.eq_any(list.clone()));
+        }
+        rows.extend(query.select(TumorRow::as_select()).load(conn)?);
     }
-    let rows: Vec<TumorRow> = query
-        .order((tumors::patient_id.asc(), tumors::id.asc()))
-        .select(TumorRow::as_select())
-        .load(conn)?;
+    rows.sort_by(|a, b| (&a.patient_id, &a.id).cmp(&(&b.patient_id, &b.id)));
     Ok(rows.into_iter().map(Tumor::from).collect())
 }
 

@@ -182,6 +182,11 @@ impl ApiError {
             ApiError::Auth(AuthError::Forbidden(_)) => {
                 (StatusCode::FORBIDDEN, "forbidden", "Forbidden")
             }
+            ApiError::Auth(AuthError::UnknownFacility(_)) => (
+                StatusCode::FORBIDDEN,
+                "unknown-facility",
+                "The token names a facility that is not registered",
+            ),
             ApiError::Auth(AuthError::Keys(_)) | ApiError::Internal(_) => INTERNAL,
             ApiError::Db(e) => db_parts(e),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),

@@ -1,23 +1,62 @@
 //! Request extractors: the authenticated [`Caller`], the request id, and `If-Match`.
 
-use std::future::{ready, Ready};
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 
 use super::error::ApiError;
 use super::AppState;
 use crate::audit::Actor;
-use crate::auth::{AuthError, Caller};
+use crate::auth::{AuthError, Caller, FacilityScope};
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Caller, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let caller = authenticate(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let caller = caller?;
+            match state {
+                Some(state) => registered_scope(&state, caller).await,
+                None => Ok(caller),
+            }
+        })
     }
+}
+
+/// Refuses (403 `unknown-facility`) a token naming a facility that is not registered, unless
+/// the service accepts unknown facilities. The cache answers without the database once each
+/// id has been seen.
+async fn registered_scope(state: &AppState, caller: Caller) -> Result<Caller, ApiError> {
+    let FacilityScope::Only(list) = &caller.facilities else {
+        return Ok(caller);
+    };
+    let registered = state.registered_facilities.clone();
+    if registered
+        .not_cached(list.iter().map(String::as_str))
+        .is_empty()
+    {
+        return Ok(caller);
+    }
+    let ids = list.clone();
+    let unknown = state
+        .db
+        .read(move |conn| {
+            registered
+                .unknown(conn, ids.iter().map(String::as_str))
+                .map_err(ApiError::from)
+        })
+        .await?;
+    if unknown.is_empty() {
+        return Ok(caller);
+    }
+    Err(ApiError::Auth(AuthError::UnknownFacility(format!(
+        "the token names facilities that are not registered: {}; a manager registers them (POST /api/v1/facilities)",
+        unknown.join(", ")
+    ))))
 }
 
 fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
@@ -135,7 +174,8 @@ pub fn page_size(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiE
 }
 
 /// A JSON body read as the contract describes it: limits, content type and syntax as
-/// `web::Json` (and its configured errors), then every struct inside must be given as an
+/// `web::Json` (and its configured errors), the whole body within the client timeout (408
+/// after), no NUL character in any string (422), then every struct inside must be given as an
 /// object; an array in its place is 422 (serde alone would take it as the fields in order).
 pub struct Json<T>(pub T);
 
@@ -156,17 +196,84 @@ impl<T> std::ops::Deref for Json<T> {
 
 impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = actix_web::Error;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Json<T>, actix_web::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Json<T>, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let deadline = body_deadline(req);
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let value = value.await?.into_inner();
+            // actix bounds the wait for a request head, not for its body: a client that sends
+            // the head and then nothing would hold the connection for minutes.
+            let value = actix_web::rt::time::timeout(deadline, value)
+                .await
+                .map_err(|_| body_timeout(deadline))??
+                .into_inner();
+            refuse_nul(&value)?;
             crate::json_input::from_value(value)
                 .map(Json)
                 .map_err(|e| body_error(&e).into())
         })
     }
+}
+
+/// How long a client may take to send a whole request body (`client_timeout`).
+fn body_deadline(req: &HttpRequest) -> std::time::Duration {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(std::time::Duration::from_secs(30), |s| s.client_timeout)
+}
+
+fn body_timeout(deadline: std::time::Duration) -> ApiError {
+    ApiError::Timeout(format!(
+        "the request body did not arrive within {} s",
+        deadline.as_secs()
+    ))
+}
+
+/// 422 when a JSON body holds a NUL character (see [`crate::json_input::nul_at`]).
+fn refuse_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    match crate::json_input::nul_at(value) {
+        None => Ok(()),
+        Some(at) => Err(ApiError::Invalid(vec![crate::abstracts::ItemError::new(
+            &at,
+            None,
+            "invalid-character",
+            "the value holds a NUL character (\\u0000)",
+        )])),
+    }
+}
+
+/// A body of another media type (CSV, JSON read as text): at most `limit` bytes (413 problem
+/// beyond, before the rest is read) and the whole of it within the client timeout (408).
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let deadline = body_deadline(req);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let read = async move {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::BadRequest(format!("body interrupted: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    actix_web::rt::time::timeout(deadline, read)
+        .await
+        .map_err(|_| body_timeout(deadline))?
 }
 
 fn body_error(e: &serde_json::Error) -> ApiError {
@@ -188,5 +295,6 @@ fn body_error(e: &serde_json::Error) -> ApiError {
 pub fn json_body<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?;
+    refuse_nul(&value)?;
     crate::json_input::from_value(value).map_err(|e| body_error(&e))
 }

@@ -67,8 +67,9 @@ pub async fn list_facilities(
 /// Register a facility (managers).
 ///
 /// Id: Reporting Facility [540], 10 digits; NPI checked by its check digit; state a US postal
-/// code. An id already registered is 409. Imports naming a facility that is not registered
-/// are refused (422) unless the service accepts unknown facilities
+/// code. An id already registered is 409. Imports and writes naming a facility that is not
+/// registered are refused (422 `unknown-facility`), and a token naming one is 403
+/// (`/problems/unknown-facility`), unless the service accepts unknown facilities
 /// (`CANCER_REGISTRY_ACCEPT_UNKNOWN_FACILITIES=true`, for a first load).
 #[utoipa::path(
     tag = "facilities",
@@ -107,6 +108,7 @@ pub async fn create_facility(
             Ok::<_, ApiError>(f)
         })
         .await?;
+    state.registered_facilities.add(&f.id);
     Ok(HttpResponse::Created().json(f))
 }
 

@@ -66,8 +66,9 @@ pub struct AppState {
     pub site_recode: Result<Arc<crate::research::SiteRecodeTable>, String>,
     /// Table cells under this count are suppressed.
     pub suppression_threshold: u64,
-    /// Accept imports naming facilities that are not registered (a first load).
-    pub accept_unknown_facilities: bool,
+    /// The registered facilities tokens, writes and imports may name (cached), or any when
+    /// the service accepts unknown facilities (a first load).
+    pub registered_facilities: Arc<crate::facilities::Registered>,
 }
 
 impl AppState {

@@ -184,6 +184,7 @@ pub async fn create_patient(
     let items = into_items(body.items, Level::Patient)?;
     let actor = actor(&req, &caller);
     let (confirmed, reason) = (body.confirmed_not_duplicate, body.reason);
+    let registered = state.registered_facilities.clone();
     let patient = state
         .db
         .write(move |conn| {
@@ -195,6 +196,7 @@ pub async fn create_patient(
             let p = duplicates::create_patient(
                 conn,
                 &caller.facilities,
+                &registered,
                 body.facility_id,
                 items,
                 confirm,
@@ -530,12 +532,21 @@ pub async fn create_tumor(
     let tables = state.tables();
     let deriver = deriver(&state);
     let year = i64::from(state.current_year);
+    let registered = state.registered_facilities.clone();
     let (tumor, edits, derived, mph) = state
         .db
         .write(move |conn| {
             let who = Authority::of(&caller, reason.as_deref());
             let saved =
-                saving::create_tumor(conn, &caller.facilities, &patient_id, items, &who, &deriver)?;
+                saving::create_tumor(
+                conn,
+                &caller.facilities,
+                &registered,
+                &patient_id,
+                items,
+                &who,
+                &deriver,
+            )?;
             let t = saved.tumor;
             let mut details = json!({
                 "patientId": t.patient_id,

@@ -21,8 +21,8 @@ use crate::naaccr::xml::{maybe_gunzip, ExportVersion};
 use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
 use crate::submissions::import::{self, ImportOptions, ImportReport};
+use crate::submissions::import_facilities;
 use crate::submissions::jobs::{self, NewSubmission, Submission};
-use crate::submissions::{import_facilities, import_log};
 
 /// A submission to build.
 #[derive(Deserialize, ToSchema)]
@@ -552,7 +552,7 @@ pub async fn create_import(
             .map_err(|e| ApiError::BadRequest(format!("cannot read the upload: {e}")))
     };
     let dry_run = query.dry_run.unwrap_or(false);
-    let accept_unknown_facilities = state.accept_unknown_facilities;
+    let registered = state.registered_facilities.clone();
     let outcome = state
         .db
         .write(move |conn| {
@@ -571,16 +571,16 @@ pub async fn create_import(
                 &mut report,
                 |_| Ok(()),
             )?;
-            if !accept_unknown_facilities {
-                problems.extend(import_facilities::unknown_facilities(conn, &report)?);
-            }
+            // A refused file is recorded too (a dry run stores nothing).
+            problems = import_facilities::finish_check(
+                conn,
+                &registered,
+                &mut report,
+                problems,
+                dry_run,
+                &caller.sub,
+            )?;
             if !problems.is_empty() {
-                // A refused file is recorded too (a dry run stores nothing).
-                if !dry_run {
-                    report.problems_total = problems.len() as u64;
-                    report.problems = problems.clone();
-                    import_log::record(conn, &report, import_log::REFUSED, &caller.sub)?;
-                }
                 return Ok(ImportOutcome::Refused(problems));
             }
             // Runs inside this write transaction: the whole file or nothing.

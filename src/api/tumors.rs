@@ -349,6 +349,7 @@ pub async fn update_tumor(
     let tables = state.tables();
     let deriver = deriver(&state);
     let year = i64::from(state.current_year);
+    let registered = state.registered_facilities.clone();
     let id = id.into_inner();
     let actor = actor(&req, &caller);
     let (tumor, derived, mph) = state
@@ -357,6 +358,7 @@ pub async fn update_tumor(
             let saved = saving::update_tumor(
                 conn,
                 &caller,
+                &registered,
                 &id,
                 expected,
                 &changes,

@@ -195,6 +195,9 @@ pub enum AuthError {
     /// Authenticated, but not allowed: 403.
     #[error("{0}")]
     Forbidden(String),
+    /// The token names a reporting facility that is not registered: 403.
+    #[error("{0}")]
+    UnknownFacility(String),
     /// Key material could not be loaded or used.
     #[error("{0}")]
     Keys(String),

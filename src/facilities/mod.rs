@@ -1,5 +1,10 @@
 //! Reporting facilities as records: id (Reporting Facility [540], 10 digits), name, NPI and
-//! state. Imports are checked against them. Knows nothing of HTTP.
+//! state. Imports, tokens and direct writes are checked against them ([`Registered`]). Knows
+//! nothing of HTTP.
+
+mod registered;
+
+pub use registered::{Registered, UNKNOWN_FACILITY_RULE};
 
 pub mod profile;
 
@@ -204,6 +209,23 @@ pub fn unknown(conn: &mut DbConn, ids: &[String]) -> Result<Vec<String>, Error> 
         );
     }
     Ok(ids.iter().filter(|i| !known.contains(i)).cloned().collect())
+}
+
+/// For `cancer-registry token`: the ids of `ids` that are not registered in the database at
+/// `url`, or `None` when that database cannot be asked (a SQLite file not created yet, a
+/// database not migrated or not reachable): then there is nothing to refuse with, and the
+/// server still refuses the token (403) until the facility is registered. Never creates a
+/// database.
+pub fn unregistered_at(url: &str, ids: &[String]) -> Option<Vec<String>> {
+    let backend = crate::db::Backend::from_url(url).ok()?;
+    if let crate::db::Backend::Sqlite(path) = &backend {
+        if !path.exists() {
+            return None;
+        }
+    }
+    let mut conn = backend.connect().ok()?;
+    let named: Vec<String> = ids.iter().filter(|f| f.as_str() != "*").cloned().collect();
+    unknown(&mut conn, &named).ok()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! never moves a patient backward. Also the first recurrence of a tumor.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -61,7 +61,9 @@ pub struct Contact {
     pub place_of_death: Option<String>,
     /// Whether it updated the abstract (false when older than what was stored).
     pub applied: bool,
-    pub recorded_by: String,
+    /// Who recorded it; null for a caller limited to some facilities when the contact is not
+    /// shown to be one of theirs (it names no tumor, or another facility's tumor).
+    pub recorded_by: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -92,7 +94,7 @@ impl From<ContactRow> for Contact {
             cause_of_death: reported.cause_of_death,
             place_of_death: reported.place_of_death,
             applied: r.applied,
-            recorded_by: r.recorded_by,
+            recorded_by: Some(r.recorded_by),
             created_at: r.created_at.and_utc(),
         }
     }
@@ -354,7 +356,9 @@ fn apply_to_tumor(
     apply_changes(Level::Tumor, &mut tumor.items, &changes).map_err(Error::Invalid)
 }
 
-/// The contact history of a patient the scope sees, newest first.
+/// The contact history of a patient the scope sees, newest first. A patient reported by
+/// several facilities keeps one history (its follow-up items are the patient's), but a caller
+/// limited to some facilities sees only what their own facilities reported: see [`in_scope`].
 pub fn history(
     conn: &mut DbConn,
     scope: &FacilityScope,
@@ -369,7 +373,33 @@ pub fn history(
         ))
         .select(ContactRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(Contact::from).collect())
+    let contacts = rows.into_iter().map(Contact::from);
+    let FacilityScope::Only(list) = scope else {
+        return Ok(contacts.collect());
+    };
+    // Withdrawn tumors too: a contact naming one is still the facility's own.
+    let own: HashSet<String> = crate::db::schema::tumors::table
+        .filter(crate::db::schema::tumors::patient_id.eq(patient_id))
+        .filter(crate::db::schema::tumors::facility_id.eq_any(list.clone()))
+        .select(crate::db::schema::tumors::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    Ok(contacts.map(|c| in_scope(c, &own)).collect())
+}
+
+/// A contact as a caller limited to some facilities sees it: the cancer status of their own
+/// tumors (`own`) only, and who recorded it only when the contact is theirs. A contact names
+/// only tumors its recorder could see, so one naming only `own` tumors is the caller's
+/// facility's; one naming another facility's tumor, or none (a death from clearance, a
+/// patient-level contact), does not show whose it is, and its recorder is withheld.
+pub fn in_scope(mut contact: Contact, own: &HashSet<String>) -> Contact {
+    let theirs = !contact.tumors.is_empty() && contact.tumors.keys().all(|t| own.contains(t));
+    contact.tumors.retain(|t, _| own.contains(t));
+    if !theirs {
+        contact.recorded_by = None;
+    }
+    contact
 }
 
 /// The death contacts (vital status 0) of a patient, without a scope check (death clearance

@@ -476,3 +476,72 @@ fn stalled_clients_are_cut_off() {
     let left = uploads_left(data.path());
     assert!(left.is_empty(), "upload kept: {left:?}");
 }
+
+/// A client that sends a JSON request's head and part of its body, then stalls, is answered
+/// 408 (a problem) within the client timeout and cut off, and nothing is stored (issue 21: it
+/// kept the connection past 330 s). One that trickles its body slower than the deadline too.
+fn stalled_json_bodies_are_cut_off(backend: Backend) {
+    let Some(db) = fault_db(backend) else { return };
+    let data = tempfile::tempdir().unwrap();
+    let server = start(
+        &db,
+        data.path(),
+        &[("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "1")],
+    );
+    let head = format!(
+        "POST /api/v1/patients HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+        manager()
+    );
+    // Stalls after 12 bytes of body.
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(b"{\"items\": {").unwrap();
+    let started = Instant::now();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("problem+json"), "{text}");
+
+    // Keeps sending a byte every 300 ms: never idle for the timeout, over the deadline.
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let mut raw = Vec::new();
+    while started.elapsed() < Duration::from_secs(10) {
+        if s.write_all(b" ").is_err() {
+            break;
+        }
+        let mut buf = [0u8; 4096];
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break,
+        }
+        if raw.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert_eq!(rows(&db, "patients"), 0);
+}
+both_backends_sync!(
+    stalled_json_bodies_are_cut_off,
+    stalled_json_bodies_are_cut_off
+);

@@ -139,17 +139,37 @@ fn serves_everything_with_nothing_configured() {
         assert_eq!(mode("cancer-registry.db.files"), 0o700);
     }
 
-    let registrar = token(
-        dir.path(),
-        &[
-            "--sub",
-            "ann",
-            "--role",
-            "registrar",
-            "--facility",
-            "0000000001",
-        ],
+    // Tokens name registered facilities only: `token` refuses an unknown one (it can read the
+    // database here), a manager registers it, then the registrar's token is minted.
+    let manager = token(dir.path(), &["--sub", "max", "--role", "manager"]);
+    let registrar_args = [
+        "--sub",
+        "ann",
+        "--role",
+        "registrar",
+        "--facility",
+        "0000000001",
+    ];
+    let out = bare(dir.path())
+        .arg("token")
+        .args(registrar_args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("0000000001 is not registered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let (s, body) = call(
+        port,
+        "POST",
+        "/api/v1/facilities",
+        &manager,
+        Some(json!({ "id": "0000000001", "name": "General Hospital", "state": "NY" })),
+    );
+    assert_eq!(s, 201, "{body}");
+    let registrar = token(dir.path(), &registrar_args);
     let reviewer = token(
         dir.path(),
         &[
@@ -161,7 +181,6 @@ fn serves_everything_with_nothing_configured() {
             "0000000001",
         ],
     );
-    let manager = token(dir.path(), &["--sub", "max", "--role", "manager"]);
     let researcher = token(dir.path(), &["--sub", "rae", "--role", "researcher"]);
 
     let (s, patient) = call(

@@ -147,7 +147,7 @@ export async function patientScreen(session, patientId) {
     contactsEl.replaceChildren(
       h("h2", {}, "Follow-up"),
       h("p", { id: "next-due" }, p.items.vitalStatus === "0" ? "Patient is dead: no follow-up due." : last ? `Last contact ${showDate(last)}; next contact due by ${due || "—"} (12 months).` : "No contact yet."),
-      table("Contacts", ["Date", "Vital status", "Source", "Applied", "Recorded by"], list.map((c) => [showDate(c.date), c.vitalStatus, c.followUpSource || "", c.applied ? "yes" : "no (older)", c.recordedBy])),
+      table("Contacts", ["Date", "Vital status", "Source", "Applied", "Recorded by"], list.map((c) => [showDate(c.date), c.vitalStatus, c.followUpSource || "", c.applied ? "yes" : "no (older)", c.recordedBy || ""])),
       h("h3", {}, "Record a contact"),
       form
     );

@@ -181,7 +181,9 @@ impl TestApp {
             current_year: 2026,
             site_recode: Ok(site_recode()),
             suppression_threshold: 16,
-            accept_unknown_facilities: accept_unknown,
+            registered_facilities: Arc::new(cancer_registry::facilities::Registered::new(
+                accept_unknown,
+            )),
         });
         let svc = test::init_service(api::app(state)).await;
         let service = Box::new(BoxedService(svc));
