@@ -554,6 +554,8 @@ pub fn run(backend: Backend) {
     b.wait_text("#patient-primaries", "malignant");
     b.s.click(&b.s.wait(&format!("#patient-tumors a[href='#/tumor/{tumor_id}']")));
     b.s.click(&b.s.wait("#run-edits"));
+    // The actions are drawn again when the run is back: wait for it before the next click.
+    b.wait_text("#status", "Edits run");
     b.wait_text("#edit-status", "pass");
 
     // Send to review.
@@ -589,6 +591,8 @@ pub fn run(backend: Backend) {
     b.s.click(&b.s.wait(&format!("#worklist a[href='#/tumor/{tumor_id}']")));
     b.s.wait("#to-complete");
     b.s.wait("#g-overrides");
+    // Checked once the schema's SSDIs are on screen (they load after the form).
+    b.s.wait("#ssdi #f-estrogenReceptorSummary");
     b.accessible("review");
     // A value the dictionary refuses is shown beside its field, and nothing is saved.
     b.enter("laterality", "7");
