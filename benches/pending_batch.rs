@@ -90,7 +90,7 @@ fn load(db: &Db, n: u64) {
                         p.id(),
                         items(&[
                             ("reportingFacility", FACILITY.into()),
-                            ("accessionNumberHosp", format!("2020{i:05}")),
+                            ("accessionNumberHosp", format!("{i:09}")),
                             ("sequenceNumberHospital", "00".into()),
                             ("primarySite", "C509".into()),
                             ("histologicTypeIcdO3", "8500".into()),
