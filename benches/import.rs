@@ -45,6 +45,8 @@ fn import_once(db: &Db, dictionaries: &DictionarySet, file: &[u8]) -> (ImportRep
     let options = ImportOptions {
         default_facility: None,
         file_name: Some("bench.xml".into()),
+        reviewer: false,
+        reason: None,
     };
     let actor = Actor {
         sub: "bench".into(),

@@ -537,8 +537,7 @@ pub async fn create_tumor(
         .db
         .write(move |conn| {
             let who = Authority::of(&caller, reason.as_deref());
-            let saved =
-                saving::create_tumor(
+            let saved = saving::create_tumor(
                 conn,
                 &caller.facilities,
                 &registered,

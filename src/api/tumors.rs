@@ -13,7 +13,7 @@ use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
 use crate::abstracts::derive::Deriver;
-use crate::abstracts::lifecycle::{is_override, Removal};
+use crate::abstracts::lifecycle::Removal;
 use crate::abstracts::tumors::{self, Status, Tumor};
 use crate::abstracts::Page;
 use crate::abstracts::{saving, withdrawal};

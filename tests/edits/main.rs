@@ -247,7 +247,8 @@ const TESTED: &[&str] = &[
     "D03C", "D03P", "D04", "D05", "E01", "E03", "N3007", "E04", "E05", "E06", "E07", "E08", "E09",
     "D06", "E10", "E11", "E12", "E17", "E18", "E19", "E20", "E21", "E22", "E23", "E24", "E25",
     "E26", "E16", "F01", "IF76", "F03", "F04", "F05", "F06", "F08", "F09", "F10", "F11", "F12",
-    "F13", "F14", "F15", "F07", "RQCOC", "RQSEER", "RQNPCR", "RQCCCR", "SEQC", "SEQH", "DUP", "IRMP",
+    "F13", "F14", "F15", "F07", "RQCOC", "RQSEER", "RQNPCR", "RQCCCR", "SEQC", "SEQH", "DUP",
+    "IRMP",
 ];
 
 #[test]
