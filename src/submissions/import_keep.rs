@@ -131,7 +131,9 @@ pub fn filter_locked(
     let refused: Vec<(String, KeptReason)> = changes
         .keys()
         .filter_map(|id| {
-            if locked {
+            // Follow-up is not a change of the abstract: contacts update it on complete
+            // abstracts too, and so may a file (by the follow-up rules above).
+            if locked && !is_follow_up(id) {
                 Some((id.clone(), KeptReason::CompleteLocked))
             } else if crate::abstracts::lifecycle::is_override(id) {
                 Some((id.clone(), KeptReason::OverrideRefused))
@@ -153,6 +155,16 @@ pub fn filter_locked(
             });
         }
     }
+}
+
+/// Items that record follow-up (patient and tumor), which the lock of a complete abstract
+/// leaves open.
+fn is_follow_up(id: &str) -> bool {
+    PATIENT_FOLLOW_UP
+        .iter()
+        .chain(TUMOR_FOLLOW_UP)
+        .chain(CANCER_STATUS)
+        .any(|f| *f == id)
 }
 
 /// The over-ride flags of a new record that an import may not set (no reviewer or manager with
@@ -407,6 +419,43 @@ mod tests {
         // A partial date that cannot be ordered is not older (as for contacts).
         let partial = items(&[("vitalStatus", "1"), ("dateOfLastContact", "2025")]);
         assert_eq!(follow_up_decision(&alive_before, &partial), FollowUp::Apply);
+    }
+
+    #[test]
+    fn locked_records_keep_all_but_follow_up() {
+        let at = TumorAt {
+            line: 7,
+            patient_id: "p",
+            tumor_id: "t",
+        };
+        let stored = items(&[("laterality", "1")]);
+        let mut changes: BTreeMap<String, Option<String>> = [
+            ("laterality", "2"),
+            ("cancerStatus", "1"),
+            ("overRideHistology", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+        .collect();
+        let mut keeps = Keeps::default();
+        let mut open = changes.clone();
+        filter_locked(&stored, &mut open, true, true, at, true, &mut keeps);
+        assert_eq!(open.len(), 3, "a reviewer with a reason changes everything");
+        filter_locked(&stored, &mut changes, true, false, at, true, &mut keeps);
+        assert_eq!(changes.keys().collect::<Vec<_>>(), ["cancerStatus"]);
+        assert_eq!(keeps.kept.len(), 2);
+        assert!(keeps
+            .kept
+            .iter()
+            .all(|k| k.reason == KeptReason::CompleteLocked && k.tumor_id.as_deref() == Some("t")));
+        let mut draft: BTreeMap<String, Option<String>> =
+            [("overRideHistology".to_string(), Some("1".to_string()))].into();
+        filter_locked(&stored, &mut draft, false, false, at, true, &mut keeps);
+        assert!(draft.is_empty());
+        assert_eq!(keeps.kept[2].reason, KeptReason::OverrideRefused);
+        let mut new = items(&[("overRideHistology", "1"), ("primarySite", "C509")]);
+        assert_eq!(strip_overrides(&mut new, false).len(), 1);
+        assert_eq!(new.len(), 1);
     }
 
     #[test]

@@ -70,7 +70,7 @@ async fn prefix_pages_in_name_order(app: TestApp) {
         [vec!["HALL", "HALL"], vec!["HARRIS", "HART"], vec!["HAYES"]]
     );
     // The two HALLs in id order, each patient once.
-    let mut halls = vec![ids[1].clone(), ids[3].clone()];
+    let mut halls = [ids[1].clone(), ids[3].clone()];
     halls.sort();
     assert_eq!(seen[..2], halls[..]);
     assert_eq!(seen.len(), 5);
