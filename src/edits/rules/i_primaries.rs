@@ -76,8 +76,8 @@ fn compute(ctx: &PatientCtx<'_>) -> Vec<OnePrimary> {
         .collect();
     let year = i64::from(ctx.tables.current_year());
     let mut out = Vec::new();
-    for b in 1..inputs.len() {
-        let Some(tb) = &inputs[b] else { continue };
+    for (b, tb) in inputs.iter().enumerate().skip(1) {
+        let Some(tb) = tb else { continue };
         for (a, ta) in inputs.iter().enumerate().take(b) {
             let Some(ta) = ta else { continue };
             // The tables are embedded and checked at start; an error here only drops the pair.
