@@ -235,9 +235,35 @@ pub fn create(
         finished_at: None,
         report: None,
     };
-    diesel::insert_into(submissions::table)
-        .values(&row)
-        .execute(conn)?;
+    // One queued or running build per recipient, enforced by the partial unique index
+    // `submissions_one_active_per_recipient`: a build compares with what the recipient holds
+    // and records what it sent, so two at once could both carry the same pending tumors. `DO
+    // NOTHING` rather than an error so a PostgreSQL transaction stays usable to name the batch
+    // in the way (it also waits for a concurrent insert by another instance to commit or not).
+    let inserted = match conn {
+        DbConn::Postgres(c) => diesel::insert_into(submissions::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(submissions::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    if inserted == 0 {
+        let active: Option<(String, String)> = submissions::table
+            .filter(submissions::recipient.eq(&recipient.id))
+            .filter(submissions::status.eq_any(["queued", "running"]))
+            .select((submissions::id, submissions::status))
+            .first(conn)
+            .optional()?;
+        let (other, status) = active.unwrap_or_else(|| ("(just finished)".into(), "active".into()));
+        return Err(Error::Conflict(format!(
+            "submission {other} to recipient {:?} is still {status}; one submission per recipient \
+             runs at a time, so create this one again once it is done or failed",
+            recipient.name
+        )));
+    }
     let mut s = Submission::from(row);
     s.recipient_name = Some(recipient.name);
     Ok(s)

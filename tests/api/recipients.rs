@@ -510,3 +510,121 @@ both_backends!(
     imports_stamp_received_and_loaded,
     imports_stamp_received_and_loaded
 );
+
+/// One submission per recipient runs at a time, also across service instances sharing the
+/// database: a batch queued by "another instance" (created straight in the database, never
+/// built here) makes a second one 409 naming it; once built, every tumor went exactly once
+/// across the batches; two requests racing each other give one batch, or two whose tumors do
+/// not overlap.
+async fn builds_for_one_recipient_do_not_overlap(app: TestApp) {
+    use cancer_registry::auth::FacilityScope;
+    use cancer_registry::submissions::export::Selection;
+    use cancer_registry::submissions::jobs::{self, NewSubmission};
+
+    let t = app.registrar();
+    let rid = app.recipient("Serial", "other", "A").await;
+    let p = app.patient(&t, patient_items()).await;
+    let mut second = tumor_items();
+    second["primarySite"] = json!("C187");
+    second["histologicTypeIcdO3"] = json!("8140");
+    second["laterality"] = json!("0");
+    second["accessionNumberHosp"] = json!("202400002");
+    second["sequenceNumberHospital"] = json!("01");
+    let tumors = [
+        app.tumor(&t, &p, tumor_items()).await,
+        app.tumor(&t, &p, second).await,
+    ];
+    let new = NewSubmission {
+        recipient: rid.clone(),
+        record_type: None,
+        version: None,
+        selection: Selection {
+            pending: true,
+            ..Selection::default()
+        },
+        include_failing: false,
+    };
+    let queued = {
+        let mut conn = app.db.conn().unwrap();
+        jobs::create(&mut conn, &FacilityScope::All, &new, "other-instance").unwrap()
+    };
+    let body = json!({ "recipient": rid, "selection": { "pending": true } });
+    let r = app.post("/api/v1/submissions", &t, body.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(&queued.id) && detail.contains("queued"), "{}", r.body);
+    // Another recipient is not held up.
+    let other = app.recipient("Unrelated", "other", "A").await;
+    let (s, _) = pending(&app, &t, &other).await;
+    assert_eq!(s["tumors"], 2, "{s}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let built = jobs::build(&app.db, dir.path(), &queued.id, None).unwrap();
+    assert_eq!((built.status.as_str(), built.tumors), ("done", 2));
+    let (s, _) = pending(&app, &t, &rid).await;
+    assert_eq!(s["tumors"], 0, "sent by the other instance's batch already: {s}");
+
+    // A patient correction changes both tumors; two requests race.
+    patch_patient(&app, &t, &p, json!({ "nameLast": "RACED" })).await;
+    let (a, b) = futures_util::future::join(
+        app.post("/api/v1/submissions", &t, body.clone()),
+        app.post("/api/v1/submissions", &t, body.clone()),
+    )
+    .await;
+    let mut accepted_ids: Vec<String> = Vec::new();
+    let mut accepted = 0;
+    for r in [&a, &b] {
+        match r.status {
+            StatusCode::ACCEPTED => {
+                accepted += 1;
+                let id = r.body["id"].as_str().unwrap();
+                let mut done = Value::Null;
+                for _ in 0..400 {
+                    let s = app.get(&format!("/api/v1/submissions/{id}"), &t).await;
+                    if s.body["status"] == "done" {
+                        done = s.body;
+                        break;
+                    }
+                    assert_ne!(s.body["status"], "failed", "{}", s.body);
+                    actix_rt::time::sleep(Duration::from_millis(25)).await;
+                }
+                assert_eq!(done["status"], "done", "submission {id} did not finish");
+                accepted_ids.push(id.to_string());
+            }
+            StatusCode::CONFLICT => {
+                let other = if std::ptr::eq(r, &a) { &b } else { &a };
+                let detail = r.body["detail"].as_str().unwrap_or_default();
+                assert!(
+                    detail.contains(other.body["id"].as_str().unwrap_or("?")),
+                    "{}",
+                    r.body
+                );
+            }
+            s => panic!("{s}: {}", r.body),
+        }
+    }
+    assert!(accepted >= 1);
+    // Each tumor went to this recipient twice in all: once in the first batch, once in exactly
+    // one of the racing ones.
+    for tumor in &tumors {
+        let id = tumor["id"].as_str().unwrap();
+        let h = app.get(&format!("/api/v1/tumors/{id}/submissions"), &t).await;
+        assert_eq!(h.status, StatusCode::OK, "{}", h.body);
+        let rows: Vec<&Value> = h.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["recipient"] == rid.as_str())
+            .collect();
+        assert_eq!(rows.len(), 2, "{}", h.body);
+        let raced = rows
+            .iter()
+            .filter(|r| accepted_ids.iter().any(|a| r["submissionId"] == a.as_str()))
+            .count();
+        assert_eq!(raced, 1, "{}", h.body);
+    }
+}
+both_backends!(
+    builds_for_one_recipient_do_not_overlap,
+    builds_for_one_recipient_do_not_overlap
+);

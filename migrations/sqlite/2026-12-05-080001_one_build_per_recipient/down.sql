@@ -1,0 +1,1 @@
+DROP INDEX submissions_one_active_per_recipient;
