@@ -61,7 +61,8 @@ pub struct SubmissionList {
 /// `GET /api/v1/submissions/{id}` for status and counts. An empty selection carries every
 /// tumor the caller may see. Each batch records the tumor versions it carried, so a later batch
 /// with `changedSinceLast` sends exactly the tumors changed since, in the record type asked
-/// for (M only when asked).
+/// for (M only when asked). One submission per recipient is queued or running at a time: a
+/// second is 409 naming the one in the way.
 #[utoipa::path(
     tag = "submissions",
     request_body = CreateSubmission,

@@ -401,13 +401,17 @@ pub fn build(
     tables: Option<&ReferenceTables>,
 ) -> Result<Submission, Error> {
     let mut conn = db.conn()?;
-    // Progress is written on a second connection so the export's reads never wait on it.
-    let mut progress = db.conn()?;
-    let result = run(&mut conn, dir, id, tables, |c| {
-        if let Err(e) = set_progress(&mut progress, id, c) {
-            log::warn!("submission {id}: cannot record progress: {e}");
-        }
-    });
+    // Progress is written on a second connection so the export's reads never wait on it. Not
+    // getting one fails the batch (rather than leaving it queued, which would hold up its
+    // recipient until the next restart).
+    let result = match db.conn() {
+        Ok(mut progress) => run(&mut conn, dir, id, tables, |c| {
+            if let Err(e) = set_progress(&mut progress, id, c) {
+                log::warn!("submission {id}: cannot record progress: {e}");
+            }
+        }),
+        Err(e) => Err(e.into()),
+    };
     if let Err(e) = &result {
         let _ = fs::remove_file(dir.join(format!("{id}.xml.part")));
         let _ = fs::remove_file(dir.join(format!("{id}.carried")));
@@ -497,14 +501,35 @@ fn run(
             }
         }
         insert_items(conn, id, &recipient.id, &batch)?;
-        // Withdrawals not yet reported to this recipient are reported by this submission.
-        diesel::update(
-            tumor_withdrawals::table
-                .filter(tumor_withdrawals::recipient.eq(&recipient.id))
-                .filter(tumor_withdrawals::reported_in.is_null()),
-        )
-        .set(tumor_withdrawals::reported_in.eq(Some(id)))
-        .execute(conn)?;
+        // Withdrawals not yet reported to this recipient are reported by this submission, those
+        // of the facilities it covers only: a batch narrowed to other facilities does not list
+        // them, so it must not use them up.
+        let unreported = tumor_withdrawals::table
+            .filter(tumor_withdrawals::recipient.eq(&recipient.id))
+            .filter(tumor_withdrawals::reported_in.is_null());
+        let listed: Vec<String> = match &scope {
+            FacilityScope::All => unreported.select(tumor_withdrawals::tumor_id).load(conn)?,
+            FacilityScope::Only(list) => unreported
+                .filter(
+                    tumor_withdrawals::tumor_id.eq_any(
+                        crate::db::schema::tumors::table
+                            .filter(crate::db::schema::tumors::facility_id.eq_any(list))
+                            .select(crate::db::schema::tumors::id),
+                    ),
+                )
+                .select(tumor_withdrawals::tumor_id)
+                .load(conn)?,
+        };
+        for ids in listed.chunks(BATCH) {
+            diesel::update(
+                tumor_withdrawals::table
+                    .filter(tumor_withdrawals::recipient.eq(&recipient.id))
+                    .filter(tumor_withdrawals::reported_in.is_null())
+                    .filter(tumor_withdrawals::tumor_id.eq_any(ids)),
+            )
+            .set(tumor_withdrawals::reported_in.eq(Some(id)))
+            .execute(conn)?;
+        }
         let report = Report {
             new: counts.new as i64,
             changed: counts.changed as i64,

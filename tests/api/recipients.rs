@@ -458,6 +458,10 @@ async fn withdrawals_are_reported_once(app: TestApp) {
     // The other recipient never received it: nothing to report there.
     let (s, _) = pending(&app, &t, &other).await;
     assert_eq!(s["withdrawals"], json!([]), "{s}");
+    // A batch of another facility's cases does not list it, so does not use it up.
+    let b = app.token(Role::Registrar, Some(&[FACILITY_B]));
+    let (s, _) = pending(&app, &b, &rid).await;
+    assert_eq!(s["withdrawals"], json!([]), "{s}");
     let (s, _) = pending(&app, &t, &rid).await;
     assert_eq!(s["tumors"], 0);
     let w = s["withdrawals"].as_array().unwrap();
@@ -552,7 +556,11 @@ async fn builds_for_one_recipient_do_not_overlap(app: TestApp) {
     let r = app.post("/api/v1/submissions", &t, body.clone()).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let detail = r.body["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains(&queued.id) && detail.contains("queued"), "{}", r.body);
+    assert!(
+        detail.contains(&queued.id) && detail.contains("queued"),
+        "{}",
+        r.body
+    );
     // Another recipient is not held up.
     let other = app.recipient("Unrelated", "other", "A").await;
     let (s, _) = pending(&app, &t, &other).await;
@@ -562,7 +570,10 @@ async fn builds_for_one_recipient_do_not_overlap(app: TestApp) {
     let built = jobs::build(&app.db, dir.path(), &queued.id, None).unwrap();
     assert_eq!((built.status.as_str(), built.tumors), ("done", 2));
     let (s, _) = pending(&app, &t, &rid).await;
-    assert_eq!(s["tumors"], 0, "sent by the other instance's batch already: {s}");
+    assert_eq!(
+        s["tumors"], 0,
+        "sent by the other instance's batch already: {s}"
+    );
 
     // A patient correction changes both tumors; two requests race.
     patch_patient(&app, &t, &p, json!({ "nameLast": "RACED" })).await;
@@ -608,7 +619,9 @@ async fn builds_for_one_recipient_do_not_overlap(app: TestApp) {
     // one of the racing ones.
     for tumor in &tumors {
         let id = tumor["id"].as_str().unwrap();
-        let h = app.get(&format!("/api/v1/tumors/{id}/submissions"), &t).await;
+        let h = app
+            .get(&format!("/api/v1/tumors/{id}/submissions"), &t)
+            .await;
         assert_eq!(h.status, StatusCode::OK, "{}", h.body);
         let rows: Vec<&Value> = h.body["data"]
             .as_array()
