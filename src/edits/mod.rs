@@ -111,6 +111,9 @@ pub struct PatientCtx<'a> {
     /// The pairs of tumors the multiple primary rules make one primary, computed at most once
     /// per run and shared by the edits that read them (DUP, IRMP).
     pub(crate) one_primary: std::cell::OnceCell<Vec<rules::i_primaries::OnePrimary>>,
+    /// Each tumor's EOD outputs when the algorithm stages it, computed at most once per run and
+    /// shared by the re-derivation edits (D06, E10): staging is the costliest step of a run.
+    pub(crate) staged: Vec<std::cell::OnceCell<Option<rules::e_staging::Outputs>>>,
 }
 
 /// The logic of an edit.
@@ -326,6 +329,7 @@ fn run_edits(
         recs: &recs,
         tables,
         one_primary: std::cell::OnceCell::new(),
+        staged: tumors.iter().map(|_| std::cell::OnceCell::new()).collect(),
     };
     for (k, edit) in registry::EDITS.iter().enumerate() {
         let severity = match plan {

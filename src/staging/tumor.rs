@@ -65,7 +65,12 @@ pub fn algorithms_for(
 /// The value an abstract gives an item the algorithm names. Algorithms predating NAACCR v26
 /// still name Sex [220]; the abstract holds Sex Assigned at Birth [225]. The year of diagnosis
 /// input takes the year of the date.
-fn item_value<'a>(patient: &'a Items, tumor: &'a Items, key: &str, xml_id: &str) -> Option<String> {
+fn item_value<'a>(
+    patient: &'a Items,
+    tumor: &'a Items,
+    key: &str,
+    xml_id: &str,
+) -> Option<&'a str> {
     let id = if xml_id == "sex" {
         "sexAssignedAtBirth"
     } else {
@@ -73,9 +78,9 @@ fn item_value<'a>(patient: &'a Items, tumor: &'a Items, key: &str, xml_id: &str)
     };
     let v = tumor.get(id).or_else(|| patient.get(id))?;
     if key == "year_dx" {
-        return v.get(0..4).map(str::to_string);
+        return v.get(0..4);
     }
-    Some(v.clone())
+    Some(v.as_str())
 }
 
 fn age_at_dx(patient: &Items, tumor: &Items) -> Option<u16> {
@@ -102,47 +107,7 @@ pub fn stage_with(
     tumor: &Items,
     options: &StageOptions,
 ) -> TumorStaging {
-    let mut inputs: BTreeMap<String, String> = BTreeMap::new();
-    // Every input any schema may need for selection: site, histology and the discriminators.
-    let discriminators: Vec<(String, Option<String>)> =
-        ["discriminator_1", "discriminator_2", "discriminator_3"]
-            .iter()
-            .zip([
-                "schemaDiscriminator1",
-                "schemaDiscriminator2",
-                "schemaDiscriminator3",
-            ])
-            .map(|(k, id)| (k.to_string(), tumor.get(id).cloned()))
-            .collect();
-    let site = tumor.get("primarySite").cloned();
-    let hist = tumor.get("histologicTypeIcdO3").cloned();
-    let disc_refs: Vec<(&str, Option<&str>)> = discriminators
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_deref()))
-        .collect();
-    let candidates = algorithm.lookup_schemas(site.as_deref(), hist.as_deref(), &disc_refs);
-    // Inputs of the schema the abstract selects (or of every candidate, so staging itself
-    // reports the ambiguity exactly as the reference does).
-    for schema in &candidates {
-        for input in &schema.inputs {
-            if let Some(xml_id) = &input.naaccr_xml_id {
-                if let Some(v) = item_value(patient, tumor, &input.key, xml_id) {
-                    inputs.insert(input.key.clone(), v);
-                }
-            }
-        }
-    }
-    if let Some(s) = &site {
-        inputs.entry("site".into()).or_insert_with(|| s.clone());
-    }
-    if let Some(h) = &hist {
-        inputs.entry("hist".into()).or_insert_with(|| h.clone());
-    }
-    for (k, v) in &discriminators {
-        if let Some(v) = v {
-            inputs.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-    }
+    let inputs = inputs_of(algorithm, patient, tumor);
     let result: StageResult = algorithm.stage(inputs.iter(), options);
     TumorStaging {
         algorithm: algorithm.id().to_string(),
@@ -155,8 +120,67 @@ pub fn stage_with(
         outputs: result.output,
         errors: result.errors,
         path: result.path,
-        inputs,
+        inputs: inputs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
+}
+
+/// The outputs [`stage_with`] gives when the tumor stages (`None` when it does not), without
+/// the owned report: the edits re-derive every 2018+ tumor on each run and read one output.
+pub fn stage_outputs(
+    algorithm: &Algorithm,
+    patient: &Items,
+    tumor: &Items,
+    options: &StageOptions,
+) -> Option<BTreeMap<String, Option<String>>> {
+    let inputs = inputs_of(algorithm, patient, tumor);
+    let result: StageResult = algorithm.stage(inputs.iter(), options);
+    (result.result == ResultType::Staged).then_some(result.output)
+}
+
+/// The algorithm inputs taken from the abstract, borrowed (same keys and values, same order as
+/// the owned map [`TumorStaging::inputs`]).
+fn inputs_of<'a>(
+    algorithm: &'a Algorithm,
+    patient: &'a Items,
+    tumor: &'a Items,
+) -> BTreeMap<&'a str, &'a str> {
+    let mut inputs: BTreeMap<&'a str, &'a str> = BTreeMap::new();
+    // Every input any schema may need for selection: site, histology and the discriminators.
+    let discriminators: [(&str, Option<&'a str>); 3] = [
+        ("discriminator_1", "schemaDiscriminator1"),
+        ("discriminator_2", "schemaDiscriminator2"),
+        ("discriminator_3", "schemaDiscriminator3"),
+    ]
+    .map(|(k, id)| (k, tumor.get(id).map(String::as_str)));
+    let site = tumor.get("primarySite").map(String::as_str);
+    let hist = tumor.get("histologicTypeIcdO3").map(String::as_str);
+    let candidates = algorithm.lookup_schemas(site, hist, &discriminators);
+    // Inputs of the schema the abstract selects (or of every candidate, so staging itself
+    // reports the ambiguity exactly as the reference does).
+    for schema in &candidates {
+        for input in &schema.inputs {
+            if let Some(xml_id) = &input.naaccr_xml_id {
+                if let Some(v) = item_value(patient, tumor, &input.key, xml_id) {
+                    inputs.insert(input.key.as_str(), v);
+                }
+            }
+        }
+    }
+    if let Some(s) = site {
+        inputs.entry("site").or_insert(s);
+    }
+    if let Some(h) = hist {
+        inputs.entry("hist").or_insert(h);
+    }
+    for (k, v) in discriminators {
+        if let Some(v) = v {
+            inputs.entry(k).or_insert(v);
+        }
+    }
+    inputs
 }
 
 /// The items a staged result writes back: every output that names a v26 tumor item, and for

@@ -195,23 +195,29 @@ pub fn nodes(r: &Rec<'_>, _: &ReferenceTables) -> Verdict {
     None
 }
 
+/// The outputs of the EOD algorithm for a tumor it stages.
+pub(crate) type Outputs = std::collections::BTreeMap<String, Option<String>>;
+
 /// Recomputes an EOD output for each 2018+ tumor that stores the item, and reports a tumor whose
-/// stored value differs (the derivation is the algorithm's, not the registrar's).
+/// stored value differs (the derivation is the algorithm's, not the registrar's). A tumor is
+/// staged at most once per run whatever the number of edits that read its outputs.
 fn rederive(ctx: &PatientCtx<'_>, out: &mut PatientFailures, item: &str, output: &str) {
     let Some(eod) = ctx.tables.eod() else { return };
-    let options = crate::staging::StageOptions {
-        current_year: ctx.tables.current_year(),
-    };
     for (i, (t, r)) in ctx.tumors.iter().zip(ctx.recs).enumerate() {
         let stored = t.get(item).map(|v| v.trim()).unwrap_or("");
         if stored.is_empty() || r.year.is_none_or(|y| y < 2018) {
             continue;
         }
-        let staged = crate::staging::tumor::stage_with(eod, ctx.patient, t, &options);
-        if staged.result != "STAGED" {
+        let Some(cell) = ctx.staged.get(i) else {
             continue;
-        }
-        let Some(Some(derived)) = staged.outputs.get(output) else {
+        };
+        let outputs = cell.get_or_init(|| {
+            let options = crate::staging::StageOptions {
+                current_year: ctx.tables.current_year(),
+            };
+            crate::staging::tumor::stage_outputs(eod, ctx.patient, t, &options)
+        });
+        let Some(Some(derived)) = outputs.as_ref().and_then(|o| o.get(output)) else {
             continue;
         };
         if derived != stored {
