@@ -351,10 +351,14 @@ pub fn list(
     if let FacilityScope::Only(list) = scope {
         // One probe of the link table's primary key per candidate row, whichever index drives
         // the search: "own facility or a tumor reported there" as an OR defeated the indexes.
+        // `OFFSET 0` keeps it a probe on PostgreSQL: made a semi-join, it was often a merge
+        // join reading the facility's link rows in id order up to the page's last match (up to
+        // the whole facility, 100k rows at 1M patients) where ~500 probes do.
         query = query.filter(diesel::dsl::exists(
             patient_facilities::table
                 .filter(patient_facilities::facility_id.eq_any(list.clone()))
-                .filter(patient_facilities::patient_id.eq(patients::id)),
+                .filter(patient_facilities::patient_id.eq(patients::id))
+                .offset(0),
         ));
     }
     query = query.filter(patients::status.ne(WITHDRAWN));
