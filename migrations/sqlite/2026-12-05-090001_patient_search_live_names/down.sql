@@ -1,0 +1,2 @@
+DROP INDEX patients_live_name_last_soundex;
+DROP INDEX patients_live_name_last;
