@@ -65,7 +65,11 @@ impl<R: Read> Read for Counting<R> {
 
 /// `cancer-registry import FILE`: validates the whole file (facilities included, unless the
 /// configuration accepts unknown ones), then imports it in one transaction; prints the
-/// report. A refused file is recorded in the import log, as an upload's is.
+/// report. A refused file is recorded in the import log, as an upload's is. Derived items are
+/// set as on every save (`deriver`).
+// Each argument is one part of the service the command line loaded; a struct would only
+// rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn import_file(
     db: &Db,
     dictionaries: &DictionarySet,
@@ -74,6 +78,7 @@ pub fn import_file(
     path: &Path,
     facility: Option<String>,
     reason: Option<String>,
+    deriver: Deriver,
 ) -> anyhow::Result<ImportReport> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
@@ -93,6 +98,7 @@ pub fn import_file(
         file_name: path.file_name().map(|n| n.to_string_lossy().to_string()),
         reviewer: true,
         reason,
+        deriver: Some(deriver),
     };
     let scope = FacilityScope::All;
     let mut report = ImportReport {

@@ -224,6 +224,20 @@ fn main() -> anyhow::Result<()> {
             let tables = ReferenceTables::load_source(&config.reference).ok();
             let registered =
                 cancer_registry::facilities::Registered::new(config.accept_unknown_facilities);
+            // Without the staging algorithms the age is still derived; the file's staging
+            // items stay as they are, and the operator is told.
+            let staging = load_staging(&config.algorithms)
+                .map_err(|e| {
+                    eprintln!("staging not loaded ({e}): derived stage items kept from the file")
+                })
+                .ok()
+                .map(Arc::new);
+            let deriver = cancer_registry::abstracts::derive::Deriver {
+                staging,
+                options: StageOptions {
+                    current_year: config.current_year,
+                },
+            };
             let report = commands::import_file(
                 &db,
                 &dictionaries,
@@ -232,6 +246,7 @@ fn main() -> anyhow::Result<()> {
                 &file,
                 facility,
                 reason,
+                deriver,
             )?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())

@@ -50,7 +50,43 @@ pub fn age_at_diagnosis(patient: &Items, tumor: &Items) -> String {
     }
 }
 
+impl std::fmt::Debug for Deriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deriver")
+            .field("staging", &self.staging.is_some())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
 impl Deriver {
+    /// The derived items of a tumor a file brings (`incoming`, over what is `stored` of it,
+    /// nothing for a new one): the file's values of derived items are replaced by the
+    /// service's, so a re-send of unchanged inputs compares equal to what is stored. Returns
+    /// the derived items the service blanks (absent from `incoming` now).
+    pub fn derive_incoming(
+        &self,
+        patient: &Items,
+        stored: &Items,
+        incoming: &mut Items,
+    ) -> Vec<String> {
+        let mut view = stored.clone();
+        view.extend(incoming.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut blanked = Vec::new();
+        for id in self.derive(patient, &mut view) {
+            match view.remove(&id) {
+                Some(v) => {
+                    incoming.insert(id, v);
+                }
+                None => {
+                    incoming.remove(&id);
+                    blanked.push(id);
+                }
+            }
+        }
+        blanked
+    }
+
     /// Sets the derived items of `tumor` (of a patient with `patient` items); returns the ids
     /// of the items whose value the service set or replaced.
     pub fn derive(&self, patient: &Items, tumor: &mut Items) -> Vec<String> {

@@ -543,6 +543,7 @@ pub async fn create_import(
         file_name: query.file_name,
         reviewer: caller.has_any(REVIEWERS),
         reason: query.reason,
+        deriver: Some(crate::api::tumors::deriver(&state)),
     };
     let dictionaries = state.dictionaries.clone();
     let tables = state.tables();

@@ -24,6 +24,7 @@ use super::import_dupes::{self, PatientMatch, SeenTumors};
 use super::import_keep::{self, FollowUp, Keeps, KeptValue};
 use super::import_log;
 use super::Error;
+use crate::abstracts::derive::Deriver;
 use crate::abstracts::items::{check_item_format, Checks};
 use crate::abstracts::patients::{self, Patient};
 use crate::abstracts::tumors::{self, Source, Tumor, FACILITY_ITEM};
@@ -130,6 +131,9 @@ pub struct ImportOptions {
     pub reviewer: bool,
     /// Why the import changes locked records or sets over-ride flags (audited).
     pub reason: Option<String>,
+    /// Derives the items the service keeps current (age, staging), as every save does; none
+    /// leaves the file's values as they are.
+    pub deriver: Option<Deriver>,
 }
 
 impl ImportOptions {
@@ -516,6 +520,7 @@ pub fn apply_patient(
         tumors_created: Vec::new(),
         tumors_updated: Vec::new(),
     };
+    let mut matched = BTreeSet::new();
     for t in p.tumors {
         let mut items = t.items;
         items
@@ -524,7 +529,17 @@ pub fn apply_patient(
         let key = tumor_key(&items);
         match stored_tumors.iter().find(|s| tumor_key(&s.items) == key) {
             Some(s) => {
+                matched.insert(s.id.clone());
+                let blanked = match &options.deriver {
+                    Some(d) => d.derive_incoming(&out.patient.items, &s.items, &mut items),
+                    None => Vec::new(),
+                };
                 let mut changes = changes_from(&s.items, &items);
+                for id in blanked {
+                    if s.items.contains_key(&id) {
+                        changes.insert(id, None);
+                    }
+                }
                 import_keep::filter_tumor(
                     &s.items,
                     &items,
@@ -585,6 +600,9 @@ pub fn apply_patient(
                 let mut items = items;
                 stamp_received(&mut items);
                 let refused = import_keep::strip_overrides(&mut items, may_override);
+                if let Some(d) = &options.deriver {
+                    d.derive(&out.patient.items, &mut items);
+                }
                 let created = tumors::create_with(
                     conn,
                     scope,
@@ -607,10 +625,48 @@ pub fn apply_patient(
             }
         }
     }
+    if updated {
+        report.tumors_updated +=
+            rederive_others(conn, &stored_tumors, &matched, &mut out, options)?;
+    }
     if !created && !updated && out.tumors_created.is_empty() && out.tumors_updated.is_empty() {
         report.unchanged += 1;
     }
     Ok(out)
+}
+
+/// After a patient's change (a birth date, say), the derived items of its stored tumors the
+/// file did not carry, as a PATCH of the patient re-derives them.
+/// Returns how many changed.
+fn rederive_others(
+    conn: &mut DbConn,
+    stored: &[Tumor],
+    matched: &BTreeSet<String>,
+    out: &mut Applied,
+    options: &ImportOptions,
+) -> Result<u64, Error> {
+    let Some(d) = &options.deriver else {
+        return Ok(0);
+    };
+    let mut n = 0;
+    for s in stored.iter().filter(|s| !matched.contains(&s.id)) {
+        let mut items = s.items.clone();
+        d.derive(&out.patient.items, &mut items);
+        let mut changes = changes_from(&s.items, &items);
+        for id in s.items.keys().filter(|k| !items.contains_key(*k)) {
+            changes.insert(id.clone(), None);
+        }
+        if changes.is_empty() {
+            continue;
+        }
+        // The service's own follow-up of a change the importer may make, whichever facility
+        // abstracted the tumor.
+        let all = FacilityScope::All;
+        tumors::update_with(conn, &all, &s.id, Some(s.version), &changes, Checks::Format)?;
+        out.tumors_updated.push(s.id.clone());
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Keeps the report of an applied import.
@@ -797,6 +853,9 @@ impl Batch<'_> {
                     line: Some(t.line as i64),
                 };
                 let refused = import_keep::strip_overrides(&mut items, may_override);
+                if let Some(d) = &self.options.deriver {
+                    d.derive(&p.items, &mut items);
+                }
                 let tumor = tumors::prepare(
                     self.scope,
                     patient.id(),

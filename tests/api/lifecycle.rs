@@ -1,6 +1,6 @@
 //! An abstract's life: complete is locked, removal erases only unsent drafts and otherwise
 //! withdraws, case administration dates are kept by the service, derived items follow their
-//! inputs, and research sees complete tumors only.
+//! inputs (on a save and on an import), and research sees complete tumors only.
 
 use actix_web::http::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -555,6 +555,94 @@ async fn derived_values_on_save(app: TestApp) {
     assert_eq!(r.body["derived"], json!(["derivedSummaryStage2018"]));
 }
 both_backends!(derived_values_on_save, derived_values_on_save);
+
+/// A NAACCR XML file of one patient (`patient` items) with the given tumors.
+fn file_of(patient: &Value, tumors: &[Value]) -> Vec<u8> {
+    fn pairs(v: &Value) -> Vec<(String, String)> {
+        v.as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect()
+    }
+    let p = pairs(patient);
+    let ts: Vec<Vec<(String, String)>> = tumors.iter().map(pairs).collect();
+    let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let ts: Vec<Vec<(&str, &str)>> = ts
+        .iter()
+        .map(|t| t.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+        .collect();
+    crate::intake::naaccr_file(&[(&p, ts.iter().map(|t| t.as_slice()).collect())])
+}
+
+/// Imports derive as every save does: a file's stale derived values are replaced, a re-send
+/// changes nothing, a changed input re-derives, and a patient's changed birth date re-derives
+/// the age of the tumor the file did not carry.
+async fn derived_values_on_import(app: TestApp) {
+    let t = app.registrar();
+    let patient = patient_items();
+    let mut tumor = tumor_items();
+    let obj = tumor.as_object_mut().unwrap();
+    obj.remove("schemaId");
+    obj.insert("ageAtDiagnosis".into(), json!("050"));
+    obj.insert("derivedSummaryStage2018".into(), json!("7"));
+    let file = file_of(&patient, std::slice::from_ref(&tumor));
+    let r = crate::intake::import(&app, &t, "", file.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["tumorsCreated"], 1, "{}", r.body);
+    let list = app
+        .get("/api/v1/patients?patientIdNumber=00000042", &t)
+        .await;
+    let pid = list.body["data"][0]["id"].as_str().unwrap().to_string();
+    let tumors_path = format!("/api/v1/patients/{pid}/tumors");
+    let stored = app.get(&tumors_path, &t).await;
+    let items = &stored.body["data"][0]["items"];
+    // Born 1955-03-14, diagnosed 2024-03-15.
+    assert_eq!(items["ageAtDiagnosis"], "069", "{items}");
+    let staged = staging().is_ok();
+    if staged {
+        assert_eq!(items["schemaId"], "00480", "{items}");
+        assert_eq!(items["derivedSummaryStage2018"], "1", "{items}");
+        assert_eq!(items["derivedSummaryGrade2018"], "2", "{items}");
+    }
+
+    // The same file again: the file's stale values compare as the derived ones, nothing changes.
+    let again = crate::intake::import(&app, &t, "", file).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.body["tumorsUpdated"], 0, "{}", again.body);
+    assert_eq!(again.body["patientsUpdated"], 0, "{}", again.body);
+
+    // Positive regional nodes in the file: derived again in the same import.
+    if staged {
+        let obj = tumor.as_object_mut().unwrap();
+        obj.insert("eodRegionalNodes".into(), json!("300"));
+        obj.insert("regionalNodesPositive".into(), json!("02"));
+        let r = crate::intake::import(&app, &t, "", file_of(&patient, &[tumor])).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["tumorsUpdated"], 1, "{}", r.body);
+        let stored = app.get(&tumors_path, &t).await;
+        assert_eq!(
+            stored.body["data"][0]["items"]["derivedSummaryStage2018"], "3",
+            "{}",
+            stored.body
+        );
+    }
+
+    // A corrected birth date without the tumor in the file: the stored tumor's age follows.
+    let mut corrected = patient.clone();
+    corrected["dateOfBirth"] = json!("19600314");
+    let r = crate::intake::import(&app, &t, "", file_of(&corrected, &[])).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["patientsUpdated"], 1, "{}", r.body);
+    assert_eq!(r.body["tumorsUpdated"], 1, "{}", r.body);
+    let stored = app.get(&tumors_path, &t).await;
+    assert_eq!(
+        stored.body["data"][0]["items"]["ageAtDiagnosis"], "064",
+        "{}",
+        stored.body
+    );
+}
+both_backends!(derived_values_on_import, derived_values_on_import);
 
 async fn research_sees_complete_tumors_only(app: TestApp) {
     let t = app.registrar();
