@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use cancer_registry::abstracts::derive::Deriver;
 use cancer_registry::audit::{self, Action, Actor, Event};
 use cancer_registry::auth::FacilityScope;
 use cancer_registry::db::{self, Db};
