@@ -33,6 +33,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCER_REGISTRY_MAX_BODY_BYTES", "2097152", "largest JSON request body (413 beyond)"),
     ("CANCER_REGISTRY_DATA_DIR", "<database>.files (cancer-registry-files for PostgreSQL)", "submission files and uploads"),
     ("CANCER_REGISTRY_MAX_IMPORT_BYTES", "4294967296", "largest NAACCR XML upload (413 beyond)"),
+    ("CANCER_REGISTRY_MAX_JOBS", "a quarter of the pool (2 on SQLite, 4 on PostgreSQL)", "submission builds and imports running at once on this instance; one more gets 429 with Retry-After"),
+    ("CANCER_REGISTRY_MAX_JOBS_PER_USER", "1", "submission builds and imports one user may run at once; one more gets 429 with Retry-After"),
     ("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "30", "a client that pauses this long while sending a request head or an upload, or does not send a whole JSON or death-record body in this time, gets 408"),
     ("CANCER_REGISTRY_CURRENT_YEAR", "the clock's year", "the year staging and edits compare diagnosis years with (set it for reproducible results)"),
     ("CANCER_REGISTRY_SUPPRESSION_THRESHOLD", "16", "research and report tables suppress counts below this"),
@@ -76,6 +78,9 @@ pub struct Config {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    /// Submission builds and imports at once: on this instance, and per user (None: defaults).
+    pub max_jobs: Option<usize>,
+    pub max_jobs_per_user: Option<usize>,
     pub client_timeout: Duration,
     /// Staging algorithm ZIPs: embedded or a folder.
     pub algorithms: Source,
@@ -211,6 +216,8 @@ impl Config {
                 }),
             max_import_bytes: parse_var("CANCER_REGISTRY_MAX_IMPORT_BYTES")?
                 .unwrap_or(4 * 1024 * 1024 * 1024),
+            max_jobs: parse_var("CANCER_REGISTRY_MAX_JOBS")?,
+            max_jobs_per_user: parse_var("CANCER_REGISTRY_MAX_JOBS_PER_USER")?,
             client_timeout: Duration::from_secs(
                 parse_var("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS")?
                     .unwrap_or(30)

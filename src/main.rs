@@ -479,6 +479,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         dictionaries: loaded.dictionaries,
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
+        job_slots: cancer_registry::submissions::slots::JobSlots::for_pool(
+            config.pool.max_size,
+            config.max_jobs_per_user,
+            config.max_jobs,
+        ),
         client_timeout: config.client_timeout,
         registered_facilities: Arc::new(cancer_registry::facilities::Registered::new(
             config.accept_unknown_facilities,

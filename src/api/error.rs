@@ -74,6 +74,9 @@ pub enum ApiError {
     /// A file was refused; nothing was stored.
     #[error("the file was refused: {} problem(s); nothing was stored", .0.len())]
     Rejected(Vec<FileProblem>),
+    /// The caller, or the instance, already runs as many jobs as allowed: 429.
+    #[error(transparent)]
+    TooManyJobs(#[from] crate::submissions::slots::Refused),
     /// A dependency (the database, installed reference data) is not available.
     #[error("{0}")]
     Unavailable(String),
@@ -220,6 +223,11 @@ impl ApiError {
                 "File rejected",
             ),
             ApiError::Unavailable(_) => UNAVAILABLE,
+            ApiError::TooManyJobs(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-jobs",
+                "Too many jobs running",
+            ),
         }
     }
 
@@ -360,6 +368,10 @@ impl ResponseError for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // A build or an import takes seconds to minutes.
+            response.insert_header((header::RETRY_AFTER, "30"));
         }
         response.json(problem)
     }

@@ -56,6 +56,8 @@ pub struct AppState {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    /// Limits of submission builds and imports running at once.
+    pub job_slots: crate::submissions::slots::JobSlots,
     /// How long a client may pause while sending a request (head or upload) before it is cut off.
     pub client_timeout: std::time::Duration,
     /// The installed staging algorithms, or why there are none.

@@ -147,6 +147,8 @@ pub async fn create_submission(
         selection,
         include_failing: body.include_failing,
     };
+    // Taken before the submission is recorded: a refused request leaves nothing queued.
+    let slot = state.job_slots.take(&caller.sub)?;
     let actor = actor(&req, &caller);
     let submission = state
         .db
@@ -168,6 +170,7 @@ pub async fn create_submission(
         state.tables(),
     );
     std::thread::spawn(move || {
+        let _slot = slot;
         if let Err(e) = jobs::build(&db, &dir, &id, tables.as_deref()) {
             log::error!("submission {id} failed: {e}");
         }
@@ -538,6 +541,9 @@ pub async fn create_import(
         ));
     }
     let path = upload.into_temp_path();
+    // After the upload: a slow client holds no slot, and the file is checked and written
+    // while the slot is held.
+    let slot = state.job_slots.take(&caller.sub)?;
     let options = ImportOptions {
         default_facility: query.facility,
         file_name: query.file_name,
@@ -558,6 +564,8 @@ pub async fn create_import(
     let outcome = state
         .db
         .write(move |conn| {
+            // Held until the write ends, even when the client has gone.
+            let _slot = slot;
             let scope = caller.facilities.clone();
             let mut report = ImportReport {
                 id: uuid::Uuid::now_v7().to_string(),

@@ -10,6 +10,7 @@ pub mod import_keep;
 pub mod import_log;
 pub mod jobs;
 pub mod recipients;
+pub mod slots;
 
 use crate::abstracts::{self, ItemError};
 use crate::db::DbError;

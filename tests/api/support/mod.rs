@@ -127,6 +127,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub db: Db,
     pub keys: Arc<Keys>,
+    /// The app's job limits (4 at once, 3 per user), shared: a test may hold slots.
+    pub slots: cancer_registry::submissions::slots::JobSlots,
     service: Box<AppService>,
     _db: TestDb,
 }
@@ -168,6 +170,7 @@ impl TestApp {
         .unwrap();
         let keys = Arc::new(Keys::load(&key_config()).unwrap());
         let edit_tables = Ok(edit_tables());
+        let slots = cancer_registry::submissions::slots::JobSlots::new(4, 3);
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: keys.clone(),
@@ -177,6 +180,7 @@ impl TestApp {
             data_dir: tdb.files.path().to_path_buf(),
             client_timeout: std::time::Duration::from_secs(30),
             max_import_bytes: 64 * 1024 * 1024,
+            job_slots: slots.clone(),
             staging: staging(),
             current_year: 2026,
             site_recode: Ok(site_recode()),
@@ -191,6 +195,7 @@ impl TestApp {
             backend,
             db,
             keys,
+            slots,
             service,
             _db: tdb,
         })
