@@ -66,6 +66,7 @@ fn import_once(db: &Db, dictionaries: &DictionarySet, file: &[u8]) -> (ImportRep
         reviewer: false,
         reason: None,
         deriver: Some(deriver()),
+        limits: Default::default(),
     };
     let actor = Actor {
         sub: "bench".into(),

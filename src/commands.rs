@@ -21,6 +21,7 @@ use cancer_registry::naaccr::RecordType;
 use cancer_registry::submissions::export::{export, Selection};
 use cancer_registry::submissions::import::{self, ImportOptions, ImportReport};
 use cancer_registry::submissions::import_facilities;
+use cancer_registry::submissions::import_limits::FileLimits;
 
 fn operator() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
@@ -64,22 +65,27 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// What the operator's `import` command line sets.
+pub struct OperatorImport {
+    /// Facility of patients whose tumors name none.
+    pub facility: Option<String>,
+    pub reason: Option<String>,
+    pub deriver: Deriver,
+    pub limits: FileLimits,
+}
+
 /// `cancer-registry import FILE`: validates the whole file (facilities included, unless the
 /// configuration accepts unknown ones), then imports it in one transaction; prints the
-/// report. A refused file is recorded in the import log, as an upload's is. Derived items are
-/// set as on every save (`deriver`).
-// Each argument is one part of the service the command line loaded; a struct would only
-// rename them.
-#[allow(clippy::too_many_arguments)]
+/// report. A refused file is recorded in the import log, as an upload's is. The operator is
+/// trusted as a reviewer is (SECURITY.md); a locked change still needs the reason, which the
+/// audit trail keeps. Derived items are set as on every save (`deriver`).
 pub fn import_file(
     db: &Db,
     dictionaries: &DictionarySet,
     tables: Option<&ReferenceTables>,
     registered: &Registered,
     path: &Path,
-    facility: Option<String>,
-    reason: Option<String>,
-    deriver: Deriver,
+    options: OperatorImport,
 ) -> anyhow::Result<ImportReport> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
@@ -92,14 +98,13 @@ pub fn import_file(
         };
         Ok(maybe_gunzip(BufReader::with_capacity(1 << 20, counting))?)
     };
-    // The operator is trusted as a reviewer is (SECURITY.md); a locked change still needs
-    // the reason, which the audit trail keeps.
     let options = ImportOptions {
-        default_facility: facility,
+        default_facility: options.facility,
         file_name: path.file_name().map(|n| n.to_string_lossy().to_string()),
         reviewer: true,
-        reason,
-        deriver: Some(deriver),
+        reason: options.reason,
+        deriver: Some(options.deriver),
+        limits: options.limits,
     };
     let scope = FacilityScope::All;
     let mut report = ImportReport {

@@ -33,6 +33,9 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCER_REGISTRY_MAX_BODY_BYTES", "2097152", "largest JSON request body (413 beyond)"),
     ("CANCER_REGISTRY_DATA_DIR", "<database>.files (cancer-registry-files for PostgreSQL)", "submission files and uploads"),
     ("CANCER_REGISTRY_MAX_IMPORT_BYTES", "4294967296", "largest NAACCR XML upload (413 beyond)"),
+    ("CANCER_REGISTRY_MAX_IMPORT_EXPANDED_BYTES", "68719476736", "largest NAACCR XML file once decompressed, counted while it streams (the file is refused, 422 file-too-large)"),
+    ("CANCER_REGISTRY_MAX_IMPORT_PATIENTS", "5000000", "most patients in one imported file (refused beyond, 422 too-many-patients at the line)"),
+    ("CANCER_REGISTRY_MAX_IMPORT_TUMORS", "10000000", "most tumors in one imported file (refused beyond, 422 too-many-tumors at the line)"),
     ("CANCER_REGISTRY_MAX_JOBS", "a quarter of the pool (2 on SQLite, 4 on PostgreSQL)", "submission builds and imports running at once on this instance; one more gets 429 with Retry-After"),
     ("CANCER_REGISTRY_MAX_JOBS_PER_USER", "1", "submission builds and imports one user may run at once; one more gets 429 with Retry-After"),
     ("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "30", "a client that pauses this long while sending a request head or an upload, or does not send a whole JSON or death-record body in this time, gets 408"),
@@ -78,6 +81,8 @@ pub struct Config {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    /// What one imported file may hold.
+    pub import_limits: crate::submissions::import_limits::FileLimits,
     /// Submission builds and imports at once: on this instance, and per user (None: defaults).
     pub max_jobs: Option<usize>,
     pub max_jobs_per_user: Option<usize>,
@@ -216,6 +221,16 @@ impl Config {
                 }),
             max_import_bytes: parse_var("CANCER_REGISTRY_MAX_IMPORT_BYTES")?
                 .unwrap_or(4 * 1024 * 1024 * 1024),
+            import_limits: {
+                let d = crate::submissions::import_limits::FileLimits::default();
+                crate::submissions::import_limits::FileLimits {
+                    expanded_bytes: parse_var("CANCER_REGISTRY_MAX_IMPORT_EXPANDED_BYTES")?
+                        .unwrap_or(d.expanded_bytes),
+                    patients: parse_var("CANCER_REGISTRY_MAX_IMPORT_PATIENTS")?
+                        .unwrap_or(d.patients),
+                    tumors: parse_var("CANCER_REGISTRY_MAX_IMPORT_TUMORS")?.unwrap_or(d.tumors),
+                }
+            },
             max_jobs: parse_var("CANCER_REGISTRY_MAX_JOBS")?,
             max_jobs_per_user: parse_var("CANCER_REGISTRY_MAX_JOBS_PER_USER")?,
             client_timeout: Duration::from_secs(

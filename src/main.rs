@@ -244,9 +244,12 @@ fn main() -> anyhow::Result<()> {
                 tables.as_ref(),
                 &registered,
                 &file,
-                facility,
-                reason,
-                deriver,
+                commands::OperatorImport {
+                    facility,
+                    reason,
+                    deriver,
+                    limits: config.import_limits,
+                },
             )?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
@@ -479,6 +482,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         dictionaries: loaded.dictionaries,
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
+        import_limits: config.import_limits,
         job_slots: cancer_registry::submissions::slots::JobSlots::for_pool(
             config.pool.max_size,
             config.max_jobs_per_user,

@@ -56,6 +56,8 @@ pub struct AppState {
     /// Submission files and uploads.
     pub data_dir: PathBuf,
     pub max_import_bytes: u64,
+    /// What one imported file may hold once decompressed.
+    pub import_limits: crate::submissions::import_limits::FileLimits,
     /// Limits of submission builds and imports running at once.
     pub job_slots: crate::submissions::slots::JobSlots,
     /// How long a client may pause while sending a request (head or upload) before it is cut off.

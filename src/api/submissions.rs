@@ -550,6 +550,7 @@ pub async fn create_import(
         reviewer: caller.has_any(REVIEWERS),
         reason: query.reason,
         deriver: Some(crate::api::tumors::deriver(&state)),
+        limits: state.import_limits,
     };
     let dictionaries = state.dictionaries.clone();
     let tables = state.tables();

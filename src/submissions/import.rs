@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::import_dupes::{self, PatientMatch, SeenTumors};
 use super::import_keep::{self, FollowUp, Keeps, KeptValue};
+use super::import_limits::{Counts, Expanded, FileLimits};
 use super::import_log;
 use super::Error;
 use crate::abstracts::derive::Deriver;
@@ -134,6 +135,8 @@ pub struct ImportOptions {
     /// Derives the items the service keeps current (age, staging), as every save does; none
     /// leaves the file's values as they are.
     pub deriver: Option<Deriver>,
+    /// What one file may hold; a file past a limit is refused at the line it went past.
+    pub limits: FileLimits,
 }
 
 impl ImportOptions {
@@ -198,10 +201,12 @@ pub fn walk<R: BufRead>(
             problems.push(p);
         }
     };
+    let (input, expanded) = Expanded::new(input, options.limits.expanded_bytes);
     let mut reader = match NaaccrXmlReader::new(input, dictionaries, ReaderOptions::default()) {
         Ok(r) => r,
-        Err(e) => return Ok(vec![xml_problem(&e)]),
+        Err(e) => return Ok(vec![expanded.problem().unwrap_or_else(|| xml_problem(&e))]),
     };
+    let mut counts = Counts::default();
     let root = reader.root().clone();
     for e in &root.errors {
         push(&mut problems, xml_problem(e));
@@ -230,10 +235,18 @@ pub fn walk<R: BufRead>(
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(e) => {
-                push(&mut problems, xml_problem(&e));
+                push(
+                    &mut problems,
+                    expanded.problem().unwrap_or_else(|| xml_problem(&e)),
+                );
                 break;
             }
         };
+        // Past a limit the rest of the file is not read: it is refused whatever it holds.
+        if let Some(over) = counts.add(&options.limits, p.line, p.tumors.len()) {
+            push(&mut problems, over);
+            break;
+        }
         // The reader reports an item's problem at the item's line; the same item is not
         // reported again by the checks below (at its element's line).
         let mut reported: BTreeSet<(u64, String)> = BTreeSet::new();

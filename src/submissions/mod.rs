@@ -7,6 +7,7 @@ pub mod import;
 pub mod import_dupes;
 pub mod import_facilities;
 pub mod import_keep;
+pub mod import_limits;
 pub mod import_log;
 pub mod jobs;
 pub mod recipients;

@@ -236,3 +236,90 @@ fn someone(i: usize) -> serde_json::Value {
     items["socialSecurityNumber"] = json!(format!("12345678{i}"));
     items
 }
+
+/// Imported files are bounded while they stream (issue 21): a small gzip upload that expands
+/// past the decompressed limit, and a file with more patients or tumors than allowed, are
+/// refused with the rule (and the line) and store nothing. The tests' app allows 8 MiB of
+/// XML, 2,000 patients and 4,000 tumors.
+async fn imported_files_are_bounded(app: TestApp) {
+    use std::io::Write;
+    let t = app.registrar();
+    let m = app.token(Role::Manager, None);
+    let head = "<?xml version=\"1.0\"?>\n<NaaccrData xmlns=\"http://naaccr.org/naaccrxml\" baseDictionaryUri=\"http://naaccr.org/naaccrxml/naaccr-dictionary-260.xml\" recordType=\"A\" specificationVersion=\"1.8\">\n";
+    let patient = |n: usize, tumors: usize| {
+        let mut s = format!(
+            "<Patient><Item naaccrId=\"patientIdNumber\">{n:08}</Item><Item naaccrId=\"nameLast\">BOUND</Item>\n"
+        );
+        for k in 0..tumors {
+            s.push_str(&format!("<Tumor><Item naaccrId=\"reportingFacility\">{FACILITY_A}</Item><Item naaccrId=\"accessionNumberHosp\">2024{n:05}</Item><Item naaccrId=\"sequenceNumberHospital\">{k:02}</Item><Item naaccrId=\"primarySite\">C509</Item></Tumor>\n"));
+        }
+        s.push_str("</Patient>\n");
+        s
+    };
+
+    // 9 MiB of XML (one patient, then blank lines and comments) in a small gzip upload.
+    let mut xml = String::from(head);
+    xml.push_str(&patient(1, 1));
+    for _ in 0..18 {
+        xml.push_str(&"\n".repeat(512 * 1024));
+        xml.push_str("<!-- padding -->");
+    }
+    xml.push_str("</NaaccrData>\n");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(xml.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    assert!(gz.len() < 64 * 1024, "{}", gz.len());
+    let r = crate::intake::import(&app, &t, "", gz).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        r.body["problems"][0]["rule"], "file-too-large",
+        "{}",
+        r.body
+    );
+    assert_eq!(stored(&app, &m).await, 0);
+
+    // 2,001 patients: refused at the line of the 2,001st.
+    let mut xml = String::from(head);
+    for n in 1..=2_001 {
+        xml.push_str(&patient(n, 0));
+    }
+    xml.push_str("</NaaccrData>\n");
+    let r = crate::intake::import(&app, &m, "?facility=0000000001", xml.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let problem = &r.body["problems"][0];
+    assert_eq!(problem["rule"], "too-many-patients", "{}", r.body);
+    assert_eq!(problem["line"], 3 + 2 * 2_000, "{}", r.body);
+    assert_eq!(stored(&app, &m).await, 0);
+
+    // 1,001 patients of 4 tumors (4,004): refused at the patient that passes 4,000.
+    let mut xml = String::from(head);
+    for n in 1..=1_001 {
+        xml.push_str(&patient(n, 4));
+    }
+    xml.push_str("</NaaccrData>\n");
+    let r = crate::intake::import(&app, &t, "", xml.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        r.body["problems"][0]["rule"], "too-many-tumors",
+        "{}",
+        r.body
+    );
+    assert_eq!(stored(&app, &m).await, 0);
+
+    // Within every limit the same shape imports.
+    let mut xml = String::from(head);
+    for n in 1..=1_000 {
+        xml.push_str(&patient(n, 4));
+    }
+    xml.push_str("</NaaccrData>\n");
+    let r = crate::intake::import(&app, &t, "", xml.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["tumorsCreated"], 4_000, "{}", r.body);
+}
+both_backends!(imported_files_are_bounded, imported_files_are_bounded);
+
+async fn stored(app: &TestApp, token: &str) -> usize {
+    let r = app.get("/api/v1/patients?limit=10", token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["data"].as_array().unwrap().len()
+}

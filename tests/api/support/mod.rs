@@ -180,6 +180,11 @@ impl TestApp {
             data_dir: tdb.files.path().to_path_buf(),
             client_timeout: std::time::Duration::from_secs(30),
             max_import_bytes: 64 * 1024 * 1024,
+            import_limits: cancer_registry::submissions::import_limits::FileLimits {
+                expanded_bytes: 8 * 1024 * 1024,
+                patients: 2_000,
+                tumors: 4_000,
+            },
             job_slots: slots.clone(),
             staging: staging(),
             current_year: 2026,
