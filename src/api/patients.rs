@@ -11,7 +11,9 @@ use super::edits::{blocking, refresh, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, into_items, PatientItemChanges, PatientItems, RawItems};
-use super::tumors::{deriver, fallback_event, DeleteQuery, TumorPage, TumorResponse};
+use super::tumors::{
+    deriver, fallback_event, unchanged_read, DeleteQuery, TumorPage, TumorResponse,
+};
 use super::AppState;
 use crate::abstracts::duplicates::{self, Candidate, Confirmation};
 use crate::abstracts::lifecycle::{Authority, Removal};
@@ -419,6 +421,9 @@ pub async fn update_patient(
                     let t = tumors::get(conn, &crate::auth::FacilityScope::All, &moved)?;
                     audit::record(conn, &actor, fallback_event(&t, tumors::Status::Complete))?;
                 }
+            } else {
+                // Nothing changed, but the answer is the whole record: a read.
+                audit::record(conn, &actor, unchanged_read("patient", &p.id, p.version))?;
             }
             Ok::<_, ApiError>(p)
         })

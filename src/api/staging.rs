@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::edits::{blocking, refresh_tumor};
 use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, etag, Json};
-use super::tumors::{fallback_event, TumorResponse};
+use super::tumors::{fallback_event, unchanged_read, TumorResponse};
 use super::AppState;
 use crate::abstracts::items::Checks;
 use crate::abstracts::lifecycle::{self, Authority};
@@ -435,6 +435,8 @@ pub async fn stage_tumor_items(
             let (staging, changes) = stage_tumor(&registry, &patient.items, &tumor.items, &options)
                 .map_err(|e| ApiError::NotStageable(vec![ItemError::new("dateOfDiagnosis", Some(390), "staging", e.to_string())]))?;
             let tumor = if changes.is_empty() {
+                // Staged as stored: no change, but the answer is the whole abstract.
+                audit::record(conn, &actor, unchanged_read("tumor", &tumor.id, tumor.version))?;
                 tumor
             } else {
                 let who = Authority::of(&caller, reason.as_deref());

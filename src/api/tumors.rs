@@ -163,6 +163,16 @@ pub(crate) fn deriver(state: &AppState) -> Deriver {
     }
 }
 
+/// The audit record of a write that changed nothing: its response still carries the record.
+pub(crate) fn unchanged_read(entity: &'static str, id: &str, version: i64) -> Event {
+    Event {
+        action: Action::Read,
+        entity,
+        entity_id: Some(id.to_string()),
+        details: json!({ "unchangedWrite": true, "version": version }),
+    }
+}
+
 /// The audit record of a tumor sent back to review by a change that left an error-level edit
 /// failing.
 pub(crate) fn fallback_event(t: &Tumor, from: Status) -> Event {
@@ -392,6 +402,9 @@ pub async fn update_tumor(
                         details,
                     },
                 )?;
+            } else {
+                // Nothing changed, but the answer is the whole abstract: a read.
+                audit::record(conn, &actor, unchanged_read("tumor", &t.id, t.version))?;
             }
             let mut e = refresh_tumor(conn, &tables, &t)?;
             let blocks = e.as_ref().is_some_and(|s| !blocking(s).is_empty());
