@@ -26,7 +26,7 @@ use super::import_limits::{Counts, Expanded, FileLimits};
 use super::import_log;
 use super::Error;
 use crate::abstracts::derive::Deriver;
-use crate::abstracts::items::{check_item_format, Checks};
+use crate::abstracts::items::{check_item_format, Checks, ItemChange};
 use crate::abstracts::patients::{self, Patient};
 use crate::abstracts::tumors::{self, Source, Tumor, FACILITY_ITEM};
 use crate::auth::FacilityScope;
@@ -434,6 +434,10 @@ pub struct Applied {
     pub updated: bool,
     pub tumors_created: Vec<String>,
     pub tumors_updated: Vec<String>,
+    /// The patient's changed items, old and new, for the audit trail.
+    pub patient_changes: Vec<ItemChange>,
+    /// Each updated tumor's changed items, old and new.
+    pub tumor_changes: Vec<(String, Vec<ItemChange>)>,
 }
 
 /// Creates or updates one patient of a valid file and its tumors (call inside a transaction).
@@ -469,6 +473,7 @@ pub fn apply_patient(
         },
     };
     let mut follow_up = FollowUp::Apply;
+    let mut patient_changes = Vec::new();
     let (patient, created, updated) = match existing {
         Some(stored) => {
             let mut changes = changes_from(&stored.items, &p.items);
@@ -499,13 +504,14 @@ pub fn apply_patient(
             if changes.is_empty() {
                 (stored, false, false)
             } else {
-                let (updated, _) = patients::update(
+                let (updated, changed) = patients::update(
                     conn,
                     &FacilityScope::All,
                     &stored.id,
                     Some(stored.version),
                     &changes,
                 )?;
+                patient_changes = changed;
                 (updated, false, true)
             }
         }
@@ -532,6 +538,8 @@ pub fn apply_patient(
         updated,
         tumors_created: Vec::new(),
         tumors_updated: Vec::new(),
+        patient_changes,
+        tumor_changes: Vec::new(),
     };
     let mut matched = BTreeSet::new();
     for t in p.tumors {
@@ -586,7 +594,7 @@ pub fn apply_patient(
                     changes
                         .entry("dateCaseReportLoaded".to_string())
                         .or_insert_with(|| Some(crate::abstracts::lifecycle::today()));
-                    tumors::update_with(
+                    let (_, changed) = tumors::update_with(
                         conn,
                         scope,
                         &s.id,
@@ -594,6 +602,7 @@ pub fn apply_patient(
                         &changes,
                         Checks::Format,
                     )?;
+                    out.tumor_changes.push((s.id.clone(), changed));
                     import_log::note_sources(
                         conn,
                         &report.id,
@@ -675,8 +684,10 @@ fn rederive_others(
         // The service's own follow-up of a change the importer may make, whichever facility
         // abstracted the tumor.
         let all = FacilityScope::All;
-        tumors::update_with(conn, &all, &s.id, Some(s.version), &changes, Checks::Format)?;
+        let (_, changed) =
+            tumors::update_with(conn, &all, &s.id, Some(s.version), &changes, Checks::Format)?;
         out.tumors_updated.push(s.id.clone());
+        out.tumor_changes.push((s.id.clone(), changed));
         n += 1;
     }
     Ok(n)
@@ -940,26 +951,42 @@ impl Batch<'_> {
                 .collect();
             let moved =
                 crate::abstracts::saving::settle_patient(self.conn, &a.patient.id, &failing)?;
-            audit::record(
-                self.conn,
-                self.actor,
-                Event {
-                    action: if a.created {
-                        Action::Create
-                    } else {
-                        Action::Update
-                    },
-                    entity: "patient",
-                    entity_id: Some(a.patient.id),
+            let mut details = serde_json::json!({
+                "import": self.report.id,
+                "tumorsCreated": a.tumors_created,
+                "tumorsUpdated": a.tumors_updated,
+                "tumorsBackToReview": moved,
+                "reason": self.options.reason,
+            });
+            if !a.patient_changes.is_empty() {
+                details["changes"] = serde_json::json!(a.patient_changes);
+            }
+            let mut events = vec![Event {
+                action: if a.created {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
+                entity: "patient",
+                entity_id: Some(a.patient.id.clone()),
+                details,
+            }];
+            // One row per changed tumor, with old and new values, so an audit search by the
+            // tumor's id finds what the file changed.
+            for (tumor_id, changes) in a.tumor_changes {
+                events.push(Event {
+                    action: Action::Update,
+                    entity: "tumor",
+                    entity_id: Some(tumor_id),
                     details: serde_json::json!({
                         "import": self.report.id,
-                        "tumorsCreated": a.tumors_created,
-                        "tumorsUpdated": a.tumors_updated,
-                        "tumorsBackToReview": moved,
+                        "patientId": a.patient.id,
+                        "changes": changes,
                         "reason": self.options.reason,
                     }),
-                },
-            )?;
+                });
+            }
+            audit::record_all(self.conn, self.actor, events)?;
         }
         Ok(())
     }

@@ -575,6 +575,16 @@ fn file_of(patient: &Value, tumors: &[Value]) -> Vec<u8> {
     crate::intake::naaccr_file(&[(&p, ts.iter().map(|t| t.as_slice()).collect())])
 }
 
+/// The audit row (of a list) written by an import.
+fn of_import<'a>(rows: &'a Value, import: &Value) -> &'a Value {
+    rows["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["details"]["import"] == *import)
+        .unwrap_or_else(|| panic!("no row of import {import}: {rows}"))
+}
+
 /// Imports derive as every save does: a file's stale derived values are replaced, a re-send
 /// changes nothing, a changed input re-derives, and a patient's changed birth date re-derives
 /// the age of the tumor the file did not carry.
@@ -640,6 +650,30 @@ async fn derived_values_on_import(app: TestApp) {
         stored.body["data"][0]["items"]["ageAtDiagnosis"], "064",
         "{}",
         stored.body
+    );
+
+    // The audit trail has the old and new values: under the patient, and under the tumor.
+    let tid = stored.body["data"][0]["id"].as_str().unwrap();
+    let auditor = app.token(Role::Auditor, None);
+    let audit = |entity: &str, id: &str| {
+        format!("/api/v1/audit?entity={entity}&entityId={id}&action=update")
+    };
+    let rows = app.get(&audit("tumor", tid), &auditor).await;
+    assert_eq!(rows.status, StatusCode::OK, "{}", rows.body);
+    let row = of_import(&rows.body, &r.body["id"]);
+    assert_eq!(
+        row["details"]["changes"],
+        json!([{ "item": "ageAtDiagnosis", "old": "069", "new": "064" }]),
+        "{}",
+        rows.body
+    );
+    let rows = app.get(&audit("patient", &pid), &auditor).await;
+    let row = of_import(&rows.body, &r.body["id"]);
+    assert_eq!(
+        row["details"]["changes"],
+        json!([{ "item": "dateOfBirth", "old": "19550314", "new": "19600314" }]),
+        "{}",
+        rows.body
     );
 }
 both_backends!(derived_values_on_import, derived_values_on_import);
