@@ -53,7 +53,10 @@ fn deriver() -> cancer_registry::abstracts::derive::Deriver {
     });
     cancer_registry::abstracts::derive::Deriver {
         staging: staging.clone(),
-        options: cancer_registry::staging::StageOptions { current_year: 2026 },
+        options: cancer_registry::staging::StageOptions {
+            current_year: cancer_registry::config::current_year()
+                .unwrap_or_else(|e| fail("CANCER_REGISTRY_CURRENT_YEAR", e)),
+        },
     }
 }
 

@@ -485,8 +485,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         import_limits: config.import_limits,
         job_slots: cancer_registry::submissions::slots::JobSlots::for_pool(
             config.pool.max_size,
-            config.max_jobs_per_user,
             config.max_jobs,
+            config.max_jobs_per_user,
         ),
         client_timeout: config.client_timeout,
         registered_facilities: Arc::new(cancer_registry::facilities::Registered::new(

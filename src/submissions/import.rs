@@ -419,6 +419,25 @@ fn stamp_received(items: &mut Items) {
     }
 }
 
+/// The changes a file's `incoming` items make to a `stored` tumor, its derived items set as
+/// every save sets them (blanked ones removed).
+fn derived_changes(
+    options: &ImportOptions,
+    patient: &Items,
+    stored: &Items,
+    incoming: &mut Items,
+) -> BTreeMap<String, Option<String>> {
+    let blanked = match &options.deriver {
+        Some(d) => d.derive_incoming(patient, stored, incoming),
+        None => Vec::new(),
+    };
+    let mut changes = changes_from(stored, incoming);
+    for id in blanked.into_iter().filter(|id| stored.contains_key(id)) {
+        changes.insert(id, None);
+    }
+    changes
+}
+
 fn changes_from(stored: &Items, incoming: &Items) -> BTreeMap<String, Option<String>> {
     incoming
         .iter()
@@ -551,16 +570,8 @@ pub fn apply_patient(
         match stored_tumors.iter().find(|s| tumor_key(&s.items) == key) {
             Some(s) => {
                 matched.insert(s.id.clone());
-                let blanked = match &options.deriver {
-                    Some(d) => d.derive_incoming(&out.patient.items, &s.items, &mut items),
-                    None => Vec::new(),
-                };
-                let mut changes = changes_from(&s.items, &items);
-                for id in blanked {
-                    if s.items.contains_key(&id) {
-                        changes.insert(id, None);
-                    }
-                }
+                let mut changes =
+                    derived_changes(options, &out.patient.items, &s.items, &mut items);
                 import_keep::filter_tumor(
                     &s.items,
                     &items,
@@ -667,17 +678,12 @@ fn rederive_others(
     out: &mut Applied,
     options: &ImportOptions,
 ) -> Result<u64, Error> {
-    let Some(d) = &options.deriver else {
+    if options.deriver.is_none() {
         return Ok(0);
-    };
+    }
     let mut n = 0;
     for s in stored.iter().filter(|s| !matched.contains(&s.id)) {
-        let mut items = s.items.clone();
-        d.derive(&out.patient.items, &mut items);
-        let mut changes = changes_from(&s.items, &items);
-        for id in s.items.keys().filter(|k| !items.contains_key(*k)) {
-            changes.insert(id.clone(), None);
-        }
+        let changes = derived_changes(options, &out.patient.items, &s.items, &mut Items::new());
         if changes.is_empty() {
             continue;
         }

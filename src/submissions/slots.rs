@@ -52,7 +52,7 @@ impl JobSlots {
 
     /// The default for a pool of `pool_size` connections: jobs may take at most half of it
     /// (a build holds two connections), the rest stays for everyone's reads and writes.
-    pub fn for_pool(pool_size: u32, per_user: Option<usize>, per_instance: Option<usize>) -> Self {
+    pub fn for_pool(pool_size: u32, per_instance: Option<usize>, per_user: Option<usize>) -> Self {
         let share = (pool_size as usize / 4).max(1);
         JobSlots::new(per_instance.unwrap_or(share), per_user.unwrap_or(1))
     }
