@@ -452,11 +452,20 @@ pub struct Applied {
     pub created: bool,
     pub updated: bool,
     pub tumors_created: Vec<String>,
-    pub tumors_updated: Vec<String>,
-    /// The patient's changed items, old and new, for the audit trail.
+    /// Each updated tumor and its changed items, old and new (for the audit trail).
+    pub tumors_updated: Vec<(String, Vec<ItemChange>)>,
+    /// The patient's changed items, old and new.
     pub patient_changes: Vec<ItemChange>,
-    /// Each updated tumor's changed items, old and new.
-    pub tumor_changes: Vec<(String, Vec<ItemChange>)>,
+}
+
+impl Applied {
+    /// The ids of the updated tumors.
+    pub fn updated_ids(&self) -> Vec<&str> {
+        self.tumors_updated
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
 }
 
 /// Creates or updates one patient of a valid file and its tumors (call inside a transaction).
@@ -558,7 +567,6 @@ pub fn apply_patient(
         tumors_created: Vec::new(),
         tumors_updated: Vec::new(),
         patient_changes,
-        tumor_changes: Vec::new(),
     };
     let mut matched = BTreeSet::new();
     for t in p.tumors {
@@ -613,7 +621,7 @@ pub fn apply_patient(
                         &changes,
                         Checks::Format,
                     )?;
-                    out.tumor_changes.push((s.id.clone(), changed));
+                    out.tumors_updated.push((s.id.clone(), changed));
                     import_log::note_sources(
                         conn,
                         &report.id,
@@ -622,7 +630,6 @@ pub fn apply_patient(
                         &[(s.id.clone(), t.line)],
                     )?;
                     report.tumors_updated += 1;
-                    out.tumors_updated.push(s.id.clone());
                 }
             }
             None => {
@@ -692,8 +699,7 @@ fn rederive_others(
         let all = FacilityScope::All;
         let (_, changed) =
             tumors::update_with(conn, &all, &s.id, Some(s.version), &changes, Checks::Format)?;
-        out.tumors_updated.push(s.id.clone());
-        out.tumor_changes.push((s.id.clone(), changed));
+        out.tumors_updated.push((s.id.clone(), changed));
         n += 1;
     }
     Ok(n)
@@ -951,7 +957,8 @@ impl Batch<'_> {
             let failing: Vec<String> = summaries
                 .iter()
                 .filter(|(id, s)| {
-                    (a.updated || a.tumors_updated.contains(id)) && s.blocking().next().is_some()
+                    (a.updated || a.tumors_updated.iter().any(|(t, _)| t == *id))
+                        && s.blocking().next().is_some()
                 })
                 .map(|(id, _)| id.clone())
                 .collect();
@@ -960,7 +967,7 @@ impl Batch<'_> {
             let mut details = serde_json::json!({
                 "import": self.report.id,
                 "tumorsCreated": a.tumors_created,
-                "tumorsUpdated": a.tumors_updated,
+                "tumorsUpdated": a.updated_ids(),
                 "tumorsBackToReview": moved,
                 "reason": self.options.reason,
             });
@@ -979,7 +986,7 @@ impl Batch<'_> {
             }];
             // One row per changed tumor, with old and new values, so an audit search by the
             // tumor's id finds what the file changed.
-            for (tumor_id, changes) in a.tumor_changes {
+            for (tumor_id, changes) in a.tumors_updated {
                 events.push(Event {
                     action: Action::Update,
                     entity: "tumor",
