@@ -14,7 +14,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cancer_registry::abstracts::items::Checks;
 use cancer_registry::abstracts::{patients, tumors};
@@ -198,6 +198,13 @@ fn main() {
     );
     drop(conn);
     let dir = tempfile::tempdir().unwrap();
+    // Files where the service keeps them by default on this backend.
+    let store = cancer_registry::submissions::files::FileStore::new(
+        cancer_registry::submissions::files::StoreKind::default_for(db.backend()),
+        dir.path().to_path_buf(),
+    );
+    let lease =
+        cancer_registry::submissions::leases::Lease::for_this_instance(Duration::from_secs(60));
     let mut conn = db.conn().unwrap();
     let sub = jobs::create(
         &mut conn,
@@ -213,6 +220,7 @@ fn main() {
             include_failing: false,
         },
         "bench",
+        &lease,
     )
     .unwrap();
     drop(conn);
@@ -220,7 +228,7 @@ fn main() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = peak_mb();
     let started = Instant::now();
-    let done = jobs::build(&db, dir.path(), &sub.id, None).unwrap();
+    let done = jobs::build(&db, &store, &sub.id, None, &lease).unwrap();
     let secs = started.elapsed().as_secs_f64();
     println!(
         "pending batch: {} tumors ({} changed, {} new) of {n}, {} patients, {:.1} MB file, in {secs:.1} s; peak RSS {:.0} MB (at start {before:.0} MB)",

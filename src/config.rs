@@ -38,6 +38,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCER_REGISTRY_MAX_IMPORT_TUMORS", "10000000", "most tumors in one imported file (refused beyond, 422 too-many-tumors at the line)"),
     ("CANCER_REGISTRY_MAX_JOBS", "a quarter of the pool (2 on SQLite, 4 on PostgreSQL)", "submission builds and imports running at once on this instance; one more gets 429 with Retry-After"),
     ("CANCER_REGISTRY_MAX_JOBS_PER_USER", "1", "submission builds and imports one user may run at once; one more gets 429 with Retry-After"),
+    ("CANCER_REGISTRY_JOB_LEASE_SECS", "60", "how long a submission build stays this instance's without a renewal (renewed every third of it); when its instance dies, another takes the build over after this long"),
+    ("CANCER_REGISTRY_SUBMISSION_FILES", "database (PostgreSQL) / folder (SQLite)", "where finished submission files are kept: database (every instance serves them) or folder (the data folder; shared by instances only if they mount one folder)"),
     ("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS", "30", "a client that pauses this long while sending a request head or an upload, or does not send a whole JSON or death-record body in this time, gets 408"),
     ("CANCER_REGISTRY_CURRENT_YEAR", "the clock's year", "the year staging and edits compare diagnosis years with (set it for reproducible results)"),
     ("CANCER_REGISTRY_SUPPRESSION_THRESHOLD", "16", "research and report tables suppress counts below this"),
@@ -86,6 +88,10 @@ pub struct Config {
     /// Submission builds and imports at once: on this instance, and per user (None: defaults).
     pub max_jobs: Option<usize>,
     pub max_jobs_per_user: Option<usize>,
+    /// How long a submission build's lease lasts.
+    pub job_lease: Duration,
+    /// Where submission files are kept (None: by backend).
+    pub submission_files: Option<crate::submissions::files::StoreKind>,
     pub client_timeout: Duration,
     /// Staging algorithm ZIPs: embedded or a folder.
     pub algorithms: Source,
@@ -233,6 +239,20 @@ impl Config {
             },
             max_jobs: parse_var("CANCER_REGISTRY_MAX_JOBS")?,
             max_jobs_per_user: parse_var("CANCER_REGISTRY_MAX_JOBS_PER_USER")?,
+            job_lease: Duration::from_secs(
+                parse_var("CANCER_REGISTRY_JOB_LEASE_SECS")?
+                    .unwrap_or(60)
+                    .max(1),
+            ),
+            submission_files: match var("CANCER_REGISTRY_SUBMISSION_FILES") {
+                None => None,
+                Some(v) => Some(crate::submissions::files::StoreKind::parse(&v).ok_or(
+                    ConfigError {
+                        variable: "CANCER_REGISTRY_SUBMISSION_FILES",
+                        message: format!("{v:?} is neither database nor folder"),
+                    },
+                )?),
+            },
             client_timeout: Duration::from_secs(
                 parse_var("CANCER_REGISTRY_CLIENT_TIMEOUT_SECS")?
                     .unwrap_or(30)

@@ -19,7 +19,10 @@ use cancer_registry::naaccr::RecordType;
 use cancer_registry::refdata::Source;
 use cancer_registry::staging::StageOptions;
 use cancer_registry::submissions::export::Selection;
+use cancer_registry::submissions::files::{FileStore, StoreKind};
 use cancer_registry::submissions::jobs;
+use cancer_registry::submissions::leases::Lease;
+use cancer_registry::submissions::runner::Builds;
 
 mod commands;
 
@@ -469,11 +472,37 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     restrict_to_owner(&config)?;
     cancer_registry::audit::chain::log_head_daily(db.clone());
-    let interrupted = jobs::recover(&mut *db.conn()?, &config.data_dir)?;
-    if interrupted > 0 {
-        log::warn!("{interrupted} submission(s) interrupted by the last stop were marked failed");
+    let waiting = jobs::recover(&mut *db.conn()?, &config.data_dir)?;
+    if waiting > 0 {
+        log::warn!("{waiting} submission(s) whose builder stopped will be built again");
     }
     let loaded = load_reference_data(&config)?;
+    let job_slots = cancer_registry::submissions::slots::JobSlots::for_pool(
+        config.pool.max_size,
+        config.max_jobs,
+        config.max_jobs_per_user,
+    );
+    let builds = Builds {
+        db: db.clone(),
+        store: Arc::new(FileStore::new(
+            config
+                .submission_files
+                .unwrap_or_else(|| StoreKind::default_for(db.backend())),
+            config.data_dir.clone(),
+        )),
+        lease: Arc::new(Lease::for_this_instance(config.job_lease)),
+        tables: loaded.edit_tables.as_ref().ok().cloned(),
+    };
+    log::info!(
+        "submission builds leased as {} for {} s, files kept in the {}",
+        builds.lease.owner(),
+        config.job_lease.as_secs(),
+        match builds.store.kind {
+            StoreKind::Database => "database".to_string(),
+            StoreKind::Folder => format!("folder {}", config.data_dir.display()),
+        }
+    );
+    builds.clone().watch(job_slots.clone());
     let state = actix_web::web::Data::new(AppState {
         db,
         keys,
@@ -483,11 +512,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         data_dir: config.data_dir.clone(),
         max_import_bytes: config.max_import_bytes,
         import_limits: config.import_limits,
-        job_slots: cancer_registry::submissions::slots::JobSlots::for_pool(
-            config.pool.max_size,
-            config.max_jobs,
-            config.max_jobs_per_user,
-        ),
+        job_slots,
+        builds,
         client_timeout: config.client_timeout,
         registered_facilities: Arc::new(cancer_registry::facilities::Registered::new(
             config.accept_unknown_facilities,

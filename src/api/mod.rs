@@ -60,6 +60,8 @@ pub struct AppState {
     pub import_limits: crate::submissions::import_limits::FileLimits,
     /// Limits of submission builds and imports running at once.
     pub job_slots: crate::submissions::slots::JobSlots,
+    /// Submission builds: the database, where files are kept, this instance's lease.
+    pub builds: crate::submissions::runner::Builds,
     /// How long a client may pause while sending a request (head or upload) before it is cut off.
     pub client_timeout: std::time::Duration,
     /// The installed staging algorithms, or why there are none.

@@ -150,10 +150,11 @@ pub async fn create_submission(
     // Taken before the submission is recorded: a refused request leaves nothing queued.
     let slot = state.job_slots.take(&caller.sub)?;
     let actor = actor(&req, &caller);
+    let lease = state.builds.lease.clone();
     let submission = state
         .db
         .write(move |conn| {
-            let s = jobs::create(conn, &caller.facilities, &new, &caller.sub)?;
+            let s = jobs::create(conn, &caller.facilities, &new, &caller.sub, &lease)?;
             audit::record(conn, &actor, Event {
                 action: Action::Export,
                 entity: "submission",
@@ -163,18 +164,7 @@ pub async fn create_submission(
             Ok::<_, ApiError>(s)
         })
         .await?;
-    let (db, dir, id, tables) = (
-        state.db.clone(),
-        state.data_dir.clone(),
-        submission.id.clone(),
-        state.tables(),
-    );
-    std::thread::spawn(move || {
-        let _slot = slot;
-        if let Err(e) = jobs::build(&db, &dir, &id, tables.as_deref()) {
-            log::error!("submission {id} failed: {e}");
-        }
-    });
+    state.builds.spawn(submission.id.clone(), slot);
     Ok(HttpResponse::Accepted()
         .insert_header((
             header::LOCATION,
@@ -288,9 +278,11 @@ pub async fn submission_file(
             Ok(s)
         })
         .await?;
-    let path = jobs::file_path(&state.data_dir, &s.id);
-    let file = std::fs::File::open(&path)
-        .map_err(|e| ApiError::Internal(format!("submission file {}: {e}", path.display())))?;
+    let (builds, id) = (state.builds.clone(), s.id.clone());
+    let file = actix_web::web::block(move || builds.store.open(&builds.db, &id))
+        .await
+        .map_err(|_| ApiError::Internal("the file could not be opened".into()))?
+        .map_err(|e| ApiError::Internal(format!("submission {}: {e}", s.id)))?;
     let gzip = req
         .headers()
         .get(header::ACCEPT_ENCODING)
@@ -421,7 +413,7 @@ pub async fn tumor_submissions(
 
 /// Streams a file from a reader thread, optionally gzip-compressed, with bounded buffering.
 pub(crate) fn stream_file(
-    mut file: std::fs::File,
+    mut file: impl std::io::Read + Send + 'static,
     gzip: bool,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);

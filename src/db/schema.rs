@@ -103,6 +103,17 @@ diesel::table! {
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
         report -> Nullable<Text>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    submission_files (submission_id, chunk) {
+        submission_id -> Text,
+        chunk -> Integer,
+        data -> Binary,
     }
 }
 
@@ -263,6 +274,7 @@ diesel::table! {
 diesel::joinable!(tumors -> patients (patient_id));
 diesel::joinable!(research_releases -> research_requests (request_id));
 diesel::joinable!(submission_items -> submissions (submission_id));
+diesel::joinable!(submission_files -> submissions (submission_id));
 diesel::joinable!(patient_contacts -> patients (patient_id));
 diesel::joinable!(tumor_withdrawals -> tumors (tumor_id));
 diesel::joinable!(recipient_facilities -> recipients (recipient_id));
@@ -273,6 +285,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     patient_contacts,
     submissions,
     submission_items,
+    submission_files,
     imports,
     research_requests,
     research_releases,

@@ -1,6 +1,7 @@
 //! Submission jobs: a batch is recorded, built in the background into a file, and marked done
-//! with the tumor versions it carried, or failed. A batch interrupted by a restart is marked
-//! failed at the next start; nothing partial is ever served.
+//! with the tumor versions it carried, or failed. The instance building a batch holds its lease
+//! ([`super::leases`]); a batch whose builder died is built again by whichever instance claims
+//! it once the lease runs out. Nothing partial is ever served.
 
 use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -11,6 +12,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::export::{export, Carried, Excluded, ExportCounts, Selection, Target};
+use super::files::FileStore;
+use super::leases::Lease;
 use super::recipients::{self, Recipient};
 use super::Error;
 use crate::auth::FacilityScope;
@@ -97,6 +100,9 @@ struct Row {
     created_at: NaiveDateTime,
     finished_at: Option<NaiveDateTime>,
     report: Option<String>,
+    lease_owner: Option<String>,
+    lease_until: Option<NaiveDateTime>,
+    attempts: i32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -172,12 +178,14 @@ pub struct NewSubmission {
     pub include_failing: bool,
 }
 
-/// Records a queued submission for the caller's scope (narrowed to the selected facilities).
+/// Records a queued submission for the caller's scope (narrowed to the selected facilities),
+/// leased to this instance, which builds it at once.
 pub fn create(
     conn: &mut DbConn,
     scope: &FacilityScope,
     new: &NewSubmission,
     created_by: &str,
+    lease: &Lease,
 ) -> Result<Submission, Error> {
     if let Some(list) = &new.selection.facilities {
         if let Some(f) = list.iter().find(|f| !scope.allows(f)) {
@@ -234,6 +242,9 @@ pub fn create(
         created_at: Utc::now().naive_utc(),
         finished_at: None,
         report: None,
+        lease_owner: Some(lease.owner().to_string()),
+        lease_until: Some(lease.until()),
+        attempts: 1,
     };
     // One queued or running build per recipient, enforced by the partial unique index
     // `submissions_one_active_per_recipient`: a build compares with what the recipient holds
@@ -347,30 +358,65 @@ fn scope_covers(scope: &FacilityScope, batch: &[String]) -> bool {
     }
 }
 
-/// Where a submission's file lives.
-pub fn file_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join(format!("{id}.xml"))
+/// The temporary files of one attempt at building batch `id`: named for the lease owner, so
+/// instances building in one shared folder never write each other's.
+fn temp_paths(dir: &Path, id: &str, lease: &Lease) -> (PathBuf, PathBuf) {
+    let tag: String = lease
+        .owner()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    (
+        dir.join(format!("{id}.{tag}.xml.part")),
+        dir.join(format!("{id}.{tag}.carried")),
+    )
 }
 
-/// Marks batches left queued or running by a previous process as failed and removes what
-/// their builds had written; empties `uploads/` of `dir` (imports cut off mid-way, which stored
-/// nothing). Assumes one service process per data folder.
+/// Removes what earlier attempts at building batch `id` left (an instance that died while
+/// building it). Called by the lease's new holder: a stalled holder that still writes would
+/// lose anyway, its final update naming an owner the batch no longer has.
+fn remove_earlier_attempts(dir: &Path, id: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{id}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with(&prefix) && (name.ends_with(".xml.part") || name.ends_with(".carried"))
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Start-up clean-up. Batches are left alone: one whose lease ran out is claimed and built
+/// again by the job runner, one still leased belongs to a live instance. Removed: temporary
+/// files of builds no live lease covers, and `uploads/` of `dir` (this instance's imports cut
+/// off mid-way, which stored nothing). Returns the batches waiting to be built again.
 pub fn recover(conn: &mut DbConn, dir: &Path) -> Result<usize, Error> {
-    let interrupted: Vec<String> = submissions::table
+    let now = Utc::now().naive_utc();
+    let live: Vec<String> = submissions::table
         .filter(submissions::status.eq_any(["queued", "running"]))
+        .filter(submissions::lease_until.gt(now))
         .select(submissions::id)
         .load(conn)?;
-    diesel::update(submissions::table.filter(submissions::id.eq_any(&interrupted)))
-        .set((
-            submissions::status.eq("failed"),
-            submissions::error
-                .eq("interrupted by a restart of the service; create the submission again"),
-            submissions::finished_at.eq(Some(Utc::now().naive_utc())),
-        ))
-        .execute(conn)?;
-    for id in &interrupted {
-        for leftover in [format!("{id}.xml.part"), format!("{id}.carried")] {
-            let _ = fs::remove_file(dir.join(leftover));
+    let waiting: i64 = submissions::table
+        .filter(submissions::status.eq_any(["queued", "running"]))
+        .filter(
+            submissions::lease_until
+                .is_null()
+                .or(submissions::lease_until.le(now)),
+        )
+        .count()
+        .get_result(conn)?;
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let temporary = name.ends_with(".xml.part") || name.ends_with(".carried");
+            let batch = name.split('.').next().unwrap_or_default();
+            if temporary && !live.iter().any(|id| id == batch) {
+                let _ = fs::remove_file(entry.path());
+            }
         }
     }
     if let Ok(uploads) = fs::read_dir(dir.join("uploads")) {
@@ -378,7 +424,7 @@ pub fn recover(conn: &mut DbConn, dir: &Path) -> Result<usize, Error> {
             let _ = fs::remove_file(entry.path());
         }
     }
-    Ok(interrupted.len())
+    Ok(waiting as usize)
 }
 
 fn set_progress(conn: &mut DbConn, id: &str, c: ExportCounts) -> Result<(), Error> {
@@ -391,46 +437,98 @@ fn set_progress(conn: &mut DbConn, id: &str, c: ExportCounts) -> Result<(), Erro
     Ok(())
 }
 
-/// Builds a queued submission: streams the export into a temporary file, then in one
-/// transaction records the carried tumor versions and marks it done; the file is renamed into
-/// place only after that commit. On any error the batch is marked failed.
+/// Builds a batch this instance holds the lease of: streams the export into a temporary file,
+/// then in one transaction records the carried tumor versions, keeps the file and marks the
+/// batch done. The lease is renewed meanwhile; on any error the batch is marked failed (both
+/// only while this instance still holds the lease).
 pub fn build(
     db: &Db,
-    dir: &Path,
+    store: &FileStore,
     id: &str,
     tables: Option<&ReferenceTables>,
+    lease: &Lease,
 ) -> Result<Submission, Error> {
     let mut conn = db.conn()?;
-    // Progress is written on a second connection so the export's reads never wait on it. Not
-    // getting one fails the batch (rather than leaving it queued, which would hold up its
-    // recipient until the next restart).
+    let (part, carried) = temp_paths(&store.dir, id, lease);
+    remove_earlier_attempts(&store.dir, id);
+    // Progress and lease renewals go over a second connection so the export's reads never
+    // wait on them. Not getting one fails the batch (rather than leaving it to be claimed
+    // again and again).
     let result = match db.conn() {
-        Ok(mut progress) => run(&mut conn, dir, id, tables, |c| {
-            if let Err(e) = set_progress(&mut progress, id, c) {
-                log::warn!("submission {id}: cannot record progress: {e}");
-            }
-        }),
+        Ok(second) => {
+            let second = std::sync::Mutex::new(second);
+            let (stop, stopped) = std::sync::mpsc::channel::<()>();
+            std::thread::scope(|s| {
+                s.spawn(|| keep_renewing(&second, id, lease, stopped));
+                let result = run(
+                    &mut conn,
+                    store,
+                    id,
+                    tables,
+                    lease,
+                    (&part, &carried),
+                    |c| {
+                        let mut conn = second.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Err(e) = set_progress(&mut conn, id, c) {
+                            log::warn!("submission {id}: cannot record progress: {e}");
+                        }
+                    },
+                );
+                drop(stop);
+                result
+            })
+        }
         Err(e) => Err(e.into()),
     };
     if let Err(e) = &result {
-        let _ = fs::remove_file(dir.join(format!("{id}.xml.part")));
-        let _ = fs::remove_file(dir.join(format!("{id}.carried")));
-        diesel::update(submissions::table.find(id))
-            .set((
-                submissions::status.eq("failed"),
-                submissions::error.eq(Some(e.to_string())),
-                submissions::finished_at.eq(Some(Utc::now().naive_utc())),
-            ))
-            .execute(&mut *conn)?;
+        let _ = fs::remove_file(&part);
+        let _ = fs::remove_file(&carried);
+        diesel::update(
+            submissions::table
+                .find(id)
+                .filter(submissions::lease_owner.eq(lease.owner())),
+        )
+        .set((
+            submissions::status.eq("failed"),
+            submissions::error.eq(Some(e.to_string())),
+            submissions::finished_at.eq(Some(Utc::now().naive_utc())),
+            submissions::lease_owner.eq(None::<String>),
+            submissions::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(&mut *conn)?;
     }
     result
 }
 
+/// Renews the lease every third of its length until `stopped` says the build ended. A lost
+/// lease is only logged: the build's final update names the owner and so fails by itself.
+fn keep_renewing(
+    conn: &std::sync::Mutex<r2d2::PooledConnection<db::Manager>>,
+    id: &str,
+    lease: &Lease,
+    stopped: std::sync::mpsc::Receiver<()>,
+) {
+    let every = lease.duration() / 3;
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+        let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+        match lease.renew(&mut conn, id) {
+            Ok(true) => {}
+            Ok(false) => {
+                log::warn!("submission {id}: another instance took over its build");
+                return;
+            }
+            Err(e) => log::warn!("submission {id}: cannot renew its lease: {e}"),
+        }
+    }
+}
+
 fn run(
     conn: &mut DbConn,
-    dir: &Path,
+    store: &FileStore,
     id: &str,
     tables: Option<&ReferenceTables>,
+    lease: &Lease,
+    (part, carried_path): (&Path, &Path),
     progress: impl FnMut(ExportCounts),
 ) -> Result<Submission, Error> {
     let sub = get(conn, &FacilityScope::All, id)?;
@@ -453,13 +551,11 @@ fn run(
         recipient: &recipient,
         gate,
     };
-    diesel::update(submissions::table.find(id))
-        .set(submissions::status.eq("running"))
-        .execute(conn)?;
-    fs::create_dir_all(dir)?;
-    let part = dir.join(format!("{id}.xml.part"));
-    let carried_path = dir.join(format!("{id}.carried"));
-    let mut carried = BufWriter::new(fs::File::create(&carried_path)?);
+    if !lease.start(conn, id)? {
+        return Err(lease_lost(id));
+    }
+    fs::create_dir_all(&store.dir)?;
+    let mut carried = BufWriter::new(fs::File::create(carried_path)?);
     let record_type = RecordType::parse(&sub.record_type).unwrap_or(RecordType::A);
     let version = if sub.naaccr_version == "250" {
         ExportVersion::V250
@@ -467,7 +563,7 @@ fn run(
         ExportVersion::V260
     };
     let scope = scope_of(&sub.scope);
-    let out = BufWriter::with_capacity(1 << 20, fs::File::create(&part)?);
+    let out = BufWriter::with_capacity(1 << 20, fs::File::create(part)?);
     let (out, counts, excluded) = export(
         conn,
         &scope,
@@ -487,9 +583,26 @@ fn run(
     carried.flush()?;
     drop(carried);
     set_progress(conn, id, counts)?;
-    let bytes = fs::metadata(&part)?.len() as i64;
+    let bytes = fs::metadata(part)?.len() as i64;
     db::transaction(conn, |conn| {
-        let lines = BufReader::new(fs::File::open(&carried_path)?);
+        // First, so a batch taken over by another instance fails here, before anything else
+        // is written (and it holds the row until this commits or rolls back).
+        let ours = diesel::update(
+            submissions::table
+                .find(id)
+                .filter(submissions::lease_owner.eq(lease.owner()))
+                .filter(submissions::status.eq("running")),
+        )
+        .set((
+            submissions::status.eq("done"),
+            submissions::lease_owner.eq(None::<String>),
+            submissions::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+        if ours != 1 {
+            return Err(lease_lost(id));
+        }
+        let lines = BufReader::new(fs::File::open(carried_path)?);
         let mut batch = Vec::with_capacity(BATCH);
         for line in lines.lines() {
             let line = line?;
@@ -544,19 +657,24 @@ fn run(
         )?;
         diesel::update(submissions::table.find(id))
             .set((
-                submissions::status.eq("done"),
                 submissions::file_bytes.eq(bytes),
                 submissions::report.eq(Some(serde_json::to_string(&report).unwrap_or_default())),
                 submissions::finished_at.eq(Some(Utc::now().naive_utc())),
             ))
             .execute(conn)?;
-        // Renamed before the commit: a failed rename commits nothing, and a commit that fails
-        // after it leaves at worst a file no done batch points to.
-        fs::rename(&part, file_path(dir, id))?;
+        store.keep(conn, id, part)?;
         Ok::<_, Error>(())
     })?;
-    let _ = fs::remove_file(&carried_path);
+    let _ = fs::remove_file(part);
+    let _ = fs::remove_file(carried_path);
     get(conn, &FacilityScope::All, id)
+}
+
+fn lease_lost(id: &str) -> Error {
+    Error::Conflict(format!(
+        "submission {id}: this instance no longer holds its build's lease (another instance \
+         took it over after this one stalled); the other instance's build counts"
+    ))
 }
 
 const BATCH: usize = 200;

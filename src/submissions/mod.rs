@@ -3,6 +3,7 @@
 //! NAACCR XML files. Knows nothing of HTTP.
 
 pub mod export;
+pub mod files;
 pub mod import;
 pub mod import_dupes;
 pub mod import_facilities;
@@ -10,7 +11,9 @@ pub mod import_keep;
 pub mod import_limits;
 pub mod import_log;
 pub mod jobs;
+pub mod leases;
 pub mod recipients;
+pub mod runner;
 pub mod slots;
 
 use crate::abstracts::{self, ItemError};

@@ -18,6 +18,7 @@ mod followup;
 mod fresh_machine;
 mod intake;
 mod intake_scenario;
+mod job_leases;
 mod job_limits;
 mod json_bodies;
 mod lifecycle;

@@ -548,9 +548,19 @@ async fn builds_for_one_recipient_do_not_overlap(app: TestApp) {
         },
         include_failing: false,
     };
+    // Another instance: its own lease.
+    let other_instance =
+        cancer_registry::submissions::leases::Lease::for_this_instance(Duration::from_secs(60));
     let queued = {
         let mut conn = app.db.conn().unwrap();
-        jobs::create(&mut conn, &FacilityScope::All, &new, "other-instance").unwrap()
+        jobs::create(
+            &mut conn,
+            &FacilityScope::All,
+            &new,
+            "other-instance",
+            &other_instance,
+        )
+        .unwrap()
     };
     let body = json!({ "recipient": rid, "selection": { "pending": true } });
     let r = app.post("/api/v1/submissions", &t, body.clone()).await;
@@ -567,7 +577,11 @@ async fn builds_for_one_recipient_do_not_overlap(app: TestApp) {
     assert_eq!(s["tumors"], 2, "{s}");
 
     let dir = tempfile::tempdir().unwrap();
-    let built = jobs::build(&app.db, dir.path(), &queued.id, None).unwrap();
+    let store = cancer_registry::submissions::files::FileStore::new(
+        cancer_registry::submissions::files::StoreKind::Folder,
+        dir.path().to_path_buf(),
+    );
+    let built = jobs::build(&app.db, &store, &queued.id, None, &other_instance).unwrap();
     assert_eq!((built.status.as_str(), built.tumors), ("done", 2));
     let (s, _) = pending(&app, &t, &rid).await;
     assert_eq!(

@@ -171,6 +171,19 @@ impl TestApp {
         let keys = Arc::new(Keys::load(&key_config()).unwrap());
         let edit_tables = Ok(edit_tables());
         let slots = cancer_registry::submissions::slots::JobSlots::new(4, 3);
+        let builds = cancer_registry::submissions::runner::Builds {
+            db: db.clone(),
+            store: Arc::new(cancer_registry::submissions::files::FileStore::new(
+                cancer_registry::submissions::files::StoreKind::default_for(db.backend()),
+                tdb.files.path().to_path_buf(),
+            )),
+            lease: Arc::new(
+                cancer_registry::submissions::leases::Lease::for_this_instance(
+                    Duration::from_secs(60),
+                ),
+            ),
+            tables: edit_tables.as_ref().ok().cloned(),
+        };
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: keys.clone(),
@@ -186,6 +199,7 @@ impl TestApp {
                 tumors: 4_000,
             },
             job_slots: slots.clone(),
+            builds,
             staging: staging(),
             current_year: 2026,
             site_recode: Ok(site_recode()),
