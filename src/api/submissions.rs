@@ -554,28 +554,37 @@ pub async fn create_import(
     };
     let dry_run = query.dry_run.unwrap_or(false);
     let registered = state.registered_facilities.clone();
+    // The validating pass reads only the file: it runs before the write transaction, so a
+    // long or refused file holds no lock while it is checked.
+    let scope = caller.facilities.clone();
+    let (report, problems, options, path, dictionaries, slot) = actix_web::web::block(move || {
+        let mut report = ImportReport {
+            id: uuid::Uuid::now_v7().to_string(),
+            file_name: options.file_name.clone(),
+            dry_run,
+            ..Default::default()
+        };
+        let problems = import::walk(
+            open(&path)?,
+            &dictionaries,
+            &scope,
+            &options,
+            &mut report,
+            |_| Ok(()),
+        )?;
+        Ok::<_, ApiError>((report, problems, options, path, dictionaries, slot))
+    })
+    .await
+    .map_err(|_| ApiError::Internal("the import's check was cancelled".into()))??;
     let outcome = state
         .db
         .write(move |conn| {
             // Held until the write ends, even when the client has gone.
             let _slot = slot;
             let scope = caller.facilities.clone();
-            let mut report = ImportReport {
-                id: uuid::Uuid::now_v7().to_string(),
-                file_name: options.file_name.clone(),
-                dry_run,
-                ..Default::default()
-            };
-            let mut problems = import::walk(
-                open(&path)?,
-                &dictionaries,
-                &scope,
-                &options,
-                &mut report,
-                |_| Ok(()),
-            )?;
+            let mut report = report;
             // A refused file is recorded too (a dry run stores nothing).
-            problems = import_facilities::finish_check(
+            let problems = import_facilities::finish_check(
                 conn,
                 &registered,
                 &mut report,

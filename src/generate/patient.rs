@@ -594,7 +594,12 @@ pub fn patient(t: &GeneratorTables, rng: &mut Rng, index: u64) -> Patient {
     let (mut next_malignant, mut next_benign) = (1, 61);
     let multi = plans.len() > 1;
     let facility = 1 + rng.below(FACILITIES);
-    let accession_serial = rng.below(100_000);
+    // The serial follows the patient's index, so no two patients of one file of up to 100,000
+    // share a facility's accession number (a random serial repeated within a facility from a
+    // few thousand patients on, and imports refuse such files). The draw stays so that every
+    // other value of a seed's patients is what it was.
+    let _ = rng.below(100_000);
+    let accession_serial = index % 100_000;
 
     let mut tumors = Vec::with_capacity(plans.len());
     for (i, plan) in plans.iter().enumerate() {
