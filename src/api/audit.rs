@@ -19,8 +19,10 @@ use crate::auth::{Caller, AUDITORS};
 pub struct AuditQuery {
     /// Token subject of the user.
     pub actor: Option<String>,
-    /// `patient`, `tumor`, `audit`, ...
+    /// `patient`, `tumor`, `audit`, ... (the entity a row is about).
     pub entity: Option<String>,
+    /// A record's id: rows about it, and rows naming it in their details (the pages of a list
+    /// that returned the patient, reads of the patient's tumors).
     pub entity_id: Option<String>,
     pub action: Option<Action>,
     /// From this instant (inclusive), RFC 3339.
