@@ -23,6 +23,9 @@ pub enum Action {
     Delete,
     Export,
     Release,
+    /// A request refused for role or facility scope (403), or naming a record the caller
+    /// cannot see or that does not exist (404).
+    Denied,
 }
 
 impl Action {
@@ -35,6 +38,7 @@ impl Action {
             Action::Delete => "delete",
             Action::Export => "export",
             Action::Release => "release",
+            Action::Denied => "denied",
         }
     }
 }
