@@ -19,9 +19,15 @@ use crate::auth::{Caller, AUDITORS};
 pub struct AuditQuery {
     /// Token subject of the user.
     pub actor: Option<String>,
-    /// `patient`, `tumor`, `audit`, ...
+    /// `patient`, `tumor`, `audit`, ... (the entity a row is about).
     pub entity: Option<String>,
+    /// A record's id: rows about it, and rows naming it in their details (the pages of a list
+    /// that returned the patient, reads of the patient's tumors).
     pub entity_id: Option<String>,
+    /// `denied`: requests refused for role or facility scope (403), or naming a record the
+    /// caller cannot see or that does not exist (404).
+    // Inline: the enum is no schema of its own in the document (its reference dangled).
+    #[param(inline)]
     pub action: Option<Action>,
     /// From this instant (inclusive), RFC 3339.
     pub from: Option<DateTime<Utc>>,
@@ -44,7 +50,8 @@ pub struct AuditPage {
 /// Read the audit trail.
 ///
 /// Who read or changed which data, when, with old and new values of changed items and the
-/// request id. Append-only: no operation changes or deletes it.
+/// request id, and which requests were refused (`denied`). Append-only: no operation changes or
+/// deletes it.
 #[utoipa::path(
     tag = "audit",
     params(AuditQuery),

@@ -314,6 +314,39 @@ impl ApiError {
     }
 }
 
+/// A refusal the audit trail keeps (as `denied`): what was refused and, when the error knows it,
+/// the record asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// The problem type's last segment: `forbidden`, `unknown-facility` or `not-found`.
+    pub reason: &'static str,
+    /// The record the error names (`tumor`, id), when it names one.
+    pub target: Option<(&'static str, String)>,
+}
+
+impl ApiError {
+    /// Whether this error refuses an identified caller for role or facility scope (403), or
+    /// answers that a record is not there (404: out of the caller's scope, or missing; the
+    /// answer does not tell them apart, and neither does the audit row). `None` for every other
+    /// error, and for 401, which has no identity to record.
+    pub fn denial(&self) -> Option<Denial> {
+        let (status, kind, _) = self.parts();
+        if status != StatusCode::FORBIDDEN && status != StatusCode::NOT_FOUND {
+            return None;
+        }
+        let target = match self {
+            ApiError::Abstracts(abstracts::Error::NotFound { entity, id }) => {
+                Some((*entity, id.clone()))
+            }
+            _ => None,
+        };
+        Some(Denial {
+            reason: kind,
+            target,
+        })
+    }
+}
+
 /// One entry per item a failing edit names, so a form can show the failure beside each field.
 fn edit_item_errors(failures: &[StoredFailure]) -> Vec<ItemError> {
     let dict = crate::naaccr::Dictionary::v260();

@@ -16,6 +16,11 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let caller = authenticate(req);
+        // Kept for the audit of a refusal (see `denied`): a verified identity, even one whose
+        // facilities are then refused.
+        if let Ok(c) = &caller {
+            req.extensions_mut().insert(c.clone());
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let caller = caller?;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod deaths;
+pub mod denied;
 pub mod dictionary;
 pub mod edits;
 pub mod error;
@@ -274,6 +275,12 @@ pub fn app(
         .service(web::redirect("/docs", "/docs/"))
         .configure(crate::web::configure)
         .default_service(web::to(not_found))
+        // Inside the request-id layer below, so a refusal's audit row carries the request id.
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            let fut = srv.call(req);
+            async move { denied::record(fut.await?).await }
+        })
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             let id = extract::new_request_id();

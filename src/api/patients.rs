@@ -617,13 +617,7 @@ pub async fn list_patient_tumors(
                 ..Default::default()
             };
             let page = tumors::list(conn, &caller.facilities, &filter, None, Some(500))?;
-            let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
-            audit.push(Event {
-                action: Action::Read,
-                entity: "tumor",
-                entity_id: None,
-                details: json!({ "ids": ids }),
-            });
+            audit.push(super::tumors::tumors_read(&page.data));
             Ok::<_, ApiError>(page)
         })
         .await?;

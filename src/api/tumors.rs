@@ -163,6 +163,24 @@ pub(crate) fn deriver(state: &AppState) -> Deriver {
     }
 }
 
+/// The audit record of a page of tumors read: the tumors, and their patients so that a search of
+/// the trail by a patient's id finds the read.
+pub(crate) fn tumors_read(tumors: &[Tumor]) -> Event {
+    let ids: Vec<&str> = tumors.iter().map(|t| t.id.as_str()).collect();
+    let mut patients: Vec<&str> = Vec::new();
+    for t in tumors {
+        if !patients.contains(&t.patient_id.as_str()) {
+            patients.push(&t.patient_id);
+        }
+    }
+    Event {
+        action: Action::Read,
+        entity: "tumor",
+        entity_id: None,
+        details: json!({ "ids": ids, "patientIds": patients }),
+    }
+}
+
 /// The audit record of a write that changed nothing: its response still carries the record.
 pub(crate) fn unchanged_read(entity: &'static str, id: &str, version: i64) -> Event {
     Event {
@@ -263,13 +281,7 @@ pub async fn list_tumors(
                 q.cursor.as_deref(),
                 Some(limit),
             )?;
-            let ids: Vec<&str> = page.data.iter().map(|t| t.id.as_str()).collect();
-            audit.push(Event {
-                action: Action::Read,
-                entity: "tumor",
-                entity_id: None,
-                details: json!({ "ids": ids }),
-            });
+            audit.push(tumors_read(&page.data));
             Ok::<_, ApiError>(page)
         })
         .await?;
@@ -302,11 +314,12 @@ pub async fn get_tumor(
         .read_audited(&actor, move |conn, audit| {
             let t = tumors::get(conn, &caller.facilities, &id)?;
             let edits = store::summary(conn, &t.id)?;
+            // The abstract is the patient's health data: the patient is named for the search.
             audit.push(Event {
                 action: Action::Read,
                 entity: "tumor",
                 entity_id: Some(t.id.clone()),
-                details: json!({}),
+                details: json!({ "patientId": t.patient_id }),
             });
             Ok::<_, ApiError>((t, edits))
         })

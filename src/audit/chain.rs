@@ -6,6 +6,9 @@
 //! Inside [`crate::db::transaction`] rows are held back and appended just before the commit:
 //! the head stays locked only for that moment, not for a long import, and the chain order is
 //! the commit order.
+//!
+//! The search index of the records each row names ([`super::subjects`]) is written with its
+//! row and derived from the row's hashed `details`, so [`verify`] checks it as well.
 
 use std::cell::RefCell;
 
@@ -14,6 +17,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::subjects::{self, Subject};
 use super::AuditRow;
 use crate::db::schema::{audit_chain, audit_log};
 use crate::db::{DbConn, DbError};
@@ -21,8 +25,8 @@ use crate::db::{DbConn, DbError};
 /// The hash before the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Rows read per query while walking the chain.
-const PAGE: i64 = 2000;
+/// Rows read per query while walking the chain (their index rows are looked up in one list).
+const PAGE: i64 = subjects::LOOKUP as i64;
 
 /// The hash of a row at position `seq` after a row hashed `prev`. Each field is length-prefixed
 /// (absent fields marked apart from empty ones) so no two contents share an encoding.
@@ -117,6 +121,7 @@ pub(crate) fn append(conn: &mut DbConn, mut rows: Vec<AuditRow>) -> QueryResult<
         r.hash = Some(head.hash.clone());
     }
     crate::insert_many!(conn, audit_log::table, rows, 1000)?;
+    subjects::insert(conn, &subjects::of_rows(&rows))?;
     store_head(conn, &head)?;
     Ok(head)
 }
@@ -193,9 +198,16 @@ pub(crate) fn defer(conn: &DbConn, rows: Vec<AuditRow>) -> Option<Vec<AuditRow>>
     })
 }
 
-/// Chains the rows written before the chain existed (in id order, which is time order), once.
-/// Later rows without a position are then rows inserted behind the service's back.
+/// Chains the rows written before the chain existed (in id order, which is time order), once,
+/// and indexes the records named by rows written before that index existed, once. Later rows
+/// without a position are then rows inserted behind the service's back, and rows whose index
+/// does not match their details were tampered with.
 pub fn seal_legacy(conn: &mut DbConn) -> Result<(), DbError> {
+    seal_unchained(conn)?;
+    index_unindexed(conn)
+}
+
+fn seal_unchained(conn: &mut DbConn) -> Result<(), DbError> {
     #[derive(QueryableByName)]
     struct Sealed {
         #[diesel(sql_type = Bool)]
@@ -240,6 +252,56 @@ pub fn seal_legacy(conn: &mut DbConn) -> Result<(), DbError> {
     })
 }
 
+/// Writes the index rows of every chained row that has none, once (the first start after the
+/// index was added). Under the head's lock, so no row is appended meanwhile; rows appended
+/// since carry their index already and are left alone.
+fn index_unindexed(conn: &mut DbConn) -> Result<(), DbError> {
+    #[derive(QueryableByName)]
+    struct Indexed {
+        #[diesel(sql_type = Bool)]
+        subjects_indexed: bool,
+    }
+    let indexed = |conn: &mut DbConn| -> QueryResult<bool> {
+        diesel::sql_query("SELECT subjects_indexed FROM audit_chain WHERE id = 1")
+            .get_result::<Indexed>(conn)
+            .map(|r| r.subjects_indexed)
+    };
+    if indexed(conn)? {
+        return Ok(());
+    }
+    crate::db::transaction(conn, |conn| {
+        lock_head(conn)?;
+        if indexed(conn)? {
+            return Ok(());
+        }
+        let mut after: i64 = 0;
+        loop {
+            let page: Vec<AuditRow> = audit_log::table
+                .filter(audit_log::seq.gt(after))
+                .order(audit_log::seq.asc())
+                .limit(subjects::LOOKUP as i64)
+                .select(AuditRow::as_select())
+                .load(conn)?;
+            let Some(last) = page.last().and_then(|r| r.seq) else {
+                break;
+            };
+            after = last;
+            let ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
+            let have: std::collections::HashSet<String> = subjects::stored(conn, &ids)?
+                .into_iter()
+                .map(|s| s.audit_id)
+                .collect();
+            subjects::insert(
+                conn,
+                &subjects::of_rows(page.iter().filter(|r| !have.contains(&r.id))),
+            )?;
+        }
+        diesel::sql_query("UPDATE audit_chain SET subjects_indexed = TRUE WHERE id = 1")
+            .execute(conn)?;
+        Ok::<_, DbError>(())
+    })
+}
+
 /// The first row that does not fit the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "defect", rename_all = "camelCase")]
@@ -254,6 +316,9 @@ pub enum Defect {
     },
     /// A row without a position in the chain (inserted behind the service's back).
     Unchained { id: String },
+    /// The row fits the chain, but the search index of the records its details name does not
+    /// (index rows deleted, changed or added: a search by entity id would miss or add it).
+    Subjects { seq: i64, id: String },
     /// The rows fit each other but not the head (rows after `seq` deleted, or the head changed).
     Head { seq: i64, hash: String },
 }
@@ -280,6 +345,9 @@ impl std::fmt::Display for Defect {
                     f,
                     "row {id} has no place in the chain (inserted outside the service)"
                 )
+            }
+            Defect::Subjects { seq, id } => {
+                write!(f, "row {id} (position {seq}) fits the chain, but its index of the records it names was changed (a search by entity id would miss or wrongly find it)")
             }
             Defect::Head { seq, hash } => {
                 write!(f, "the rows end at position {seq} with hash {hash}, which is not the recorded head")
@@ -332,6 +400,12 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, DbError> {
         if page.is_empty() {
             break;
         }
+        let ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
+        let mut indexed: std::collections::HashMap<String, Vec<Subject>> =
+            std::collections::HashMap::new();
+        for s in subjects::stored(conn, &ids)? {
+            indexed.entry(s.audit_id.clone()).or_default().push(s);
+        }
         for r in page {
             rows_seen += 1;
             let seq = r.seq.unwrap_or_default();
@@ -348,6 +422,9 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, DbError> {
             let hash = row_hash(&prev, seq, &r);
             if r.hash.as_deref() != Some(hash.as_str()) {
                 return done(rows_seen, Some(Defect::Changed { seq, id: r.id }));
+            }
+            if subjects::of_rows([&r]) != indexed.remove(&r.id).unwrap_or_default() {
+                return done(rows_seen, Some(Defect::Subjects { seq, id: r.id }));
             }
             prev = hash;
             expected += 1;

@@ -2,6 +2,7 @@
 //! the service: this module inserts and lists, nothing updates or deletes a row.
 
 pub mod chain;
+pub(crate) mod subjects;
 pub mod writer;
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
@@ -9,7 +10,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::auth::Caller;
-use crate::db::schema::audit_log;
+use crate::db::schema::{audit_log, audit_subjects};
 use crate::db::{DbConn, DbError};
 
 /// What was done.
@@ -22,6 +23,9 @@ pub enum Action {
     Delete,
     Export,
     Release,
+    /// A request refused for role or facility scope (403), or naming a record the caller
+    /// cannot see or that does not exist (404).
+    Denied,
 }
 
 impl Action {
@@ -34,6 +38,7 @@ impl Action {
             Action::Delete => "delete",
             Action::Export => "export",
             Action::Release => "release",
+            Action::Denied => "denied",
         }
     }
 }
@@ -156,6 +161,9 @@ pub struct Record {
 pub struct Filter {
     pub actor: Option<String>,
     pub entity: Option<String>,
+    /// Rows about this record: its own rows, and rows whose details name it (a list page that
+    /// returned it, a read of one of a patient's tumors). `entity` still filters the rows' own
+    /// entity: `entity=patient` with a patient's id leaves out reads of their tumors.
     pub entity_id: Option<String>,
     pub action: Option<String>,
     pub from: Option<NaiveDateTime>,
@@ -177,8 +185,14 @@ pub fn list(
     if let Some(e) = &filter.entity {
         query = query.filter(audit_log::entity.eq(e.clone()));
     }
-    if let Some(e) = &filter.entity_id {
-        query = query.filter(audit_log::entity_id.eq(e.clone()));
+    if let Some(id) = &filter.entity_id {
+        query = query.filter(
+            audit_log::entity_id.eq(id.clone()).or(audit_log::id.eq_any(
+                audit_subjects::table
+                    .filter(audit_subjects::entity_id.eq(id.clone()))
+                    .select(audit_subjects::audit_id),
+            )),
+        );
     }
     if let Some(a) = &filter.action {
         query = query.filter(audit_log::action.eq(a.clone()));

@@ -2,7 +2,8 @@
 //! handed to one writer thread per process, which appends everything queued while its previous
 //! commit ran (a millisecond or two under load, one row when idle) in one transaction, then
 //! answers each caller. A response waits for the commit holding its row, so no read is served
-//! without its record, even if the process dies a moment later.
+//! without its record, even if the process dies a moment later. The index rows of the records a
+//! row names (the patients of a list page) are part of the same commit.
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -15,6 +16,15 @@ use crate::db::{Backend, DbConn, DbError};
 /// Rows at most in one commit: bounds the statement sizes and the time one batch holds the
 /// head; anything beyond waits for the next round.
 const MAX_BATCH_ROWS: usize = 5000;
+
+/// Bytes of details at most in one commit, for the same reason: a row of a list page names up to
+/// 1,000 records (about 40 KB), each also written as an index row, so rows alone do not bound a
+/// batch of pages. About 100 such pages (100,000 index rows) fit.
+const MAX_BATCH_BYTES: usize = 4 << 20;
+
+fn weight(rows: &[AuditRow]) -> usize {
+    rows.iter().map(|r| r.details.len()).sum()
+}
 
 struct Job {
     rows: Vec<AuditRow>,
@@ -64,10 +74,12 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         let mut rows_in = batch[0].rows.len();
-        while rows_in < MAX_BATCH_ROWS {
+        let mut bytes_in = weight(&batch[0].rows);
+        while rows_in < MAX_BATCH_ROWS && bytes_in < MAX_BATCH_BYTES {
             match rx.try_recv() {
                 Ok(job) => {
                     rows_in += job.rows.len();
+                    bytes_in += weight(&job.rows);
                     batch.push(job);
                 }
                 Err(_) => break,

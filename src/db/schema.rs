@@ -306,5 +306,15 @@ diesel::table! {
         seq -> BigInt,
         hash -> Text,
         legacy_sealed -> Bool,
+        subjects_indexed -> Bool,
     }
 }
+
+diesel::table! {
+    audit_subjects (entity_id, audit_id) {
+        entity_id -> Text,
+        audit_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(audit_log, audit_subjects);

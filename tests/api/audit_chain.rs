@@ -55,11 +55,12 @@ async fn tampering_is_named(app: TestApp) {
     let rows = head.body["rows"].as_i64().unwrap();
     assert!(rows >= 8, "{}", head.body);
     assert_eq!(head.body["hash"].as_str().unwrap().len(), 64);
-    // Only auditors read the head.
+    // Only auditors read the head; the refused attempt is itself a (denied) row.
     assert_eq!(
         app.get("/api/v1/audit/head", &t).await.status,
         StatusCode::FORBIDDEN
     );
+    let rows = rows + 1;
 
     let untouched = chain::verify(&mut app.db.conn().unwrap()).unwrap();
     assert_eq!(untouched.defect, None);

@@ -6,6 +6,8 @@ mod support;
 
 mod audit;
 mod audit_chain;
+mod audit_denied;
+mod audit_subjects;
 mod auth;
 mod cli;
 mod dictionary;
