@@ -108,20 +108,20 @@ pub fn head(conn: &mut DbConn) -> Result<Head, DbError> {
 
 /// Chains `rows` after the head and inserts them, in the caller's transaction (the head stays
 /// locked until it commits). Returns the new head.
-pub(crate) fn append(conn: &mut DbConn, mut rows: Vec<AuditRow>) -> QueryResult<Head> {
+pub(crate) fn append(conn: &mut DbConn, rows: &mut [AuditRow]) -> QueryResult<Head> {
     let locked = lock_head(conn)?;
     let mut head = Head {
         seq: locked.seq,
         hash: locked.hash,
     };
-    for r in &mut rows {
+    for r in rows.iter_mut() {
         head.seq += 1;
         head.hash = row_hash(&head.hash, head.seq, r);
         r.seq = Some(head.seq);
         r.hash = Some(head.hash.clone());
     }
     crate::insert_many!(conn, audit_log::table, rows, 1000)?;
-    subjects::insert(conn, &subjects::of_rows(&rows))?;
+    subjects::insert(conn, &subjects::of_rows(rows.iter()))?;
     store_head(conn, &head)?;
     Ok(head)
 }
@@ -168,13 +168,13 @@ impl Deferral {
         if !self.active {
             return Ok(());
         }
-        let rows = DEFERRED
+        let mut rows = DEFERRED
             .with(|d| d.borrow_mut().as_mut().map(|d| std::mem::take(&mut d.rows)))
             .unwrap_or_default();
         if rows.is_empty() {
             return Ok(());
         }
-        append(conn, rows).map(|_| ())
+        append(conn, &mut rows).map(|_| ())
     }
 }
 

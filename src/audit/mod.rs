@@ -2,6 +2,7 @@
 //! the service: this module inserts and lists, nothing updates or deletes a row.
 
 pub mod chain;
+mod spool;
 pub(crate) mod subjects;
 pub mod writer;
 
@@ -73,7 +74,7 @@ impl Actor {
     }
 }
 
-#[derive(Insertable, Queryable, Selectable)]
+#[derive(Insertable, Queryable, Selectable, Serialize, serde::Deserialize)]
 #[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub(crate) struct AuditRow {
     id: String,
@@ -107,8 +108,8 @@ pub fn record_all(
     if rows.is_empty() {
         return Ok(());
     }
-    if let Some(rows) = chain::defer(conn, rows) {
-        conn.transaction(|conn| chain::append(conn, rows).map(|_| ()))?;
+    if let Some(mut rows) = chain::defer(conn, rows) {
+        conn.transaction(|conn| chain::append(conn, &mut rows).map(|_| ()))?;
     }
     Ok(())
 }

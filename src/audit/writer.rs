@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use std::time::Duration;
+
+use super::spool::Spool;
 use super::{chain, AuditRow};
 use crate::db::{Backend, DbConn, DbError};
 
@@ -21,6 +24,13 @@ const MAX_BATCH_ROWS: usize = 5000;
 /// 1,000 records (about 40 KB), each also written as an index row, so rows alone do not bound a
 /// batch of pages. About 100 such pages (100,000 index rows) fit.
 const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// How long the writer waits for SQLite's write lock before spooling read rows (see
+/// [`super::spool`]): longer than an ordinary change holds it, far shorter than an import.
+const SPOOL_AFTER: Duration = Duration::from_millis(20);
+
+/// How often spooled rows are retried when no new rows come.
+const RETRY_SPOOLED: Duration = Duration::from_millis(200);
 
 fn weight(rows: &[AuditRow]) -> usize {
     rows.iter().map(|r| r.details.len()).sum()
@@ -70,12 +80,35 @@ impl AuditWriter {
 }
 
 fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
-    let mut conn: Option<DbConn> = None;
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        let mut rows_in = batch[0].rows.len();
-        let mut bytes_in = weight(&batch[0].rows);
-        while rows_in < MAX_BATCH_ROWS && bytes_in < MAX_BATCH_BYTES {
+    let mut out = Output {
+        conn: None,
+        spool: match &backend {
+            Backend::Sqlite(path) => Some(Spool::beside(path)),
+            Backend::Postgres(_) => None,
+        },
+        backend,
+        gate,
+        clock: None,
+    };
+    loop {
+        let spooled = out.spool.as_ref().is_some_and(|s| !s.is_empty());
+        // With rows in the spool, wake up now and then to move them even if no read comes.
+        let first = if spooled {
+            match rx.recv_timeout(RETRY_SPOOLED) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(job) => Some(job),
+                Err(_) => break,
+            }
+        };
+        let mut batch: Vec<Job> = first.into_iter().collect();
+        let mut rows_in: usize = batch.iter().map(|j| j.rows.len()).sum();
+        let mut bytes_in: usize = batch.iter().map(|j| weight(&j.rows)).sum();
+        while !batch.is_empty() && rows_in < MAX_BATCH_ROWS && bytes_in < MAX_BATCH_BYTES {
             match rx.try_recv() {
                 Ok(job) => {
                     rows_in += job.rows.len();
@@ -85,34 +118,130 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let outcome = commit_batch(&backend, &gate, &mut conn, &mut batch);
+        let rows: Vec<AuditRow> = batch
+            .iter_mut()
+            .flat_map(|j| std::mem::take(&mut j.rows))
+            .collect();
+        let outcome = out.commit_or_spool(rows);
         if let Err(why) = &outcome {
             log::error!("audit batch of {rows_in} rows not written: {why}");
             // A broken connection is replaced on the next batch.
-            conn = None;
+            out.conn = None;
         }
         for job in batch {
             let _ = job.done.send(outcome.clone());
         }
     }
+    // Last handle gone (shutdown): move what is spooled if the lock comes within the usual wait.
+    if out.spool.as_ref().is_some_and(|s| !s.is_empty()) {
+        let _ = out.commit_or_spool(Vec::new());
+    }
 }
 
-fn commit_batch(
+/// Where the writer thread puts rows: its connection, and on SQLite the spool and the gate.
+struct Output {
+    backend: Backend,
+    gate: WriteGate,
+    conn: Option<DbConn>,
+    spool: Option<Spool>,
+    /// Timer for waiting on the gate from this plain thread (made on first need).
+    clock: Option<tokio::runtime::Runtime>,
+}
+
+/// The writer's connection, opened on first need.
+fn connection<'c>(
     backend: &Backend,
-    gate: &WriteGate,
-    conn: &mut Option<DbConn>,
-    batch: &mut [Job],
-) -> Result<(), String> {
-    let rows: Vec<AuditRow> = batch
-        .iter_mut()
-        .flat_map(|j| std::mem::take(&mut j.rows))
-        .collect();
-    let _held = gate.as_ref().map(|g| g.blocking_lock());
+    conn: &'c mut Option<DbConn>,
+) -> Result<&'c mut DbConn, String> {
     if conn.is_none() {
-        *conn = Some(backend.connect().map_err(|e| e.to_string())?);
+        let mut c = backend.connect().map_err(|e| e.to_string())?;
+        if let DbConn::Sqlite(inner) = &mut c {
+            // The gate already orders this process's writers; a lock held by another process
+            // is waited for briefly, then the rows are spooled.
+            use diesel::connection::SimpleConnection;
+            inner
+                .batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}",
+                    SPOOL_AFTER.as_millis()
+                ))
+                .map_err(|e| e.to_string())?;
+        }
+        *conn = Some(c);
     }
-    let Some(c) = conn.as_mut() else {
-        return Err("no connection".into());
-    };
-    crate::db::transaction(c, |c| chain::append(c, rows).map(|_| ())).map_err(|e| e.to_string())
+    conn.as_mut().ok_or_else(|| "no connection".to_string())
+}
+
+impl Output {
+    /// Commits `rows` (after any spooled ones); on SQLite, spools them instead when the write
+    /// lock does not come within [`SPOOL_AFTER`] or the commit fails.
+    fn commit_or_spool(&mut self, mut rows: Vec<AuditRow>) -> Result<(), String> {
+        let Some(gate) = self.gate.clone() else {
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let c = connection(&self.backend, &mut self.conn)?;
+            return crate::db::transaction(c, |c| chain::append(c, &mut rows).map(|_| ()))
+                .map_err(|e| e.to_string());
+        };
+        if self.clock.is_none() {
+            self.clock = Some(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        let held = match self.clock.as_ref() {
+            // Queued in turn with the other writers of the process (the gate is FIFO).
+            Some(clock) => {
+                clock.block_on(async { tokio::time::timeout(SPOOL_AFTER, gate.lock()).await.ok() })
+            }
+            None => None,
+        };
+        let Some(_held) = held else {
+            return self.spool_rows(&rows);
+        };
+        let c = connection(&self.backend, &mut self.conn)?;
+        let mut all = match self.spool.as_mut() {
+            Some(spool) if !spool.is_empty() => spool.pending(c)?,
+            _ => Vec::new(),
+        };
+        let spooled = all.len();
+        all.append(&mut rows);
+        if all.is_empty() {
+            // Every spooled row was already in the trail (a crash after its commit).
+            return self.clear_spool();
+        }
+        match crate::db::transaction(c, |c| chain::append(c, &mut all).map(|_| ())) {
+            Ok(()) => self.clear_spool(),
+            Err(e) => {
+                log::warn!("audit rows spooled, the commit failed: {e}");
+                // The spooled rows are still in the spool; only the new ones go there.
+                self.conn = None;
+                self.spool_rows(&all[spooled..])
+            }
+        }
+    }
+
+    fn clear_spool(&mut self) -> Result<(), String> {
+        if let Some(spool) = self.spool.as_mut().filter(|s| !s.is_empty()) {
+            if let Err(e) = spool.clear() {
+                // Its rows are committed; they are skipped when the spool is next read.
+                log::warn!("audit spool not emptied: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    fn spool_rows(&mut self, rows: &[AuditRow]) -> Result<(), String> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self.spool.as_mut() {
+            Some(spool) => spool
+                .push(rows)
+                .map_err(|e| format!("the audit spool could not be written: {e}")),
+            None => Err("no spool".into()),
+        }
+    }
 }

@@ -195,3 +195,79 @@ fn verify_on_the_command_line() {
         "{err}"
     );
 }
+
+/// Reads are answered, each with its record, while another transaction holds the database's
+/// write lock (an import, a long change): on SQLite their rows wait in the spool beside the
+/// database, synced to disk, and join the chain once the lock is free.
+async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
+    let t = app.registrar();
+    let p = app.patient(&t, patient_items()).await;
+    let tumor = app.tumor(&t, &p, tumor_items()).await;
+    let tid = tumor["id"].as_str().unwrap().to_string();
+    let reads_before = app.audit_count("read", "tumor", Some(&tid)).await;
+
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let (holding, held) = std::sync::mpsc::channel::<()>();
+    let db = app.db.clone();
+    let writer = actix_web::rt::spawn(async move {
+        db.write(move |c| {
+            // Take SQLite's write lock for real, as an import's first insert does.
+            diesel::sql_query("UPDATE audit_chain SET seq = seq WHERE id = 0").execute(c)?;
+            holding.send(()).ok();
+            hold.recv().ok();
+            Ok::<_, cancer_registry::db::DbError>(())
+        })
+        .await
+    });
+    // Waited for without blocking the test's executor, which runs the spawned write.
+    let mut waited = 0;
+    while held.try_recv().is_err() {
+        assert!(waited < 2000, "the write transaction did not start");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+
+    for _ in 0..3 {
+        let read = actix_web::rt::time::timeout(
+            std::time::Duration::from_secs(20),
+            app.get(&format!("/api/v1/tumors/{tid}"), &t),
+        )
+        .await
+        .expect("a read is answered while another transaction writes");
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    }
+    if let cancer_registry::db::Backend::Sqlite(path) = app.db.backend() {
+        let mut name = path.as_os_str().to_owned();
+        name.push("-audit-spool");
+        let spool = std::path::PathBuf::from(name);
+        let text = std::fs::read_to_string(&spool).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.contains(&tid));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&spool).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    release.send(()).unwrap();
+    writer.await.unwrap().unwrap();
+    // The next read's commit moves the spooled rows into the chain ahead of its own.
+    let read = app.get(&format!("/api/v1/tumors/{tid}"), &t).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(
+        app.audit_count("read", "tumor", Some(&tid)).await,
+        reads_before + 4
+    );
+    if let cancer_registry::db::Backend::Sqlite(path) = app.db.backend() {
+        let mut name = path.as_os_str().to_owned();
+        name.push("-audit-spool");
+        assert_eq!(std::fs::metadata(name).unwrap().len(), 0);
+    }
+    assert_eq!(defect(&app), None);
+}
+both_backends!(
+    reads_answer_while_a_write_holds_the_database,
+    reads_answer_while_a_write_holds_the_database
+);

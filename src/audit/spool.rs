@@ -1,0 +1,130 @@
+//! The audit spool of a SQLite database: a file beside it holding read rows whose commit could
+//! not wait for the database's single write lock (an import or a long change holding it).
+//! SQLite lets reads run beside a writer, but their audit rows need that lock; rather than make
+//! every reader wait out another user's import, the writer thread appends the rows here, syncs
+//! the file to disk and answers: the record is as durable as a commit. The writer moves spooled
+//! rows into the chain, ahead of newer rows, as soon as it gets the lock again, and at the next
+//! start after a crash (rows already in the trail are skipped, so a crash between the commit
+//! and the truncation duplicates nothing).
+//!
+//! PostgreSQL needs none of this: row locks do not stop an insert into the audit table.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use diesel::prelude::*;
+
+use super::AuditRow;
+use crate::db::schema::audit_log;
+use crate::db::DbConn;
+
+/// Ids looked up per query when skipping rows already committed.
+const LOOKUP: usize = 500;
+
+pub(crate) struct Spool {
+    path: PathBuf,
+    file: Option<File>,
+    /// Rows written since the last [`Spool::clear`] (by this process; a spool left by a crashed
+    /// run counts as at least one until drained).
+    pending: usize,
+}
+
+impl Spool {
+    /// The spool of the SQLite file at `db`: `<db>-audit-spool`, like SQLite's own `-wal`.
+    pub(crate) fn beside(db: &Path) -> Spool {
+        let mut name = db.as_os_str().to_owned();
+        name.push("-audit-spool");
+        let path = PathBuf::from(name);
+        let pending = std::fs::metadata(&path)
+            .map(|m| usize::from(m.len() > 0))
+            .unwrap_or(0);
+        Spool {
+            path,
+            file: None,
+            pending,
+        }
+    }
+
+    /// Whether rows wait to be moved into the trail.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending == 0
+    }
+
+    fn open(&mut self) -> std::io::Result<&mut File> {
+        if self.file.is_none() {
+            let mut options = OpenOptions::new();
+            options.create(true).append(true).read(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                // The rows name patients: readable by the service's user only, like the database.
+                options.mode(0o600);
+            }
+            self.file = Some(options.open(&self.path)?);
+        }
+        match self.file.as_mut() {
+            Some(f) => Ok(f),
+            None => Err(std::io::Error::other("spool not open")),
+        }
+    }
+
+    /// Appends `rows` (one JSON line each) and syncs them to disk.
+    pub(crate) fn push(&mut self, rows: &[AuditRow]) -> std::io::Result<()> {
+        let mut buf = Vec::with_capacity(rows.len() * 256);
+        for r in rows {
+            serde_json::to_writer(&mut buf, r)?;
+            buf.push(b'\n');
+        }
+        let file = self.open()?;
+        file.write_all(&buf)?;
+        file.sync_data()?;
+        self.pending += rows.len();
+        Ok(())
+    }
+
+    /// The spooled rows not yet in the trail, oldest first. A line cut short by a crash
+    /// mid-write was never acknowledged to anyone; it is skipped with a warning.
+    pub(crate) fn pending(&mut self, conn: &mut DbConn) -> Result<Vec<AuditRow>, String> {
+        let path = self.path.clone();
+        let file = self.open().map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        let mut rows: Vec<AuditRow> = Vec::new();
+        for (n, line) in BufReader::new(&*file).lines().enumerate() {
+            let line = line.map_err(|e| e.to_string())?;
+            if line.is_empty() {
+                continue;
+            }
+            match serde_json::from_str(&line) {
+                Ok(row) => rows.push(row),
+                Err(e) => log::warn!(
+                    "{}: line {} skipped (not a complete audit row: {e})",
+                    path.display(),
+                    n + 1
+                ),
+            }
+        }
+        let mut done: HashSet<String> = HashSet::new();
+        for chunk in rows.chunks(LOOKUP) {
+            let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+            let found: Vec<String> = audit_log::table
+                .filter(audit_log::id.eq_any(ids))
+                .select(audit_log::id)
+                .load(conn)
+                .map_err(|e| e.to_string())?;
+            done.extend(found);
+        }
+        rows.retain(|r| !done.contains(&r.id));
+        Ok(rows)
+    }
+
+    /// Empties the spool once its rows are committed.
+    pub(crate) fn clear(&mut self) -> std::io::Result<()> {
+        let file = self.open()?;
+        file.set_len(0)?;
+        file.sync_data()?;
+        self.pending = 0;
+        Ok(())
+    }
+}
