@@ -1,5 +1,5 @@
 //! Makes the generated biomarker and lab pairs agree the way the SSDI Manual defines them
-//! (edits E19-E26): the codes of each item are drawn independently from the schema's code
+//! (edits E19-E30): the codes of each item are drawn independently from the schema's code
 //! table, so the summary, score, range or count that restates another item is derived here
 //! from it. Only items the tumor already carries are changed; none is added.
 
@@ -67,6 +67,73 @@ pub(super) fn agree(m: &mut Items) {
         lab_range(m, value, range, low, high);
     }
     cores(m);
+    for (examined, positive) in [
+        (
+            "numberOfExaminedParaAorticNodes",
+            "numberOfPositiveParaAorticNodes",
+        ),
+        ("numberOfExaminedPelvicNodes", "numberOfPositivePelvicNodes"),
+    ] {
+        nodes(m, examined, positive);
+    }
+    for (value, unit) in [
+        ("bilirubinPretxTotalLabValue", "bilirubinPretxUnitOfMeasure"),
+        (
+            "creatininePretreatmentLabValue",
+            "creatininePretxUnitOfMeasure",
+        ),
+    ] {
+        lab_unit(m, value, unit);
+    }
+}
+
+/// A 00-99 / X1 (100 or more) node or core count.
+fn count(v: &str) -> Option<u32> {
+    if v == "X1" {
+        Some(100)
+    } else {
+        v.parse::<u32>().ok()
+    }
+}
+
+/// Positive nodes are at most the nodes examined; none examined (00) leaves no count.
+fn nodes(m: &mut Items, examined: &str, positive: &str) {
+    let (Some(e), Some(p)) = (
+        get(m, examined).map(str::to_string),
+        get(m, positive).map(str::to_string),
+    ) else {
+        return;
+    };
+    if e == "00" && (count(&p).is_some() || p == "X2") {
+        set(m, positive, "X9");
+        return;
+    }
+    if let (Some(ne), Some(np)) = (count(&e), count(&p)) {
+        if np > ne && e != "X1" {
+            set(m, positive, e);
+        }
+    }
+}
+
+/// The unit goes with the value: 1 or 2 for a number, 7/8/9 for the value's .7/.8/.9.
+fn lab_unit(m: &mut Items, value: &str, unit: &str) {
+    let (Some(v), Some(u)) = (
+        get(m, value).map(str::to_string),
+        get(m, unit).map(str::to_string),
+    ) else {
+        return;
+    };
+    match v.rsplit_once('.') {
+        Some((head, tail))
+            if !head.is_empty()
+                && head.chars().all(|c| c == 'X')
+                && matches!(tail, "7" | "8" | "9") =>
+        {
+            set(m, unit, tail);
+        }
+        _ if !matches!(u.as_str(), "1" | "2") => set(m, unit, "1"),
+        _ => {}
+    }
 }
 
 /// Any positive test makes the overall summary positive; negative/equivocal tests make it 0.
@@ -154,13 +221,6 @@ fn cores(m: &mut Items) {
         set(m, "numberOfCoresPositive", "X7");
         return;
     }
-    let count = |v: &str| {
-        if v == "X1" {
-            Some(100)
-        } else {
-            v.parse::<u32>().ok()
-        }
-    };
     if let (Some(ne), Some(np)) = (count(&e), count(&p)) {
         if np > ne && e != "X1" {
             set(m, "numberOfCoresPositive", e);

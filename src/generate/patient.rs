@@ -933,7 +933,7 @@ fn tumor(t: &GeneratorTables, rng: &mut Rng, c: &TumorCtx<'_>) -> Items {
                     put(&mut m, summary, v);
                 }
             }
-            // HER2, Gleason, Oncotype Dx, testis markers and biopsy cores agree (E19-E26)
+            // HER2, Gleason, Oncotype Dx, testis markers and biopsy cores, pelvic and para-aortic nodes and lab units agree (E19-E30)
             super::biomarkers::agree(&mut m);
             // regional nodes the schema does not stage are unknown
             if !staged_nodes {

@@ -1,4 +1,4 @@
-//! The biomarker and lab pairs beyond ER/PR (E19-E26, `src/edits/rules/i_biomarkers.rs`):
+//! The biomarker and lab pairs beyond ER/PR (E19-E30, `src/edits/rules/i_biomarkers.rs`):
 //! each passes a consistent pair and fails an inconsistent one naming both items.
 
 use cancer_registry::edits::{self, EditFailure};
@@ -254,6 +254,88 @@ fn cores_positive_not_more_than_examined() {
         &["numberOfCoresExamined", "numberOfCoresPositive"],
     );
     fails("E26", c("X7", "03"), &["numberOfCoresPositive"]);
+}
+
+fn corpus(ssdis: &[(&str, &str)]) -> Items {
+    tumor("00530", "C541", "8380", "20220510", ssdis)
+}
+
+fn liver(ssdis: &[(&str, &str)]) -> Items {
+    tumor("00220", "C220", "8170", "20220510", ssdis)
+}
+
+#[test]
+fn positive_nodes_not_more_than_examined() {
+    let pa = |e: &str, p: &str| {
+        corpus(&[
+            ("numberOfExaminedParaAorticNodes", e),
+            ("numberOfPositiveParaAorticNodes", p),
+        ])
+    };
+    passes("E27", pa("07", "02"));
+    passes("E27", pa("07", "07"));
+    passes("E27", pa("X1", "40"));
+    passes("E27", pa("00", "X9"));
+    passes("E27", pa("X6", "X6"));
+    fails(
+        "E27",
+        pa("03", "05"),
+        &[
+            "numberOfExaminedParaAorticNodes",
+            "numberOfPositiveParaAorticNodes",
+        ],
+    );
+    fails("E27", pa("00", "00"), &["numberOfPositiveParaAorticNodes"]);
+    let pelvic = |e: &str, p: &str| {
+        corpus(&[
+            ("numberOfExaminedPelvicNodes", e),
+            ("numberOfPositivePelvicNodes", p),
+        ])
+    };
+    passes("E28", pelvic("12", "01"));
+    passes("E28", pelvic("X8", "X8"));
+    fails(
+        "E28",
+        pelvic("02", "X1"),
+        &["numberOfExaminedPelvicNodes", "numberOfPositivePelvicNodes"],
+    );
+    fails("E28", pelvic("00", "X2"), &["numberOfPositivePelvicNodes"]);
+}
+
+#[test]
+fn lab_values_have_their_unit() {
+    let b = |v: &str, u: &str| {
+        liver(&[
+            ("bilirubinPretxTotalLabValue", v),
+            ("bilirubinPretxUnitOfMeasure", u),
+        ])
+    };
+    passes("E29", b("1.2", "1"));
+    passes("E29", b("20.5", "2"));
+    passes("E29", b("XXX.1", "1"));
+    passes("E29", b("XXX.9", "9"));
+    fails(
+        "E29",
+        b("1.2", "9"),
+        &["bilirubinPretxTotalLabValue", "bilirubinPretxUnitOfMeasure"],
+    );
+    fails("E29", b("XXX.8", "1"), &["bilirubinPretxUnitOfMeasure"]);
+    let c = |v: &str, u: &str| {
+        liver(&[
+            ("creatininePretreatmentLabValue", v),
+            ("creatininePretxUnitOfMeasure", u),
+        ])
+    };
+    passes("E30", c("0.9", "1"));
+    passes("E30", c("XX.7", "7"));
+    fails(
+        "E30",
+        c("XX.7", "2"),
+        &[
+            "creatininePretreatmentLabValue",
+            "creatininePretxUnitOfMeasure",
+        ],
+    );
 }
 
 /// The catalog names the site-specific data items each pair edit compares.

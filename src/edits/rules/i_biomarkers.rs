@@ -23,6 +23,16 @@
 //! * Number of Cores Positive [3898] cannot exceed Number of Cores Examined [3897]; "no needle
 //!   core biopsy performed" is X7 in both.
 //!
+//! * Number of Positive Para-Aortic [3901] / Pelvic [3902] Nodes cannot exceed the Number of
+//!   Examined Para-Aortic [3899] / Pelvic [3900] Nodes (00-99 are counts, X1 is 100 or more);
+//!   "no nodes examined" (00) leaves no count of examined nodes, negative (00) or positive,
+//!   nor positive examined nodes of unknown number (X2).
+//! * Bilirubin Pretreatment Total Lab Value [3813] / Unit of Measure [3814] and Creatinine
+//!   Pretreatment Lab Value [3824] / Unit [3825]: a recorded value (a number, or XXX.1 / XX.1
+//!   for the top of the range) has its unit, 1 (mg/dL) or 2 (umol/L); the value's "test
+//!   ordered, results not in chart" (.7), "not applicable" (.8) and "not documented" (.9) are
+//!   the unit's 7, 8 and 9.
+//!
 //! Codes that say nothing (7 test ordered, 8 not collected, 9 unknown) pass, as does a blank
 //! item (skip-on-blank: the required-item edits catch blanks).
 
@@ -32,7 +42,7 @@ use super::super::{fail_items, Verdict};
 
 /// The items this section reads, resolved to SSDI slots once when the tables load
 /// ([`ReferenceTables::biomarker_slot`], indexed by the constants below).
-pub const ITEMS: [&str; 21] = [
+pub const ITEMS: [&str; 29] = [
     "her2IhcSummary",
     "her2IshSummary",
     "her2OverallSummary",
@@ -54,6 +64,14 @@ pub const ITEMS: [&str; 21] = [
     "hcgPostOrchiectomyRange",
     "numberOfCoresExamined",
     "numberOfCoresPositive",
+    "numberOfExaminedParaAorticNodes",
+    "numberOfPositiveParaAorticNodes",
+    "numberOfExaminedPelvicNodes",
+    "numberOfPositivePelvicNodes",
+    "bilirubinPretxTotalLabValue",
+    "bilirubinPretxUnitOfMeasure",
+    "creatininePretreatmentLabValue",
+    "creatininePretxUnitOfMeasure",
 ];
 
 const HER2_IHC: usize = 0;
@@ -77,6 +95,14 @@ const HCG_POST_VALUE: usize = 17;
 const HCG_POST_RANGE: usize = 18;
 const CORES_EXAMINED: usize = 19;
 const CORES_POSITIVE: usize = 20;
+const PARA_AORTIC_EXAMINED: usize = 21;
+const PARA_AORTIC_POSITIVE: usize = 22;
+const PELVIC_EXAMINED: usize = 23;
+const PELVIC_POSITIVE: usize = 24;
+const BILIRUBIN_VALUE: usize = 25;
+const BILIRUBIN_UNIT: usize = 26;
+const CREATININE_VALUE: usize = 27;
+const CREATININE_UNIT: usize = 28;
 
 /// The site-specific data items an edit compares, for the catalog (the registry's item lists
 /// hold only the general items every record view has by name).
@@ -111,6 +137,16 @@ pub fn named_ssdis(edit_id: &str) -> &'static [&'static str] {
             "hcgPostOrchiectomyRange",
         ],
         "E26" => &["numberOfCoresExamined", "numberOfCoresPositive"],
+        "E27" => &[
+            "numberOfExaminedParaAorticNodes",
+            "numberOfPositiveParaAorticNodes",
+        ],
+        "E28" => &["numberOfExaminedPelvicNodes", "numberOfPositivePelvicNodes"],
+        "E29" => &["bilirubinPretxTotalLabValue", "bilirubinPretxUnitOfMeasure"],
+        "E30" => &[
+            "creatininePretreatmentLabValue",
+            "creatininePretxUnitOfMeasure",
+        ],
         _ => &[],
     }
 }
@@ -376,6 +412,120 @@ pub fn cores_positive_examined(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
     )
 }
 
+/// A node count: 00-99 as the number, X1 (100 or more) as 100; other codes say no count.
+fn node_count(v: &str) -> Option<u32> {
+    if v == "X1" {
+        return Some(100);
+    }
+    super::super::record::digits(v, 2)
+}
+
+fn nodes_pair(
+    r: &Rec<'_>,
+    t: &ReferenceTables,
+    examined: usize,
+    positive: usize,
+    site: &str,
+) -> Verdict {
+    let (e, p) = (val(r, t, examined), val(r, t, positive));
+    if e.is_empty() || p.is_empty() {
+        return None;
+    }
+    if e == "00" && (node_count(p).is_some() || p == "X2") {
+        return fail_pair(
+            format!("Number of Positive {site} Nodes {p} counts examined nodes, but Number of Examined {site} Nodes is 00 (none examined)"),
+            examined,
+            positive,
+        );
+    }
+    let (Some(ne), Some(np)) = (node_count(e), node_count(p)) else {
+        return None;
+    };
+    // X1 examined (100 or more) admits any positive count
+    if np <= ne || e == "X1" {
+        return None;
+    }
+    fail_pair(
+        format!(
+            "Number of Positive {site} Nodes {p} is more than Number of Examined {site} Nodes {e}"
+        ),
+        examined,
+        positive,
+    )
+}
+
+/// E27: Number of Positive Para-Aortic Nodes [3901] vs Number of Examined [3899].
+pub fn para_aortic_nodes(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
+    nodes_pair(
+        r,
+        t,
+        PARA_AORTIC_EXAMINED,
+        PARA_AORTIC_POSITIVE,
+        "Para-Aortic",
+    )
+}
+
+/// E28: Number of Positive Pelvic Nodes [3902] vs Number of Examined [3900].
+pub fn pelvic_nodes(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
+    nodes_pair(r, t, PELVIC_EXAMINED, PELVIC_POSITIVE, "Pelvic")
+}
+
+/// The unit a lab value calls for: `None` for a recorded value (1 or 2 both fit), else the
+/// unit code of its "test ordered" / "not applicable" / "not documented" code.
+fn unit_for(value: &str) -> Option<&'static str> {
+    match value.rsplit_once('.') {
+        Some((head, tail)) if head.chars().all(|c| c == 'X') && !head.is_empty() => match tail {
+            "7" => Some("7"),
+            "8" => Some("8"),
+            "9" => Some("9"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn lab_unit(r: &Rec<'_>, t: &ReferenceTables, value: usize, unit: usize, lab: &str) -> Verdict {
+    let (v, u) = (val(r, t, value), val(r, t, unit));
+    if v.is_empty() || u.is_empty() {
+        return None;
+    }
+    let fits = match unit_for(v) {
+        Some(code) => u == code,
+        None => matches!(u, "1" | "2"),
+    };
+    if fits {
+        return None;
+    }
+    let want = unit_for(v).unwrap_or("1 (mg/dL) or 2 (umol/L)");
+    fail_pair(
+        format!("{lab} Unit of Measure {u} does not fit the lab value {v}: it must be {want}"),
+        value,
+        unit,
+    )
+}
+
+/// E29: Bilirubin Pretreatment Total Lab Value [3813] vs its Unit of Measure [3814].
+pub fn bilirubin_unit(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
+    lab_unit(
+        r,
+        t,
+        BILIRUBIN_VALUE,
+        BILIRUBIN_UNIT,
+        "Bilirubin Pretreatment",
+    )
+}
+
+/// E30: Creatinine Pretreatment Lab Value [3824] vs its Unit of Measure [3825].
+pub fn creatinine_unit(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
+    lab_unit(
+        r,
+        t,
+        CREATININE_VALUE,
+        CREATININE_UNIT,
+        "Creatinine Pretreatment",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,5 +560,14 @@ mod tests {
         assert!(range_fits(5.0, "9", 1_000.0, 10_000.0));
         assert_eq!(lab_value("XXXXX.9"), None);
         assert_eq!(lab_value("12.5"), Some(12.5));
+    }
+
+    #[test]
+    fn lab_units() {
+        assert_eq!(unit_for("XXX.7"), Some("7"));
+        assert_eq!(unit_for("XX.9"), Some("9"));
+        assert_eq!(unit_for("XXX.1"), None);
+        assert_eq!(unit_for("1.2"), None);
+        assert_eq!(unit_for("0.0"), None);
     }
 }
