@@ -78,10 +78,13 @@ start_reader; sleep 15; stop_reader "nothing else"
 say "-- 1. the registry's due list streamed as CSV, twice at once"
 start_reader
 t=$(date +%s.%N)
+# Wait for these jobs only: a bare `wait` would also wait for the reader's wrk.
+jobs_=()
 for i in 1 2; do
-  curl -fsN -H "Authorization: Bearer $central" "$base/followup/due?asOf=2026-11-01&format=csv" | wc -l >"$work/due-$i" &
+  (curl -fsN -H "Authorization: Bearer $central" "$base/followup/due?asOf=2026-11-01&format=csv" | wc -l >"$work/due-$i") &
+  jobs_+=($!)
 done
-wait %2 %3 2>/dev/null || wait
+wait "${jobs_[@]}"
 secs=$(python3 -c "print(f'{$(date +%s.%N) - $t:.1f}')")
 stop_reader "two due lists"
 say "  due lists: $(cat "$work/due-1") and $(cat "$work/due-2") lines, ${secs} s"
@@ -94,11 +97,13 @@ for i in 1 2 3 4 5; do
 done
 start_reader
 t=$(date +%s.%N)
+jobs_=()
 for i in 1 2 3 4 5; do
   curl -s -o "$work/sub-$i.json" -w '%{http_code}\n' -X POST -H "Authorization: Bearer $heavy" \
     -H 'Content-Type: application/json' -d "{\"recipient\":\"$(cat "$work/recipient-$i")\"}" "$base/submissions" >"$work/sub-$i.code" &
+  jobs_+=($!)
 done
-wait
+wait "${jobs_[@]}"
 codes=$(cat "$work"/sub-*.code | sort | uniq -c | tr -s ' ' | paste -sd',')
 for i in 1 2 3 4 5; do
   if [ "$(cat "$work/sub-$i.code")" = 202 ]; then

@@ -1,8 +1,8 @@
 //! The audit spool of a SQLite database: a file beside it holding read rows whose commit could
 //! not wait for the database's single write lock (an import or a long change holding it).
 //! SQLite lets reads run beside a writer, but their audit rows need that lock; rather than make
-//! every reader wait out another user's import, the writer thread appends the rows here, syncs
-//! the file to disk and answers: the record is as durable as a commit. The writer moves spooled
+//! every reader wait out another user's import, the writer thread appends the rows here and
+//! answers: the record is as durable as a commit (see [`Spool::push`]). The writer moves spooled
 //! rows into the chain, ahead of newer rows, as soon as it gets the lock again, and at the next
 //! start after a crash (rows already in the trail are skipped, so a crash between the commit
 //! and the truncation duplicates nothing).
@@ -70,7 +70,10 @@ impl Spool {
         }
     }
 
-    /// Appends `rows` (one JSON line each) and syncs them to disk.
+    /// Appends `rows` (one JSON line each). Not synced: a written line survives the process
+    /// dying, as a commit of the database does; like its commits (WAL, `synchronous = NORMAL`),
+    /// the last moments before a power loss may not. A sync per batch here stalled reads for
+    /// the length of the import's own disk writes.
     pub(crate) fn push(&mut self, rows: &[AuditRow]) -> std::io::Result<()> {
         let mut buf = Vec::with_capacity(rows.len() * 256);
         for r in rows {
@@ -79,7 +82,6 @@ impl Spool {
         }
         let file = self.open()?;
         file.write_all(&buf)?;
-        file.sync_data()?;
         self.pending += rows.len();
         Ok(())
     }

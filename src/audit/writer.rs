@@ -89,6 +89,7 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
         backend,
         gate,
         clock: None,
+        waited: std::time::Instant::now(),
     };
     loop {
         let spooled = out.spool.as_ref().is_some_and(|s| !s.is_empty());
@@ -146,6 +147,8 @@ struct Output {
     spool: Option<Spool>,
     /// Timer for waiting on the gate from this plain thread (made on first need).
     clock: Option<tokio::runtime::Runtime>,
+    /// When the writer last waited for the gate.
+    waited: std::time::Instant,
 }
 
 /// The writer's connection, opened on first need.
@@ -191,9 +194,17 @@ impl Output {
                     .map_err(|e| e.to_string())?,
             );
         }
+        let spooling = self.spool.as_ref().is_some_and(|s| !s.is_empty());
+        let hurry = spooling && !rows.is_empty() && self.waited.elapsed() < RETRY_SPOOLED;
         let held = match self.clock.as_ref() {
+            // While rows are spooled the lock was busy a moment ago: new rows do not wait for it
+            // (each wait would add to every read during an import) but take it if it is free;
+            // a wait is tried again every RETRY_SPOOLED, so a steady stream of short writes
+            // holding it does not keep the rows out of the chain.
+            _ if hurry => gate.try_lock().ok(),
             // Queued in turn with the other writers of the process (the gate is FIFO).
             Some(clock) => {
+                self.waited = std::time::Instant::now();
                 clock.block_on(async { tokio::time::timeout(SPOOL_AFTER, gate.lock()).await.ok() })
             }
             None => None,
