@@ -68,7 +68,7 @@ stop_reader() {
   wait "$wrk_pid" 2>/dev/null || true
   local figures
   figures=$(grep -E '^ +(50|99)%|requests in|Non-2xx|Socket errors' "$work/wrk.out" | tr -s ' ' | paste -sd' ')
-  say "  reader during $1: ${figures:-no output: $(cat "$work/wrk.out")}"
+  say "  reader during $1: ${figures:-no output: $(cat "$work/wrk.out")}; service $(grep -E 'VmHWM' /proc/$pid/status | tr -s ' \t' ' ')"
 }
 locked() { grep -ciE 'database is locked|database is busy|no database connection' "$work/server.log" || true; }
 

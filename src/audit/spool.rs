@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
 
-use super::AuditRow;
+use super::{chain, AuditRow};
 use crate::db::schema::audit_log;
-use crate::db::DbConn;
+use crate::db::{DbConn, DbError};
 
 /// Ids looked up per query when skipping rows already committed.
 const LOOKUP: usize = 500;
@@ -86,15 +86,19 @@ impl Spool {
         Ok(())
     }
 
-    /// The spooled rows not yet in the trail, oldest first. A line cut short by a crash
-    /// mid-write was never acknowledged to anyone; it is skipped with a warning.
-    pub(crate) fn pending(&mut self, conn: &mut DbConn) -> Result<Vec<AuditRow>, String> {
+    /// Appends the spooled rows not yet in the trail to the chain on `conn` (in the caller's
+    /// transaction), oldest first, `chunk` rows at a time, so memory does not grow with the
+    /// reads spooled during a long import. A line cut short by a crash mid-write was never
+    /// acknowledged to anyone; it is skipped with a warning.
+    pub(crate) fn replay(&mut self, conn: &mut DbConn, chunk: usize) -> Result<usize, DbError> {
         let path = self.path.clone();
-        let file = self.open().map_err(|e| e.to_string())?;
-        file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-        let mut rows: Vec<AuditRow> = Vec::new();
+        let io = |e: std::io::Error| DbError::Unavailable(format!("{}: {e}", path.display()));
+        let file = self.open().map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut rows: Vec<AuditRow> = Vec::with_capacity(chunk);
+        let mut replayed = 0;
         for (n, line) in BufReader::new(&*file).lines().enumerate() {
-            let line = line.map_err(|e| e.to_string())?;
+            let line = line.map_err(io)?;
             if line.is_empty() {
                 continue;
             }
@@ -106,19 +110,12 @@ impl Spool {
                     n + 1
                 ),
             }
+            if rows.len() >= chunk {
+                replayed += append_new(conn, &mut rows)?;
+            }
         }
-        let mut done: HashSet<String> = HashSet::new();
-        for chunk in rows.chunks(LOOKUP) {
-            let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
-            let found: Vec<String> = audit_log::table
-                .filter(audit_log::id.eq_any(ids))
-                .select(audit_log::id)
-                .load(conn)
-                .map_err(|e| e.to_string())?;
-            done.extend(found);
-        }
-        rows.retain(|r| !done.contains(&r.id));
-        Ok(rows)
+        replayed += append_new(conn, &mut rows)?;
+        Ok(replayed)
     }
 
     /// Empties the spool once its rows are committed.
@@ -129,4 +126,25 @@ impl Spool {
         self.pending = 0;
         Ok(())
     }
+}
+
+/// Appends the rows of `rows` not already in the trail (committed before a crash cut the
+/// spool's truncation short), then empties `rows`.
+fn append_new(conn: &mut DbConn, rows: &mut Vec<AuditRow>) -> Result<usize, DbError> {
+    let mut done: HashSet<String> = HashSet::new();
+    for part in rows.chunks(LOOKUP) {
+        let ids: Vec<&str> = part.iter().map(|r| r.id.as_str()).collect();
+        let found: Vec<String> = audit_log::table
+            .filter(audit_log::id.eq_any(ids))
+            .select(audit_log::id)
+            .load(conn)?;
+        done.extend(found);
+    }
+    rows.retain(|r| !done.contains(&r.id));
+    let n = rows.len();
+    if n > 0 {
+        chain::append(conn, rows)?;
+    }
+    rows.clear();
+    Ok(n)
 }

@@ -213,23 +213,25 @@ impl Output {
             return self.spool_rows(&rows);
         };
         let c = connection(&self.backend, &mut self.conn)?;
-        let mut all = match self.spool.as_mut() {
-            Some(spool) if !spool.is_empty() => spool.pending(c)?,
-            _ => Vec::new(),
-        };
-        let spooled = all.len();
-        all.append(&mut rows);
-        if all.is_empty() {
-            // Every spooled row was already in the trail (a crash after its commit).
-            return self.clear_spool();
-        }
-        match crate::db::transaction(c, |c| chain::append(c, &mut all).map(|_| ())) {
-            Ok(()) => self.clear_spool(),
+        let spool = self.spool.as_mut().filter(|s| !s.is_empty());
+        let had_spooled = spool.is_some();
+        let committed = crate::db::transaction(c, |c| {
+            if let Some(spool) = spool {
+                spool.replay(c, MAX_BATCH_ROWS)?;
+            }
+            if !rows.is_empty() {
+                chain::append(c, &mut rows)?;
+            }
+            Ok::<_, DbError>(())
+        });
+        match committed {
+            Ok(()) if had_spooled => self.clear_spool(),
+            Ok(()) => Ok(()),
             Err(e) => {
                 log::warn!("audit rows spooled, the commit failed: {e}");
                 // The spooled rows are still in the spool; only the new ones go there.
                 self.conn = None;
-                self.spool_rows(&all[spooled..])
+                self.spool_rows(&rows)
             }
         }
     }
