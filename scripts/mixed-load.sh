@@ -42,5 +42,9 @@ MIXED_BASE="http://127.0.0.1:$port/api/v1" MIXED_TOKEN="$("$bin" token --sub loa
 locked=$(grep -c "database is locked" "$work/server.log" || true)
 errors=$(grep -cE '" 5[0-9][0-9] ' "$work/server.log" || true)
 echo "server log: $locked 'database is locked', $errors responses 5xx; peak memory $(grep VmHWM /proc/$pid/status | tr -s ' ')"
+# What the 5xx answers were, before the work folder goes: the requests and the errors logged.
+if [ "$errors" -gt 0 ]; then
+  grep -E '" 5[0-9][0-9] | ERROR ' "$work/server.log" | cut -c1-600 | head -20
+fi
 [ "$locked" -eq 0 ] && [ "$errors" -eq 0 ] || status=1
 exit $status
