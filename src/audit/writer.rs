@@ -12,6 +12,9 @@ use tokio::sync::oneshot;
 
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
+
+use super::pending;
 use super::spool::Spool;
 use super::{chain, AuditRow};
 use crate::db::{Backend, DbConn, DbError};
@@ -90,9 +93,11 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
         gate,
         clock: None,
         waited: std::time::Instant::now(),
+        pending: false,
+        pending_checked: false,
     };
     loop {
-        let spooled = out.spool.as_ref().is_some_and(|s| !s.is_empty());
+        let spooled = out.pending || out.spool.as_ref().is_some_and(|s| !s.is_empty());
         // With rows in the spool, wake up now and then to move them even if no read comes.
         let first = if spooled {
             match rx.recv_timeout(RETRY_SPOOLED) {
@@ -134,7 +139,7 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
         }
     }
     // Last handle gone (shutdown): move what is spooled if the lock comes within the usual wait.
-    if out.spool.as_ref().is_some_and(|s| !s.is_empty()) {
+    if out.pending || out.spool.as_ref().is_some_and(|s| !s.is_empty()) {
         let _ = out.commit_or_spool(Vec::new());
     }
 }
@@ -149,6 +154,15 @@ struct Output {
     clock: Option<tokio::runtime::Runtime>,
     /// When the writer last waited for the gate.
     waited: std::time::Instant,
+    /// PostgreSQL: whether rows may wait in `audit_pending`, and whether that was looked up.
+    pending: bool,
+    pending_checked: bool,
+}
+
+/// PostgreSQL's "canceling statement due to lock timeout" (SQLSTATE 55P03), which diesel does
+/// not classify.
+fn is_lock_timeout(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
 }
 
 /// The writer's connection, opened on first need.
@@ -179,12 +193,7 @@ impl Output {
     /// lock does not come within [`SPOOL_AFTER`] or the commit fails.
     fn commit_or_spool(&mut self, mut rows: Vec<AuditRow>) -> Result<(), String> {
         let Some(gate) = self.gate.clone() else {
-            if rows.is_empty() {
-                return Ok(());
-            }
-            let c = connection(&self.backend, &mut self.conn)?;
-            return crate::db::transaction(c, |c| chain::append(c, &mut rows).map(|_| ()))
-                .map_err(|e| e.to_string());
+            return self.commit_or_park(rows);
         };
         if self.clock.is_none() {
             self.clock = Some(
@@ -233,6 +242,53 @@ impl Output {
                 self.conn = None;
                 self.spool_rows(&rows)
             }
+        }
+    }
+
+    /// PostgreSQL: commits `rows` (after any pending ones); when the chain's head stays locked
+    /// past [`SPOOL_AFTER`] (a large import committing), stores them in `audit_pending`
+    /// instead (see [`super::pending`]).
+    fn commit_or_park(&mut self, mut rows: Vec<AuditRow>) -> Result<(), String> {
+        let c = connection(&self.backend, &mut self.conn)?;
+        if !self.pending_checked {
+            // Rows a stopped instance left pending are moved by the first commit here.
+            self.pending = pending::any(c).map_err(|e| e.to_string())?;
+            self.pending_checked = true;
+        }
+        if rows.is_empty() && !self.pending {
+            return Ok(());
+        }
+        let replay = self.pending;
+        let committed = crate::db::transaction(c, |c| {
+            diesel::sql_query(format!(
+                "SET LOCAL lock_timeout = '{}ms'",
+                SPOOL_AFTER.as_millis()
+            ))
+            .execute(c)?;
+            if replay {
+                pending::replay(c, MAX_BATCH_ROWS)?;
+            }
+            if !rows.is_empty() {
+                chain::append(c, &mut rows)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        });
+        match committed {
+            Ok(()) => {
+                if replay {
+                    self.pending = pending::any(c).unwrap_or(true);
+                }
+                Ok(())
+            }
+            Err(e) if is_lock_timeout(&e) => {
+                if !rows.is_empty() {
+                    crate::db::transaction(c, |c| pending::put(c, &rows))
+                        .map_err(|e| e.to_string())?;
+                    self.pending = true;
+                }
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
         }
     }
 

@@ -317,4 +317,11 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_pending (id) {
+        id -> Text,
+        body -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(audit_log, audit_subjects);

@@ -196,9 +196,23 @@ fn verify_on_the_command_line() {
     );
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn pending_rows(app: &TestApp) -> i64 {
+    diesel::sql_query("SELECT count(*) AS n FROM audit_pending")
+        .get_result::<Count>(&mut *app.db.conn().unwrap())
+        .unwrap()
+        .n
+}
+
 /// Reads are answered, each with its record, while another transaction holds the database's
-/// write lock (an import, a long change): on SQLite their rows wait in the spool beside the
-/// database, synced to disk, and join the chain once the lock is free.
+/// write lock or the chain's head (an import committing): on SQLite their rows wait in the
+/// spool file beside the database, on PostgreSQL in `audit_pending`, and join the chain once
+/// the lock is free.
 async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
     let t = app.registrar();
     let p = app.patient(&t, patient_items()).await;
@@ -211,8 +225,9 @@ async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
     let db = app.db.clone();
     let writer = actix_web::rt::spawn(async move {
         db.write(move |c| {
-            // Take SQLite's write lock for real, as an import's first insert does.
-            diesel::sql_query("UPDATE audit_chain SET seq = seq WHERE id = 0").execute(c)?;
+            // Hold what an import committing its audit rows holds: the chain's head (on
+            // PostgreSQL its row lock; on SQLite the database's write lock).
+            diesel::sql_query("UPDATE audit_chain SET seq = seq WHERE id = 1").execute(c)?;
             holding.send(()).ok();
             hold.recv().ok();
             Ok::<_, cancer_registry::db::DbError>(())
@@ -249,6 +264,10 @@ async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
             let mode = std::fs::metadata(&spool).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    } else {
+        // PostgreSQL: the rows wait in audit_pending, in the database every instance shares.
+        let n = pending_rows(&app);
+        assert_eq!(n, 3);
     }
 
     release.send(()).unwrap();
@@ -264,6 +283,9 @@ async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
         let mut name = path.as_os_str().to_owned();
         name.push("-audit-spool");
         assert_eq!(std::fs::metadata(name).unwrap().len(), 0);
+    } else {
+        let n = pending_rows(&app);
+        assert_eq!(n, 0);
     }
     assert_eq!(defect(&app), None);
 }
