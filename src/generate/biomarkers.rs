@@ -9,6 +9,11 @@ fn get<'a>(m: &'a Items, id: &str) -> Option<&'a str> {
     m.get(id).map(String::as_str)
 }
 
+/// Both items of a pair, owned (the caller rewrites one of them).
+fn pair(m: &Items, a: &str, b: &str) -> Option<(String, String)> {
+    Some((get(m, a)?.to_string(), get(m, b)?.to_string()))
+}
+
 fn set(m: &mut Items, id: &str, v: impl Into<String>) {
     if let Some(slot) = m.get_mut(id) {
         *slot = v.into();
@@ -98,10 +103,7 @@ fn count(v: &str) -> Option<u32> {
 
 /// Positive nodes are at most the nodes examined; none examined (00) leaves no count.
 fn nodes(m: &mut Items, examined: &str, positive: &str) {
-    let (Some(e), Some(p)) = (
-        get(m, examined).map(str::to_string),
-        get(m, positive).map(str::to_string),
-    ) else {
+    let Some((e, p)) = pair(m, examined, positive) else {
         return;
     };
     if e == "00" && (count(&p).is_some() || p == "X2") {
@@ -117,10 +119,7 @@ fn nodes(m: &mut Items, examined: &str, positive: &str) {
 
 /// The unit goes with the value: 1 or 2 for a number, 7/8/9 for the value's .7/.8/.9.
 fn lab_unit(m: &mut Items, value: &str, unit: &str) {
-    let (Some(v), Some(u)) = (
-        get(m, value).map(str::to_string),
-        get(m, unit).map(str::to_string),
-    ) else {
+    let Some((v, u)) = pair(m, value, unit) else {
         return;
     };
     match v.rsplit_once('.') {
@@ -210,10 +209,7 @@ fn lab_range(m: &mut Items, value: &str, range: &str, low: f64, high: f64) {
 
 /// Positive cores are at most the cores examined; X7 (no biopsy) pairs.
 fn cores(m: &mut Items) {
-    let (Some(e), Some(p)) = (
-        get(m, "numberOfCoresExamined").map(str::to_string),
-        get(m, "numberOfCoresPositive").map(str::to_string),
-    ) else {
+    let Some((e, p)) = pair(m, "numberOfCoresExamined", "numberOfCoresPositive") else {
         return;
     };
     if e == "X7" || p == "X7" {
