@@ -170,6 +170,7 @@ pub fn create_with(
     checks: Checks,
 ) -> Result<Tumor, Error> {
     patients::get(conn, scope, patient_id)?;
+    patients::lock_for_change(conn, patient_id)?;
     let new = prepare(scope, patient_id, items, source, checks)?;
     diesel::insert_into(tumors::table)
         .values(&new.row)
@@ -266,6 +267,30 @@ fn find_row(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<TumorR
             id: id.to_string(),
         }),
     }
+}
+
+/// [`find_row`] for a change: takes the patient's lock first ([`patients::lock_for_change`]),
+/// then reads the row under it, so a change committed while this waited is seen.
+fn find_row_for_change(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+) -> Result<TumorRow, Error> {
+    let row = find_row(conn, scope, id)?;
+    patients::lock_for_change(conn, &row.patient_id)?;
+    if matches!(conn, DbConn::Postgres(_)) {
+        return find_row(conn, scope, id);
+    }
+    Ok(row)
+}
+
+/// Reads a tumor for a change of it outside this module (recurrence), under the patient's lock.
+pub(crate) fn get_for_change(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+) -> Result<Tumor, Error> {
+    find_row_for_change(conn, scope, id).map(Tumor::from)
 }
 
 /// Reads a tumor the scope may see.
@@ -416,7 +441,7 @@ pub(crate) fn update_then(
     checks: Checks,
     finish: impl FnOnce(&mut Tumor) -> Result<(), Error>,
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
-    let row = find_row(conn, scope, id)?;
+    let row = find_row_for_change(conn, scope, id)?;
     let version = row.version;
     let mut tumor = Tumor::from(row);
     if tumor.status == Status::Deleted {
@@ -472,7 +497,7 @@ pub(crate) fn get_at(
     id: &str,
     expected: Option<i64>,
 ) -> Result<Tumor, Error> {
-    let row = find_row(conn, scope, id)?;
+    let row = find_row_for_change(conn, scope, id)?;
     if let Some(v) = expected {
         check_version(ENTITY, Some(v), row.version)?;
     }
@@ -490,7 +515,7 @@ pub fn set_status(
     to: Status,
     reason: Option<&str>,
 ) -> Result<(Tumor, Status), Error> {
-    let row = find_row(conn, &caller.facilities, id)?;
+    let row = find_row_for_change(conn, &caller.facilities, id)?;
     if let Some(v) = expected {
         check_version(ENTITY, Some(v), row.version)?;
     }

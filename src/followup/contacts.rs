@@ -236,6 +236,10 @@ pub fn record(
     today: &PartialDate,
 ) -> Result<Outcome, Error> {
     let date = validate(&new, today)?;
+    // Scope first (an unseen patient is not locked), then the lock every change of the
+    // patient takes before its writes.
+    patients::get(conn, scope, patient_id)?;
+    patients::lock_for_change(conn, patient_id)?;
     let mut patient = patients::get(conn, scope, patient_id)?;
     let patient_tumors = tumors::list(
         conn,
@@ -431,7 +435,7 @@ pub fn set_recurrence(
     date: Option<&str>,
     who: &crate::abstracts::lifecycle::Authority,
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
-    let mut tumor = tumors::get(conn, scope, tumor_id)?;
+    let mut tumor = tumors::get_for_change(conn, scope, tumor_id)?;
     crate::abstracts::lifecycle::check_change(tumor.status, who.reviewer, who.reason)?;
     if let Some(v) = expected {
         if v != tumor.version {
