@@ -317,7 +317,6 @@ fn find_row(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Patien
     }
 }
 
-/// Reads a patient the scope may see.
 /// Takes the patient's row lock for the rest of the write transaction, before anything of the
 /// patient is written. Every change of a patient, its tumors or its contacts takes it first:
 /// a tumor's change also writes the edit outcomes of the patient's other tumors, and a contact
@@ -333,6 +332,31 @@ pub fn lock_for_change(conn: &mut DbConn, id: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`find_row`] for a change: checks the scope, takes the patient's lock, then reads the row
+/// under it (on PostgreSQL), so a change committed while this waited is seen.
+fn find_row_for_change(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+) -> Result<PatientRow, Error> {
+    let row = find_row(conn, scope, id)?;
+    lock_for_change(conn, id)?;
+    if matches!(conn, DbConn::Postgres(_)) {
+        return find_row(conn, scope, id);
+    }
+    Ok(row)
+}
+
+/// Reads a patient for a change of it outside this module (a contact), under its lock.
+pub(crate) fn get_for_change(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+) -> Result<Patient, Error> {
+    find_row_for_change(conn, scope, id).map(Patient::from)
+}
+
+/// Reads a patient the scope may see.
 pub fn get(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Patient, Error> {
     find_row(conn, scope, id).map(Patient::from)
 }
@@ -542,8 +566,7 @@ pub fn update_with(
     changes: &BTreeMap<String, Option<String>>,
     checks: Checks,
 ) -> Result<(Patient, Vec<ItemChange>), Error> {
-    lock_for_change(conn, id)?;
-    let row = find_row(conn, scope, id)?;
+    let row = find_row_for_change(conn, scope, id)?;
     let version = row.version;
     let mut patient = Patient::from(row);
     if patient.status == WITHDRAWN {
@@ -610,8 +633,7 @@ pub(crate) fn get_at(
     id: &str,
     expected: Option<i64>,
 ) -> Result<Patient, Error> {
-    lock_for_change(conn, id)?;
-    let row = find_row(conn, scope, id)?;
+    let row = find_row_for_change(conn, scope, id)?;
     if let Some(v) = expected {
         check_version(ENTITY, Some(v), row.version)?;
     }

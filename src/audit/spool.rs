@@ -7,7 +7,8 @@
 //! start after a crash (rows already in the trail are skipped, so a crash between the commit
 //! and the truncation duplicates nothing).
 //!
-//! PostgreSQL needs none of this: row locks do not stop an insert into the audit table.
+//! PostgreSQL keeps such rows in a table instead ([`super::pending`]): there the wait is for the
+//! chain's head row, not for the whole database.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};

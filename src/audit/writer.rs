@@ -7,12 +7,10 @@
 
 use std::sync::mpsc;
 use std::sync::Arc;
-
-use tokio::sync::oneshot;
-
 use std::time::Duration;
 
 use diesel::RunQueryDsl;
+use tokio::sync::oneshot;
 
 use super::pending;
 use super::spool::Spool;
@@ -28,8 +26,9 @@ const MAX_BATCH_ROWS: usize = 5000;
 /// batch of pages. About 100 such pages (100,000 index rows) fit.
 const MAX_BATCH_BYTES: usize = 4 << 20;
 
-/// How long the writer waits for SQLite's write lock before spooling read rows (see
-/// [`super::spool`]): longer than an ordinary change holds it, far shorter than an import.
+/// How long the writer waits for SQLite's write lock, or PostgreSQL's chain head, before
+/// setting read rows aside ([`super::spool`], [`super::pending`]): longer than an ordinary
+/// change holds it, far shorter than an import.
 const SPOOL_AFTER: Duration = Duration::from_millis(20);
 
 /// How often spooled rows are retried when no new rows come.
@@ -234,8 +233,12 @@ impl Output {
             Ok::<_, DbError>(())
         });
         match committed {
-            Ok(()) if had_spooled => self.clear_spool(),
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if had_spooled {
+                    self.clear_spool();
+                }
+                Ok(())
+            }
             Err(e) => {
                 log::warn!("audit rows spooled, the commit failed: {e}");
                 // The spooled rows are still in the spool; only the new ones go there.
@@ -292,14 +295,13 @@ impl Output {
         }
     }
 
-    fn clear_spool(&mut self) -> Result<(), String> {
-        if let Some(spool) = self.spool.as_mut().filter(|s| !s.is_empty()) {
+    fn clear_spool(&mut self) {
+        if let Some(spool) = self.spool.as_mut() {
             if let Err(e) = spool.clear() {
                 // Its rows are committed; they are skipped when the spool is next read.
                 log::warn!("audit spool not emptied: {e}");
             }
         }
-        Ok(())
     }
 
     fn spool_rows(&mut self, rows: &[AuditRow]) -> Result<(), String> {

@@ -10,7 +10,7 @@ pub mod codes;
 pub mod record;
 mod registry;
 pub mod required;
-mod rules;
+pub(crate) mod rules;
 pub mod sets;
 pub mod store;
 pub mod tables;

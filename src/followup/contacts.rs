@@ -236,11 +236,7 @@ pub fn record(
     today: &PartialDate,
 ) -> Result<Outcome, Error> {
     let date = validate(&new, today)?;
-    // Scope first (an unseen patient is not locked), then the lock every change of the
-    // patient takes before its writes.
-    patients::get(conn, scope, patient_id)?;
-    patients::lock_for_change(conn, patient_id)?;
-    let mut patient = patients::get(conn, scope, patient_id)?;
+    let mut patient = patients::get_for_change(conn, scope, patient_id)?;
     let patient_tumors = tumors::list(
         conn,
         scope,

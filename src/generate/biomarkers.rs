@@ -3,6 +3,7 @@
 //! table, so the summary, score, range or count that restates another item is derived here
 //! from it. Only items the tumor already carries are changed; none is added.
 
+use crate::edits::rules::i_biomarkers::{count, unit_for};
 use crate::naaccr::Items;
 
 fn get<'a>(m: &'a Items, id: &str) -> Option<&'a str> {
@@ -92,15 +93,6 @@ pub(super) fn agree(m: &mut Items) {
     }
 }
 
-/// A 00-99 / X1 (100 or more) node or core count.
-fn count(v: &str) -> Option<u32> {
-    if v == "X1" {
-        Some(100)
-    } else {
-        v.parse::<u32>().ok()
-    }
-}
-
 /// Positive nodes are at most the nodes examined; none examined (00) leaves no count.
 fn nodes(m: &mut Items, examined: &str, positive: &str) {
     let Some((e, p)) = pair(m, examined, positive) else {
@@ -122,16 +114,10 @@ fn lab_unit(m: &mut Items, value: &str, unit: &str) {
     let Some((v, u)) = pair(m, value, unit) else {
         return;
     };
-    match v.rsplit_once('.') {
-        Some((head, tail))
-            if !head.is_empty()
-                && head.chars().all(|c| c == 'X')
-                && matches!(tail, "7" | "8" | "9") =>
-        {
-            set(m, unit, tail);
-        }
-        _ if !matches!(u.as_str(), "1" | "2") => set(m, unit, "1"),
-        _ => {}
+    match unit_for(&v) {
+        Some(code) => set(m, unit, code),
+        None if !matches!(u.as_str(), "1" | "2") => set(m, unit, "1"),
+        None => {}
     }
 }
 

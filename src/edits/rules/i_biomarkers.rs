@@ -374,8 +374,9 @@ pub fn hcg_range(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
     )
 }
 
-/// A core count: 00-99 as the number, X1 (100 or more) as 100.
-fn cores(v: &str) -> Option<u32> {
+/// A core or node count: 00-99 as the number, X1 (100 or more) as 100; other codes say no
+/// count.
+pub(crate) fn count(v: &str) -> Option<u32> {
     if v == "X1" {
         return Some(100);
     }
@@ -399,7 +400,7 @@ pub fn cores_positive_examined(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
     if e == "X1" {
         return None;
     }
-    let (Some(ne), Some(np)) = (cores(e), cores(p)) else {
+    let (Some(ne), Some(np)) = (count(e), count(p)) else {
         return None;
     };
     if np <= ne {
@@ -410,14 +411,6 @@ pub fn cores_positive_examined(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
         CORES_EXAMINED,
         CORES_POSITIVE,
     )
-}
-
-/// A node count: 00-99 as the number, X1 (100 or more) as 100; other codes say no count.
-fn node_count(v: &str) -> Option<u32> {
-    if v == "X1" {
-        return Some(100);
-    }
-    super::super::record::digits(v, 2)
 }
 
 fn nodes_pair(
@@ -431,14 +424,14 @@ fn nodes_pair(
     if e.is_empty() || p.is_empty() {
         return None;
     }
-    if e == "00" && (node_count(p).is_some() || p == "X2") {
+    if e == "00" && (count(p).is_some() || p == "X2") {
         return fail_pair(
             format!("Number of Positive {site} Nodes {p} counts examined nodes, but Number of Examined {site} Nodes is 00 (none examined)"),
             examined,
             positive,
         );
     }
-    let (Some(ne), Some(np)) = (node_count(e), node_count(p)) else {
+    let (Some(ne), Some(np)) = (count(e), count(p)) else {
         return None;
     };
     // X1 examined (100 or more) admits any positive count
@@ -472,7 +465,7 @@ pub fn pelvic_nodes(r: &Rec<'_>, t: &ReferenceTables) -> Verdict {
 
 /// The unit a lab value calls for: `None` for a recorded value (1 or 2 both fit), else the
 /// unit code of its "test ordered" / "not applicable" / "not documented" code.
-fn unit_for(value: &str) -> Option<&'static str> {
+pub(crate) fn unit_for(value: &str) -> Option<&'static str> {
     match value.rsplit_once('.') {
         Some((head, tail)) if head.chars().all(|c| c == 'X') && !head.is_empty() => match tail {
             "7" => Some("7"),
