@@ -168,11 +168,82 @@ fn contact_bound(as_of: &PartialDate, due_months: i32) -> String {
 }
 
 /// Reads the next candidates after `cursor`: living (or unknown) patients with a tumor in scope,
-/// in list order, whose last contact is old enough to be due. Seeks on the index of (Date of
-/// Last Contact, id): a page never rescans what earlier pages read.
+/// in list order, whose last contact is old enough to be due. Every read seeks an index on
+/// (Date of Last Contact, id): a page never rescans what earlier pages read, and a facility's
+/// page costs the same in a registry of any size.
 fn candidates(
     conn: &mut DbConn,
     scope: &FacilityScope,
+    cursor: &Cursor,
+    bound: &str,
+    limit: i64,
+) -> Result<Vec<Patient>, Error> {
+    match scope {
+        FacilityScope::All => registry_candidates(conn, cursor, bound, limit),
+        FacilityScope::Only(list) => {
+            // The first `limit` of the union are among the first `limit` of each facility.
+            let mut keys: Vec<(Option<String>, String)> = Vec::new();
+            for facility in list {
+                keys.extend(facility_candidates(conn, facility, cursor, bound, limit)?);
+            }
+            keys.sort();
+            keys.dedup();
+            keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            let ids: Vec<String> = keys.into_iter().map(|(_, id)| id).collect();
+            let rank: std::collections::HashMap<&str, usize> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.as_str(), i))
+                .collect();
+            let mut people = patients::many(conn, &ids)?;
+            people.sort_by_key(|p| rank.get(p.id.as_str()).copied());
+            Ok(people)
+        }
+    }
+}
+
+/// The next keys `(Date of Last Contact, patient id)` of one facility's patients after
+/// `cursor`, from the link table's `(facility, contact, patient)` index.
+fn facility_candidates(
+    conn: &mut DbConn,
+    facility: &str,
+    cursor: &Cursor,
+    bound: &str,
+    limit: i64,
+) -> Result<Vec<(Option<String>, String)>, Error> {
+    use crate::db::schema::patient_facilities as pf;
+    use diesel::prelude::*;
+
+    let mut query = pf::table
+        .filter(pf::facility_id.eq(facility.to_string()))
+        .filter(pf::vital_status.is_null().or(pf::vital_status.ne("0")))
+        .into_boxed();
+    query = match cursor {
+        Cursor::NoContact { after } => query
+            .filter(pf::date_of_last_contact.is_null())
+            .filter(pf::patient_id.gt(after.clone())),
+        Cursor::Contact { date, after } => query
+            .filter(pf::date_of_last_contact.lt(bound.to_string()))
+            .filter(pf::date_of_last_contact.ge(date.clone()))
+            .filter(
+                pf::date_of_last_contact
+                    .gt(date.clone())
+                    .or(pf::date_of_last_contact
+                        .eq(date.clone())
+                        .and(pf::patient_id.gt(after.clone()))),
+            ),
+    };
+    Ok(query
+        .order((pf::date_of_last_contact.asc(), pf::patient_id.asc()))
+        .limit(limit)
+        .select((pf::date_of_last_contact, pf::patient_id))
+        .load(conn)?)
+}
+
+/// The next candidates of the whole registry (central staff), from the patients' own
+/// `(Date of Last Contact, id)` index.
+fn registry_candidates(
+    conn: &mut DbConn,
     cursor: &Cursor,
     bound: &str,
     limit: i64,
@@ -184,15 +255,8 @@ fn candidates(
 
     let mut query = p::table
         .filter(p::vital_status.is_null().or(p::vital_status.ne("0")))
+        .filter(exists(t::table.filter(t::patient_id.eq(p::id))))
         .into_boxed();
-    query = match scope {
-        FacilityScope::Only(list) => query.filter(exists(
-            t::table
-                .filter(t::patient_id.eq(p::id))
-                .filter(t::facility_id.eq_any(list.clone())),
-        )),
-        _ => query.filter(exists(t::table.filter(t::patient_id.eq(p::id)))),
-    };
     query = match cursor {
         Cursor::NoContact { after } => query
             .filter(p::date_of_last_contact.is_null())

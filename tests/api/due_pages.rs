@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::support::*;
+use cancer_registry::auth::Role;
 
 async fn person(app: &TestApp, token: &str, contact: Option<&str>, dx: &str) -> String {
     let mut items = json!({ "vitalStatus": "1", "dateOfBirth": "19500101", "nameLast": "ROE" });
@@ -152,5 +153,89 @@ async fn pages_and_streams(app: TestApp) {
 
     let (_, letters) = raw(&app, &t, "/api/v1/followup/letters?asOf=2026-06-30").await;
     assert_eq!(letters.lines().count(), expected.len() + 1);
+
+    // The list follows every change of the patient, whatever path makes it: a contact moves
+    // the oldest patient out of the list, a death (Vital Status 0 by PATCH) another.
+    let contacted = expected_contact[0].2.clone();
+    let r = app
+        .post(
+            &format!("/api/v1/patients/{contacted}/contacts"),
+            &t,
+            json!({ "date": "20260615", "vitalStatus": "1" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let died = expected_contact[1].2.clone();
+    let current = app.get(&format!("/api/v1/patients/{died}"), &t).await;
+    let etag = current.header("etag").unwrap();
+    let r = app
+        .patch(
+            &format!("/api/v1/patients/{died}"),
+            &t,
+            &etag,
+            json!({ "items": { "vitalStatus": "0", "dateOfLastContact": "20260301" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    expected.retain(|id| id != &contacted && id != &died);
+    let whole = app.get("/api/v1/followup/due?asOf=2026-06-30", &t).await;
+    assert_eq!(ids(&whole.body), expected);
+
+    // A patient of facility B with a tumor reported by A is in A's list (through the tumor),
+    // and in the list of a registrar of both facilities once, in order.
+    let t_b = app.token(Role::Registrar, Some(&[FACILITY_B]));
+    let r = app
+        .post(
+            "/api/v1/patients",
+            &t_b,
+            json!({ "facilityId": FACILITY_B, "items": {
+                "vitalStatus": "1", "dateOfBirth": "19500101", "nameLast": "ROE",
+                "dateOfLastContact": "20230101" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let shared = r.body["id"].as_str().unwrap().to_string();
+    let both = app.token(Role::Registrar, Some(&[FACILITY_A, FACILITY_B]));
+    for facility in [FACILITY_B, FACILITY_A] {
+        app.tumor(
+            &both,
+            &shared,
+            json!({
+                "reportingFacility": facility, "primarySite": "C504",
+                "histologicTypeIcdO3": "8500", "behaviorCodeIcdO3": "3", "classOfCase": "14",
+                "dateOfDiagnosis": "20200101",
+            }),
+        )
+        .await;
+    }
+    let mut with_shared = expected_no_contact.clone();
+    let mut dated: Vec<(String, String)> = expected_contact
+        .iter()
+        .filter(|e| expected.contains(&e.2))
+        .map(|e| (e.0.clone(), e.2.clone()))
+        .collect();
+    dated.push(("20230101".to_string(), shared.clone()));
+    dated.sort();
+    with_shared.extend(dated.into_iter().map(|(_, id)| id));
+    for token in [&t, &both] {
+        let mut paged = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                None => "/api/v1/followup/due?asOf=2026-06-30&limit=2".to_string(),
+                Some(c) => format!("/api/v1/followup/due?asOf=2026-06-30&limit=2&cursor={c}"),
+            };
+            let r = app.get(&path, token).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            paged.extend(ids(&r.body));
+            match r.body["next"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(paged, with_shared);
+    }
+    let only_b = app.get("/api/v1/followup/due?asOf=2026-06-30", &t_b).await;
+    assert_eq!(ids(&only_b.body), vec![shared]);
 }
 both_backends!(pages_and_streams, pages_and_streams);
