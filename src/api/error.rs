@@ -318,20 +318,28 @@ impl ApiError {
 /// the record asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
-    /// The problem type's last segment: `forbidden`, `unknown-facility` or `not-found`.
+    /// The problem type's last segment: `forbidden`, `unknown-facility`, `not-found`,
+    /// `stale-version` or `complete-locked`.
     pub reason: &'static str,
     /// The record the error names (`tumor`, id), when it names one.
     pub target: Option<(&'static str, String)>,
 }
 
 impl ApiError {
-    /// Whether this error refuses an identified caller for role or facility scope (403), or
+    /// Whether this error refuses an identified caller for role or facility scope (403),
     /// answers that a record is not there (404: out of the caller's scope, or missing; the
-    /// answer does not tell them apart, and neither does the audit row). `None` for every other
-    /// error, and for 401, which has no identity to record.
+    /// answer does not tell them apart, and neither does the audit row), or refuses a change
+    /// of a record in scope as stale (412) or locked (409 `complete-locked`). `None` for every
+    /// other error, and for 401, which has no identity to record.
     pub fn denial(&self) -> Option<Denial> {
         let (status, kind, _) = self.parts();
-        if status != StatusCode::FORBIDDEN && status != StatusCode::NOT_FOUND {
+        // A stale or locked write is refused on a record in the caller's scope: the answer
+        // names the record's current version, and the attempt is worth a row as much as a 403.
+        let refused = matches!(
+            status,
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::PRECONDITION_FAILED
+        ) || kind == "complete-locked";
+        if !refused {
             return None;
         }
         let target = match self {

@@ -1,6 +1,6 @@
-//! Refused requests are audited (issue 21): a record outside the caller's facilities (404) and
-//! an operation outside the caller's roles (403) leave a `denied` row naming the caller, the
-//! record when known, and the reason; a request without identity (401) and a path that names no
+//! Refused requests are audited (issue 21): a record outside the caller's facilities (404), an
+//! operation outside the caller's roles (403) and a stale change (412) leave a `denied` row
+//! naming the caller, the record when known, and the reason; a request without identity (401) and a path that names no
 //! record leave none.
 
 use std::time::Duration;
@@ -157,6 +157,23 @@ async fn refusals_are_audited(app: TestApp) {
             .len(),
         1
     );
+
+    // A change refused as stale (412: the answer names the current version) is recorded as
+    // the attempt it was, by the record's id.
+    let r = app
+        .patch(
+            &format!("/api/v1/tumors/{tid}"),
+            &t,
+            "\"7\"",
+            json!({ "items": { "laterality": "2" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.body);
+    let rows = denied_rows(&app, &format!("&entityId={tid}&actor=registrar-user")).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["details"]["status"], 412);
+    assert_eq!(rows[0]["details"]["reason"], "stale-version");
+    assert_eq!(rows[0]["details"]["method"], "PATCH");
 
     // Without identity (401), and for a path that names no record, nothing is recorded.
     let before = denied_rows(&app, "").await.len();
