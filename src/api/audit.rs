@@ -50,7 +50,8 @@ pub struct AuditPage {
 /// Read the audit trail.
 ///
 /// Who read or changed which data, when, with old and new values of changed items and the
-/// request id, and which requests were refused (`denied`). Append-only: no operation changes or
+/// request id, and which requests were refused (`denied`). Values that identify the person
+/// (names, addresses, numbers, free text, birth date, ZIP code) read `[masked]`. Append-only: no operation changes or
 /// deletes it.
 #[utoipa::path(
     tag = "audit",
@@ -100,6 +101,10 @@ pub async fn list_audit(
     } else {
         None
     };
+    let mut data = data;
+    for record in &mut data {
+        audit::masking::for_auditor(&mut record.details);
+    }
     Ok(HttpResponse::Ok().json(AuditPage { data, next }))
 }
 

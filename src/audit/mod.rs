@@ -2,6 +2,7 @@
 //! the service: this module inserts and lists, nothing updates or deletes a row.
 
 pub mod chain;
+pub mod masking;
 mod pending;
 mod spool;
 pub(crate) mod subjects;
