@@ -626,7 +626,8 @@ pub(crate) fn store(conn: &mut DbConn, patient: &mut Patient) -> Result<(), Erro
     Ok(())
 }
 
-/// Reads a patient for a removal, checking the scope and, when sent, the version.
+/// Reads a patient for a removal, checking the scope and the version (`None`: If-Match was not
+/// sent, refused like every other write without it).
 pub(crate) fn get_at(
     conn: &mut DbConn,
     scope: &FacilityScope,
@@ -634,9 +635,7 @@ pub(crate) fn get_at(
     expected: Option<i64>,
 ) -> Result<Patient, Error> {
     let row = find_row_for_change(conn, scope, id)?;
-    if let Some(v) = expected {
-        check_version(ENTITY, Some(v), row.version)?;
-    }
+    check_version(ENTITY, expected, row.version)?;
     Ok(row.into())
 }
 

@@ -490,7 +490,8 @@ pub(crate) fn erase(conn: &mut DbConn, id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads a tumor row for a removal, checking the scope and, when sent, the version.
+/// Reads a tumor row for a removal, checking the scope and the version (`None`: If-Match was
+/// not sent, refused like every other write without it).
 pub(crate) fn get_at(
     conn: &mut DbConn,
     scope: &FacilityScope,
@@ -498,9 +499,7 @@ pub(crate) fn get_at(
     expected: Option<i64>,
 ) -> Result<Tumor, Error> {
     let row = find_row_for_change(conn, scope, id)?;
-    if let Some(v) = expected {
-        check_version(ENTITY, Some(v), row.version)?;
-    }
+    check_version(ENTITY, expected, row.version)?;
     Ok(row.into())
 }
 
@@ -516,9 +515,7 @@ pub fn set_status(
     reason: Option<&str>,
 ) -> Result<(Tumor, Status), Error> {
     let row = find_row_for_change(conn, &caller.facilities, id)?;
-    if let Some(v) = expected {
-        check_version(ENTITY, Some(v), row.version)?;
-    }
+    check_version(ENTITY, expected, row.version)?;
     let mut tumor = Tumor::from(row);
     let from = tumor.status;
     super::lifecycle::check_move(from, to, &super::lifecycle::Authority::of(caller, reason))?;

@@ -192,15 +192,19 @@ pub struct Recurrence {
 
 /// Set the first recurrence of a tumor.
 ///
+/// Requires `If-Match` with the tumor's current ETag: 412 when another change came first, 428
+/// when absent.
 /// A complete tumor is locked: a registrar gets 409 `complete-locked`; a reviewer or a manager
 /// sets it with a `reason` (422 without), and when an error-level edit fails afterwards the
 /// tumor goes back to `review`.
 #[utoipa::path(
     tag = "followup",
-    params(("id" = String, Path, description = "Tumor id")),
+    params(("id" = String, Path, description = "Tumor id"), ("If-Match" = String, Header, description = "ETag of the version being changed", pattern = r#"^(W/)?"[0-9]+"$"#)),
     request_body = Recurrence,
     responses(
         (status = 200, body = TumorResponse, headers(("ETag" = String))),
+        (status = 412, description = "The ETag is stale: another change came first", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),

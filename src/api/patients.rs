@@ -435,12 +435,15 @@ pub async fn update_patient(
 ///
 /// A patient with tumors still live cannot be deleted (409). A patient without tumor rows is
 /// erased; one whose tumors were all withdrawn is withdrawn too (status `deleted`, rows kept),
-/// by a reviewer or a manager with a `reason`. `If-Match` is checked when sent.
+/// by a reviewer or a manager with a `reason`. Requires `If-Match` with the current ETag: 412 when another change
+/// came first, 428 when absent.
 #[utoipa::path(
     tag = "patients",
-    params(("id" = String, Path, description = "Patient id"), DeleteQuery),
+    params(("id" = String, Path, description = "Patient id"), ("If-Match" = String, Header, description = "ETag of the version being changed", pattern = r#"^(W/)?"[0-9]+"$"#), DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 412, description = "The ETag is stale: another change came first", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),

@@ -443,13 +443,16 @@ pub async fn update_tumor(
 /// erased). A tumor that was complete or was ever submitted is withdrawn instead, by a
 /// reviewer or a manager with a `reason` (422 without one): it keeps its rows with status
 /// `deleted`, drops out of lists, exports and reports, and is recorded for every recipient it
-/// was sent to. `If-Match` is checked when sent. The patient's cross-tumor edits are rerun
+/// was sent to. Requires `If-Match` with the current ETag: 412 when another change
+/// came first, 428 when absent. The patient's cross-tumor edits are rerun
 /// without the tumor.
 #[utoipa::path(
     tag = "tumors",
-    params(("id" = String, Path, description = "Tumor id"), DeleteQuery),
+    params(("id" = String, Path, description = "Tumor id"), ("If-Match" = String, Header, description = "ETag of the version being changed", pattern = r#"^(W/)?"[0-9]+"$"#), DeleteQuery),
     responses(
         (status = 204, description = "Deleted or withdrawn"),
+        (status = 412, description = "The ETag is stale: another change came first", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -508,13 +511,16 @@ pub async fn delete_tumor(
 /// draft -> review (registrar, reviewer, manager); review -> complete (reviewer, manager;
 /// refused with 409 and the failing edits while an error-level edit fails);
 /// back (review -> draft, complete -> review or draft) with a `reason`, and reopening a
-/// complete abstract needs a reviewer or manager. `If-Match` is checked when sent.
+/// complete abstract needs a reviewer or manager. Requires `If-Match` with the current ETag: 412 when another change
+/// came first, 428 when absent.
 #[utoipa::path(
     tag = "tumors",
-    params(("id" = String, Path, description = "Tumor id")),
+    params(("id" = String, Path, description = "Tumor id"), ("If-Match" = String, Header, description = "ETag of the version being changed", pattern = r#"^(W/)?"[0-9]+"$"#)),
     request_body = StatusChange,
     responses(
         (status = 200, body = TumorResponse, headers(("ETag" = String))),
+        (status = 412, description = "The ETag is stale: another change came first", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "4XX", body = ProblemDetails, content_type = "application/problem+json"),
         (status = "5XX", body = ProblemDetails, content_type = "application/problem+json"),
     ),

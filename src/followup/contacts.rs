@@ -433,15 +433,7 @@ pub fn set_recurrence(
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
     let mut tumor = tumors::get_for_change(conn, scope, tumor_id)?;
     crate::abstracts::lifecycle::check_change(tumor.status, who.reviewer, who.reason)?;
-    if let Some(v) = expected {
-        if v != tumor.version {
-            return Err(crate::abstracts::Error::StaleVersion {
-                entity: "tumor",
-                current: tumor.version,
-            }
-            .into());
-        }
-    }
+    crate::abstracts::check_version("tumor", expected, tumor.version)?;
     let mut errors = Vec::new();
     check_field(&mut errors, "type", "recurrenceType1st", Level::Tumor, kind);
     match (is_recurrence(kind), date) {

@@ -89,12 +89,11 @@ async fn reads_and_changes_are_audited(app: TestApp) {
 
     // Deletes are audited with what was removed.
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{tid}"),
             Some(&t),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);

@@ -318,9 +318,7 @@ async fn facility_isolation(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app
-        .call(Method::DELETE, &ta_path, Some(&b), None, &[])
-        .await;
+    let r = app.write(Method::DELETE, &ta_path, Some(&b), None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = app
         .post(

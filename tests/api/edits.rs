@@ -189,12 +189,11 @@ async fn stored_results_and_completion_gate(app: TestApp) {
     let status = |token: String, s: &'static str| {
         let (app, status_path) = (&app, status_path.clone());
         async move {
-            app.call(
+            app.write(
                 Method::PUT,
                 &status_path,
                 Some(&token),
                 Some(json!({ "status": s })),
-                &[],
             )
             .await
         }

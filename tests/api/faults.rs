@@ -94,6 +94,19 @@ pub(crate) fn http(
     content_type: Option<&str>,
     body: &[u8],
 ) -> std::io::Result<(u16, Vec<u8>)> {
+    http_with(port, method, path, token, content_type, &[], body)
+}
+
+/// [`http`] with more request headers.
+pub(crate) fn http_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(120)))?;
     let mut head = format!(
@@ -105,6 +118,9 @@ pub(crate) fn http(
     }
     if let Some(c) = content_type {
         head.push_str(&format!("Content-Type: {c}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes())?;

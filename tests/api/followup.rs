@@ -334,7 +334,7 @@ async fn recurrence(app: TestApp) {
         .unwrap()
         .to_string();
     let path = format!("/api/v1/tumors/{tumor_id}/recurrence");
-    let put = |body: Value| app.call(Method::PUT, &path, Some(&t), Some(body), &[]);
+    let put = |body: Value| app.write(Method::PUT, &path, Some(&t), Some(body));
     let r = put(json!({ "type": "10", "date": "20240101" })).await;
     assert_eq!(
         r.status,

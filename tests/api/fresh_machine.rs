@@ -41,6 +41,22 @@ fn call(port: u16, method: &str, path: &str, token: &str, body: Option<Value>) -
     (status, v)
 }
 
+/// A PUT naming the version it changes.
+fn put_at(port: u16, path: &str, token: &str, version: i64, body: Value) -> (u16, Value) {
+    let tag = format!("\"{version}\"");
+    let (status, raw) = crate::faults::http_with(
+        port,
+        "PUT",
+        path,
+        Some(token),
+        Some("application/json"),
+        &[("If-Match", &tag)],
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    (status, serde_json::from_slice(&raw).unwrap_or(Value::Null))
+}
+
 fn token(dir: &Path, args: &[&str]) -> String {
     let out = bare(dir).arg("token").args(args).output().unwrap();
     assert!(
@@ -230,20 +246,28 @@ fn serves_everything_with_nothing_configured() {
     assert!(edits["failures"].is_array(), "{edits}");
 
     let status = format!("/api/v1/tumors/{id}/status");
-    let (s, body) = call(
+    let (s, current) = call(
         port,
-        "PUT",
+        "GET",
+        &format!("/api/v1/tumors/{id}"),
+        &registrar,
+        None,
+    );
+    assert_eq!(s, 200, "{current}");
+    let (s, body) = put_at(
+        port,
         &status,
         &registrar,
-        Some(json!({"status": "review"})),
+        current["version"].as_i64().unwrap(),
+        json!({"status": "review"}),
     );
     assert_eq!(s, 200, "{body}");
-    let (s, body) = call(
+    let (s, body) = put_at(
         port,
-        "PUT",
         &status,
         &reviewer,
-        Some(json!({"status": "complete"})),
+        body["version"].as_i64().unwrap(),
+        json!({"status": "complete"}),
     );
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["status"], "complete");

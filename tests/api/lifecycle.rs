@@ -14,12 +14,11 @@ fn today() -> String {
 }
 
 async fn put_status(app: &TestApp, token: &str, id: &str, body: Value) -> Resp {
-    app.call(
+    app.write(
         Method::PUT,
         &format!("/api/v1/tumors/{id}/status"),
         Some(token),
         Some(body),
-        &[],
     )
     .await
 }
@@ -205,12 +204,11 @@ async fn deletion_and_withdrawal(app: TestApp) {
         "If-Match honoured"
     );
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{draft_id}"),
             Some(&t),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
@@ -231,8 +229,10 @@ async fn deletion_and_withdrawal(app: TestApp) {
         let path = format!("{path}{query}");
         let app = &app;
         async move {
-            let headers: Vec<(&str, String)> =
-                etag.map(|e| vec![("If-Match", e)]).unwrap_or_default();
+            let headers: Vec<(&str, String)> = etag
+                .or_else(|| app.current_etag(&path))
+                .map(|e| vec![("If-Match", e)])
+                .unwrap_or_default();
             let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
             app.call(Method::DELETE, &path, Some(&token), None, &h)
                 .await
@@ -320,12 +320,11 @@ async fn deletion_and_withdrawal(app: TestApp) {
     let sid = second["id"].as_str().unwrap().to_string();
     submit(&app, &t, "NCDB").await;
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{sid}"),
             Some(&t),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
@@ -333,32 +332,30 @@ async fn deletion_and_withdrawal(app: TestApp) {
     // Patients follow the same rule: live tumors block, withdrawn ones make it a withdrawal.
     let ppath = format!("/api/v1/patients/{p}");
     let r = app
-        .call(Method::DELETE, &ppath, Some(&manager), None, &[])
+        .write(Method::DELETE, &ppath, Some(&manager), None)
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{sid}?reason=not%20reportable"),
             Some(&manager),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = app.call(Method::DELETE, &ppath, Some(&t), None, &[]).await;
+    let r = app.write(Method::DELETE, &ppath, Some(&t), None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = app
-        .call(Method::DELETE, &ppath, Some(&manager), None, &[])
+        .write(Method::DELETE, &ppath, Some(&manager), None)
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("{ppath}?reason=all%20cases%20withdrawn"),
             Some(&manager),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);

@@ -157,12 +157,11 @@ async fn scope_follows_tumors(app: TestApp) {
 
     // Erasing the tumor (a draft) takes the patient out of A's scope again.
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{}", tumor["id"].as_str().unwrap()),
             Some(&manager),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);

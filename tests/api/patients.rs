@@ -215,19 +215,18 @@ async fn delete_needs_no_tumors(app: TestApp) {
     let id = app.patient(&t, patient_items()).await;
     let tumor = app.tumor(&t, &id, tumor_items()).await;
     let path = format!("/api/v1/patients/{id}");
-    let r = app.call(Method::DELETE, &path, Some(&t), None, &[]).await;
+    let r = app.write(Method::DELETE, &path, Some(&t), None).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{}", tumor["id"].as_str().unwrap()),
             Some(&t),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let r = app.call(Method::DELETE, &path, Some(&t), None, &[]).await;
+    let r = app.write(Method::DELETE, &path, Some(&t), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = app.get(&path, &t).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

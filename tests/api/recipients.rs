@@ -48,12 +48,11 @@ async fn pending(app: &TestApp, token: &str, recipient: &str) -> (Value, String)
 
 async fn put_status(app: &TestApp, token: &str, id: &str, status: &str) {
     let r = app
-        .call(
+        .write(
             Method::PUT,
             &format!("/api/v1/tumors/{id}/status"),
             Some(token),
             Some(json!({ "status": status })),
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -165,7 +164,7 @@ async fn recipients_are_records(app: TestApp) {
     let mut body = state_body();
     body["registryType"] = json!("2");
     let r = app
-        .call(Method::PUT, &path, Some(&m), Some(body.clone()), &[])
+        .write(Method::PUT, &path, Some(&m), Some(body.clone()))
         .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED, "{}", r.body);
     let r = app
@@ -446,12 +445,11 @@ async fn withdrawals_are_reported_once(app: TestApp) {
     let id = tumor["id"].as_str().unwrap().to_string();
     pending(&app, &t, &rid).await;
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{id}?reason=not%20reportable"),
             Some(&m),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);

@@ -63,12 +63,11 @@ async fn cohort(app: &TestApp) -> Cohort {
         let status = format!("/api/v1/tumors/{}/status", tumor["id"].as_str().unwrap());
         for (token, to) in [(&t, "review"), (&reviewer, "complete")] {
             let r = app
-                .call(
+                .write(
                     Method::PUT,
                     &status,
                     Some(token),
                     Some(json!({ "status": to })),
-                    &[],
                 )
                 .await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -461,12 +460,11 @@ async fn scoped_managers_get_scoped_reports_and_approvals(app: TestApp) {
         let status = format!("/api/v1/tumors/{}/status", tumor["id"].as_str().unwrap());
         for (token, to) in [(&registrar_b, "review"), (&reviewer_b, "complete")] {
             let r = app
-                .call(
+                .write(
                     Method::PUT,
                     &status,
                     Some(token),
                     Some(json!({ "status": to })),
-                    &[],
                 )
                 .await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);

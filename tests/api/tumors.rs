@@ -140,7 +140,7 @@ async fn workflow(app: TestApp) {
         let path = path.clone();
         let app = &app;
         async move {
-            app.call(Method::PUT, &path, Some(&token), Some(body), &[])
+            app.write(Method::PUT, &path, Some(&token), Some(body))
                 .await
         }
     };
@@ -236,3 +236,76 @@ both_backends!(
     concurrent_patches_lose_nothing,
     concurrent_patches_lose_nothing
 );
+
+/// Every write names the version it changes (SECURITY.md): a status move, a recurrence and a
+/// delete without `If-Match` are 428 and change nothing; a stale one is 412.
+async fn every_write_needs_if_match(app: TestApp) {
+    let t = app.registrar();
+    let p = app.patient(&t, patient_items()).await;
+    let tumor = app.tumor(&t, &p, tumor_items()).await;
+    let id = tumor["id"].as_str().unwrap();
+    let writes = [
+        (
+            Method::PUT,
+            format!("/api/v1/tumors/{id}/status"),
+            Some(json!({ "status": "review" })),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/tumors/{id}/recurrence"),
+            Some(json!({ "type": "00" })),
+        ),
+        (Method::DELETE, format!("/api/v1/tumors/{id}"), None),
+        (Method::DELETE, format!("/api/v1/patients/{p}"), None),
+    ];
+    for (method, path, body) in &writes {
+        let r = app
+            .call(method.clone(), path, Some(&t), body.clone(), &[])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::PRECONDITION_REQUIRED,
+            "{method} {path}: {}",
+            r.body
+        );
+        assert_eq!(
+            r.body["type"].as_str().unwrap().rsplit('/').next(),
+            Some("if-match-required")
+        );
+        let r = app
+            .call(
+                method.clone(),
+                path,
+                Some(&t),
+                body.clone(),
+                &[("If-Match", "\"9\"")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::PRECONDITION_FAILED,
+            "{method} {path}: {}",
+            r.body
+        );
+    }
+    let r = app.get(&format!("/api/v1/tumors/{id}"), &t).await;
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["version"].as_i64()),
+        (Some("draft"), Some(1))
+    );
+    // With the current version each goes through (the status move last: a registrar deletes
+    // only drafts).
+    let mut writes = writes.to_vec();
+    writes.rotate_left(1);
+    writes.pop();
+    for (method, path, body) in writes {
+        let r = app.write(method.clone(), &path, Some(&t), body).await;
+        assert!(
+            r.status.is_success(),
+            "{method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+}
+both_backends!(every_write_needs_if_match, every_write_needs_if_match);

@@ -72,12 +72,11 @@ async fn tumor_history(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
-        .call(
+        .write(
             Method::PUT,
             &format!("/api/v1/tumors/{id}/status"),
             Some(&t),
             Some(serde_json::json!({"status": "review"})),
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

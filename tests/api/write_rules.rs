@@ -32,8 +32,7 @@ fn person(n: u32, last: &str) -> Value {
 }
 
 async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> Resp {
-    app.call(Method::PUT, path, Some(token), Some(body), &[])
-        .await
+    app.write(Method::PUT, path, Some(token), Some(body)).await
 }
 
 /// A patient (of `person(n, ..)`) with a complete breast tumor: (patient id, tumor body).
@@ -299,7 +298,7 @@ async fn complete_is_locked_on_every_path(app: TestApp) {
     let delete = |token: &str, query: &str| {
         let p = format!("{path}{query}");
         let (app, token) = (&app, token.to_string());
-        async move { app.call(Method::DELETE, &p, Some(&token), None, &[]).await }
+        async move { app.write(Method::DELETE, &p, Some(&token), None).await }
     };
     refused_as_registrar(
         &delete(&registrar, "?reason=dup").await,

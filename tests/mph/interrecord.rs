@@ -79,12 +79,11 @@ async fn one_primary_warns_fails_irmp_until_overridden_or_withdrawn(app: TestApp
     let a_id = a["id"].as_str().unwrap().to_string();
     for (who, status) in [(&t, "review"), (&reviewer, "complete")] {
         let r = app
-            .call(
+            .write(
                 Method::PUT,
                 &format!("/api/v1/tumors/{a_id}/status"),
                 Some(who),
                 Some(json!({ "status": status })),
-                &[],
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -169,12 +168,11 @@ async fn one_primary_warns_fails_irmp_until_overridden_or_withdrawn(app: TestApp
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(failure(&r.body, "IRMP").is_some(), "{}", r.body);
     let r = app
-        .call(
+        .write(
             Method::DELETE,
             &format!("/api/v1/tumors/{a_id}?reason=abstracted%20twice"),
             Some(&reviewer),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
