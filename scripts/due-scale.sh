@@ -10,7 +10,11 @@
 #   scripts/due-scale.sh [tumors_per_part=500000] [parts=2]
 #
 # Env: ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), SCALE_DB (default
-# cancer_registry_due, dropped and recreated), WORK (scratch folder). Needs psql, a release build.
+# cancer_registry_due, dropped and recreated), WORK (scratch folder), MEASURE_AT (the parts,
+# counted from 1, after which to measure, space-separated; default every part). Needs psql, a
+# release build. The generator numbers accessions uniquely within 100,000 patients, so keep a
+# part at or under ~105,000 tumors (imports refuse a file with duplicate accessions) and use
+# more parts for a larger database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tumors="${1:-500000}"; parts="${2:-2}"
@@ -68,9 +72,14 @@ for ((i = 0; i < parts; i++)); do
   f="$work/part-$i.xml"
   say "-- part $i: patients $((i * per_part))..$(((i + 1) * per_part - 1))"
   { timed "$bin" generate --patients "$per_part" --first $((i * per_part)) --seed 1 --out "$f" >/dev/null; } 2>&1 | tail -1 | sed 's/^/generate: /' | tee -a "$log"
-  { timed "$bin" import "$f" >"$work/import-$i.json"; } 2>&1 | tail -1 | sed 's/^/import: /' | tee -a "$log"
+  if ! timed "$bin" import "$f" >"$work/import-$i.json" 2>"$work/import-$i.err"; then
+    say "import of part $i failed:"; grep -v '^ ' "$work/import-$i.err" | head -5 | tee -a "$log"; exit 1
+  fi
+  tail -1 "$work/import-$i.err" | sed 's/^/import: /' | tee -a "$log"
   rm -f "$f"
-  psql "$DATABASE_URL" -qc "ANALYZE"
-  measure
+  if [ -z "${MEASURE_AT:-}" ] || [[ " $MEASURE_AT " == *" $((i + 1)) "* ]]; then
+    psql "$DATABASE_URL" -qc "ANALYZE"
+    measure
+  fi
 done
 say "== done $(date -u +%FT%TZ); log in $log"

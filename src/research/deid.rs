@@ -289,18 +289,26 @@ impl Release {
         DeidPatient { study_id, tumors }
     }
 
-    /// Whether the patient is 90 or older at any diagnosis or in the reference year.
+    /// Whether the patient is 90 or older at any diagnosis or in the reference year. Without a
+    /// birth year, the age at a diagnosis plus the years since it stands in for the age now
+    /// (released, the two would give it by addition).
     fn is_90_or_older(&self, patient: &Items, tumors: &[Items]) -> bool {
-        let at_dx = tumors.iter().any(|t| {
+        let age = |t: &Items| {
             t.get("ageAtDiagnosis")
                 .and_then(|a| a.parse::<u16>().ok())
-                .is_some_and(|a| (90..999).contains(&a))
-        });
-        let now = patient
-            .get("dateOfBirth")
-            .and_then(|d| year_of(d))
-            .is_some_and(|born| self.options.reference_year.saturating_sub(born) >= 90);
-        at_dx || now
+                .filter(|a| *a < 999)
+        };
+        if tumors.iter().any(|t| age(t).is_some_and(|a| a >= 90)) {
+            return true;
+        }
+        let reference = self.options.reference_year;
+        match patient.get("dateOfBirth").and_then(|d| year_of(d)) {
+            Some(born) => reference.saturating_sub(born) >= 90,
+            None => tumors.iter().any(|t| {
+                let dx = t.get("dateOfDiagnosis").and_then(|d| year_of(d));
+                matches!((age(t), dx), (Some(a), Some(y)) if a + reference.saturating_sub(y) >= 90)
+            }),
+        }
     }
 
     /// Writes a CSV extract header; then call [`CsvExtract::write_patient`] per patient.
@@ -592,6 +600,36 @@ mod tests {
             Release::new(&req, ReleaseOptions { reference_year: 2025 }),
             Err(Error::Refused(r)) if r.len() == 3
         ));
+    }
+
+    #[test]
+    fn ninety_or_older_without_a_birth_date() {
+        let release = Release::new(
+            &["ageAtDiagnosis".to_string(), "dateOfDiagnosis".to_string()],
+            ReleaseOptions {
+                reference_year: 2026,
+            },
+        )
+        .unwrap();
+        let items = |pairs: &[(&str, &str)]| -> Items {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let tumor =
+            |age: &str, dx: &str| items(&[("ageAtDiagnosis", age), ("dateOfDiagnosis", dx)]);
+        let nobody = Items::new();
+        // 85 in 2020 is 91 in 2026: no year may go out with the age.
+        assert!(release.is_90_or_older(&nobody, &[tumor("085", "20200310")]));
+        assert!(!release.is_90_or_older(&nobody, &[tumor("080", "20200310")]));
+        assert!(!release.is_90_or_older(&nobody, &[tumor("999", "19500101")]));
+        // A birth date decides when there is one.
+        let born = items(&[("dateOfBirth", "19400101")]);
+        assert!(!release.is_90_or_older(&born, &[tumor("080", "20200310")]));
+        let old = items(&[("dateOfBirth", "19300101")]);
+        assert!(release.is_90_or_older(&old, &[tumor("080", "20100310")]));
+        assert!(release.is_90_or_older(&born, &[tumor("090", "20300101")]));
     }
 
     #[test]
