@@ -77,7 +77,7 @@ pub async fn list_possible_deaths(
     let actor = actor(&req, &caller);
     let (data, next) = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let (data, next) = death_reviews::list(
                 conn,
                 &caller.facilities,
@@ -87,16 +87,12 @@ pub async fn list_possible_deaths(
             )?;
             let ids: Vec<&String> = data.iter().flat_map(|r| &r.patient_ids).collect();
             if !ids.is_empty() {
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: Action::Read,
-                        entity: "patient",
-                        entity_id: None,
-                        details: json!({ "ids": ids, "via": "death-review-queue" }),
-                    },
-                )?;
+                audit.push(Event {
+                    action: Action::Read,
+                    entity: "patient",
+                    entity_id: None,
+                    details: json!({ "ids": ids, "via": "death-review-queue" }),
+                });
             }
             Ok::<_, ApiError>((data, next))
         })

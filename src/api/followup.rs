@@ -155,18 +155,14 @@ pub async fn list_contacts(
     let actor = actor(&req, &caller);
     let data = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let list = contacts::history(conn, &caller.facilities, &patient_id)?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "contact",
-                    entity_id: None,
-                    details: json!({ "patientId": patient_id, "count": list.len() }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "contact",
+                entity_id: None,
+                details: json!({ "patientId": patient_id, "count": list.len() }),
+            });
             Ok::<_, ApiError>(list)
         })
         .await?;

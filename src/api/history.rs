@@ -49,7 +49,7 @@ pub async fn tumor_history(
     let actor = actor(&req, &caller);
     let data = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, events| {
             // Out of the caller's facilities: 404, as for the tumor itself.
             let t = tumors::get(conn, &caller.facilities, &id)?;
             let mut data = Vec::new();
@@ -63,16 +63,12 @@ pub async fn tumor_history(
                 data.extend(audit::list(conn, &filter, None, MAX_CHANGES)?.0);
             }
             data.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor-history",
-                    entity_id: Some(t.id.clone()),
-                    details: json!({ "records": data.len() }),
-                },
-            )?;
+            events.push(Event {
+                action: Action::Read,
+                entity: "tumor-history",
+                entity_id: Some(t.id.clone()),
+                details: json!({ "records": data.len() }),
+            });
             Ok::<_, ApiError>(data)
         })
         .await?;

@@ -10,7 +10,7 @@ use super::error::{ApiError, ProblemDetails};
 use super::extract::{actor, page_size};
 use super::AppState;
 use crate::abstracts::ItemError;
-use crate::audit::{self, Action, Event};
+use crate::audit::{Action, Event};
 use crate::auth::{Caller, ABSTRACTORS};
 use crate::submissions::import_log::{self, ImportFilter, ImportRecord, TumorSource};
 
@@ -177,18 +177,14 @@ pub async fn tumor_sources(
     let actor = actor(&req, &caller);
     let data = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let data = import_log::sources(conn, &caller.facilities, &id)?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: Action::Read,
-                    entity: "tumor",
-                    entity_id: Some(id),
-                    details: json!({ "via": "sources" }),
-                },
-            )?;
+            audit.push(Event {
+                action: Action::Read,
+                entity: "tumor",
+                entity_id: Some(id),
+                details: json!({ "via": "sources" }),
+            });
             Ok::<_, ApiError>(data)
         })
         .await?;

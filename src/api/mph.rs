@@ -320,9 +320,9 @@ pub async fn patient_primaries(
     let year = i64::from(state.current_year);
     let response = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let p = patient::primaries(conn, &caller.facilities, &patient_id, year)?;
-            audit::record(conn, &actor, read_event(&patient_id, &p, "mph-primaries"))?;
+            audit.push(read_event(&patient_id, &p, "mph-primaries"));
             Ok::<_, ApiError>(primaries_response(patient_id, &p))
         })
         .await?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, Utc};
+use diesel::{Connection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -17,8 +18,9 @@ use super::extract::{actor, Json};
 use super::submissions::stream_file;
 use super::AppState;
 use crate::abstracts::ItemError;
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, Action, Actor, Event};
 use crate::auth::{AuthError, Caller, FacilityScope, Role};
+use crate::db::DbConn;
 use crate::research::data::{self, DataError, Format, DIMENSIONS};
 use crate::research::requests::{
     self, full_date, NewRequest, ReleaseRecord, ResearchRequest, ResearchSelection,
@@ -314,6 +316,78 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Runs `f` in one read-only transaction that reads one snapshot on both backends: SQLite's
+/// read transaction does by itself, PostgreSQL's default (read committed) takes a new snapshot
+/// per statement, so an extract's two passes over the cases could disagree.
+fn snapshot<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    conn.transaction(|conn| {
+        if matches!(conn, DbConn::Postgres(_)) {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(conn)?;
+        }
+        f(conn)
+    })
+}
+
+/// What a release gave out, as read.
+struct Released {
+    request_id: String,
+    /// The researcher releasing it (the request's owner).
+    owner: String,
+    kind: &'static str,
+    /// The items (`items`) or dimensions (`groupBy`) released, under that name in the audit row.
+    items: (&'static str, Vec<String>),
+    records: u64,
+    sha256: String,
+}
+
+/// Logs a release in a short write: reads the request again and checks it may still be
+/// released (it may have expired since it was read), then records the release and its audit
+/// row. On an error nothing is logged, and the caller discards what it prepared.
+async fn log_release(
+    state: &AppState,
+    actor: Actor,
+    released: Released,
+) -> Result<ReleaseRecord, ApiError> {
+    let today = today()?;
+    state
+        .db
+        .write(move |conn| {
+            let r = released;
+            let request = requests::get(conn, &r.request_id, Some(&r.owner))?;
+            requests::check_releasable(&request, &today)?;
+            let (name, items) = r.items;
+            let release = requests::record_release(
+                conn,
+                &request.id,
+                r.kind,
+                &items,
+                r.records as i64,
+                &r.sha256,
+                &r.owner,
+            )?;
+            let mut details = json!({
+                "release": release.id, "kind": r.kind, "records": r.records, "sha256": r.sha256,
+            });
+            details[name] = json!(items);
+            audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: Action::Release,
+                    entity: "research-request",
+                    entity_id: Some(request.id),
+                    details,
+                },
+            )?;
+            Ok(release)
+        })
+        .await
+}
+
 /// Release a de-identified extract.
 ///
 /// Only from an approved request whose data use has not expired. The body is the file
@@ -365,24 +439,41 @@ pub async fn create_extract(
     let today = today()?;
     let year = u16::try_from(Utc::now().year()).unwrap_or(2026);
     let id = id.into_inner();
-    let (file, release) = state
+    let sub = caller.sub.clone();
+    // The extract is read and written to the file on a read connection, in one snapshot, so
+    // no write waits behind it (nor it behind them); a dropped file (an error) is removed.
+    let (file, request, records, digest) = state
         .db
-        .write(move |conn| {
-            let request = requests::get(conn, &id, Some(&caller.sub))?;
-            requests::check_releasable(&request, &today)?;
-            let out = Hashing { inner: std::io::BufWriter::new(file.reopen().map_err(|e| ApiError::Internal(e.to_string()))?), hash: Sha256::new() };
-            let (out, records) = data::extract(conn, &request, format, year, out)?;
-            let digest = hex(&out.hash.finalize());
-            let release = requests::record_release(conn, &request.id, kind, &request.items, records as i64, &digest, &caller.sub)?;
-            audit::record(conn, &actor, Event {
-                action: Action::Release,
-                entity: "research-request",
-                entity_id: Some(request.id.clone()),
-                details: json!({ "release": release.id, "kind": kind, "items": request.items, "records": records, "sha256": digest }),
+        .read(move |conn| {
+            let (request, records, digest) = snapshot(conn, |conn| {
+                let request = requests::get(conn, &id, Some(&caller.sub))?;
+                requests::check_releasable(&request, &today)?;
+                let out = Hashing {
+                    inner: std::io::BufWriter::new(
+                        file.reopen()
+                            .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    ),
+                    hash: Sha256::new(),
+                };
+                let (out, records) = data::extract(conn, &request, format, year, out)?;
+                Ok((request, records, hex(&out.hash.finalize())))
             })?;
-            Ok::<_, ApiError>((file, release))
+            Ok::<_, ApiError>((file, request, records, digest))
         })
         .await?;
+    let release = log_release(
+        &state,
+        actor,
+        Released {
+            request_id: request.id,
+            owner: sub,
+            kind,
+            items: ("items", request.items),
+            records,
+            sha256: digest,
+        },
+    )
+    .await?;
     let reader = file
         .reopen()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -532,32 +623,43 @@ pub async fn request_table(
     let today = today()?;
     let actor = actor(&req, &caller);
     let id = id.into_inner();
-    let response = state
+    let sub = caller.sub.clone();
+    // Counted on a read connection, in one snapshot; only the release log is a write.
+    let (request_id, mut response, records, digest) = state
         .db
-        .write(move |conn| {
-            let request = requests::get(conn, &id, Some(&caller.sub))?;
-            requests::check_releasable(&request, &today)?;
-            let (table, records) = data::table(conn, &request.selection, &dims, &recode, threshold)?;
-            let mut response = TableResponse {
-                rows: table.cells.iter().map(|r| row_json(&dims, r)).collect(),
-                totals: table.totals.iter().map(|r| row_json(&dims, r)).collect(),
-                dimensions: dims.clone(),
-                threshold,
-                release_id: None,
-            };
-            let body = serde_json::to_vec(&response.rows).unwrap_or_default();
-            let digest = hex(&Sha256::digest(&body));
-            let release = requests::record_release(conn, &request.id, "table", &dims, records as i64, &digest, &caller.sub)?;
-            audit::record(conn, &actor, Event {
-                action: Action::Release,
-                entity: "research-request",
-                entity_id: Some(request.id.clone()),
-                details: json!({ "release": release.id, "kind": "table", "groupBy": dims, "records": records, "sha256": digest }),
-            })?;
-            response.release_id = Some(release.id);
-            Ok::<_, ApiError>(response)
+        .read(move |conn| {
+            snapshot(conn, |conn| {
+                let request = requests::get(conn, &id, Some(&caller.sub))?;
+                requests::check_releasable(&request, &today)?;
+                let (table, records) =
+                    data::table(conn, &request.selection, &dims, &recode, threshold)?;
+                let response = TableResponse {
+                    rows: table.cells.iter().map(|r| row_json(&dims, r)).collect(),
+                    totals: table.totals.iter().map(|r| row_json(&dims, r)).collect(),
+                    dimensions: dims.clone(),
+                    threshold,
+                    release_id: None,
+                };
+                let body = serde_json::to_vec(&response.rows).unwrap_or_default();
+                let digest = hex(&Sha256::digest(&body));
+                Ok((request.id, response, records, digest))
+            })
         })
         .await?;
+    let release = log_release(
+        &state,
+        actor,
+        Released {
+            request_id,
+            owner: sub,
+            kind: "table",
+            items: ("groupBy", response.dimensions.clone()),
+            records,
+            sha256: digest,
+        },
+    )
+    .await?;
+    response.release_id = Some(release.id);
     Ok(HttpResponse::Ok().json(response))
 }
 

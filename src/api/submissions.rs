@@ -17,6 +17,7 @@ use super::AppState;
 use crate::abstracts::ItemError;
 use crate::audit::{self, Action, Event};
 use crate::auth::{Caller, Role, ABSTRACTORS, REVIEWERS};
+use crate::followup::due::csv_field;
 use crate::naaccr::xml::{maybe_gunzip, ExportVersion};
 use crate::naaccr::RecordType;
 use crate::submissions::export::Selection;
@@ -261,7 +262,7 @@ pub async fn submission_file(
     let actor = actor(&req, &caller);
     let s = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let s = jobs::get(conn, &caller.facilities, &id)?;
             if s.status != "done" {
                 return Err(ApiError::Conflict(format!(
@@ -269,12 +270,12 @@ pub async fn submission_file(
                     s.id, s.status
                 )));
             }
-            audit::record(conn, &actor, Event {
+            audit.push(Event {
                 action: Action::Export,
                 entity: "submission",
                 entity_id: Some(s.id.clone()),
                 details: json!({ "recipient": s.recipient, "tumors": s.tumors, "stage": "downloaded" }),
-            })?;
+            });
             Ok(s)
         })
         .await?;
@@ -326,21 +327,33 @@ pub async fn submission_withdrawals(
     let actor = actor(&req, &caller);
     let s = state
         .db
-        .write(move |conn| {
+        .read_audited(&actor, move |conn, audit| {
             let s = jobs::get(conn, &caller.facilities, &id)?;
-            audit::record(conn, &actor, Event {
+            audit.push(Event {
                 action: Action::Export,
                 entity: "submission",
                 entity_id: Some(s.id.clone()),
                 details: json!({ "recipient": s.recipient, "withdrawals": s.withdrawals.len(), "stage": "withdrawals" }),
-            })?;
+            });
             Ok::<_, ApiError>(s)
         })
         .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"withdrawals-{}.csv\"", s.id),
+        ))
+        .body(withdrawals_csv(&s.withdrawals)))
+}
+
+/// The withdrawals as RFC 4180 CSV; a cell a spreadsheet would run as a formula (a leading
+/// `=`, `+`, `-`, `@`, tab or carriage return) is prefixed with `'` so it shows as text.
+fn withdrawals_csv(withdrawals: &[jobs::Withdrawal]) -> String {
     let mut csv = String::from(
         "tumorId,patientIdNumber,reportingFacility,accessionNumberHosp,sequenceNumberHospital,withdrawnAt,reason\r\n",
     );
-    for w in &s.withdrawals {
+    for w in withdrawals {
         let fields = [
             w.tumor_id.clone(),
             w.patient_id_number.clone().unwrap_or_default(),
@@ -354,27 +367,7 @@ pub async fn submission_withdrawals(
         csv.push_str(&line.join(","));
         csv.push_str("\r\n");
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"withdrawals-{}.csv\"", s.id),
-        ))
-        .body(csv))
-}
-
-/// RFC 4180 quoting; a leading formula character is prefixed so a spreadsheet shows text.
-fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
+    csv
 }
 
 /// A tumor's submissions.
@@ -653,5 +646,40 @@ impl From<crate::db::DbError> for ImportError {
 impl From<diesel::result::Error> for ImportError {
     fn from(e: diesel::result::Error) -> ImportError {
         ImportError::Api(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn withdrawal(reason: &str, facility: &str) -> jobs::Withdrawal {
+        jobs::Withdrawal {
+            tumor_id: "t1".into(),
+            patient_id_number: Some("00000042".into()),
+            reporting_facility: Some(facility.into()),
+            accession_number_hosp: None,
+            sequence_number_hospital: Some("00".into()),
+            withdrawn_at: chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn withdrawal_cells_a_spreadsheet_would_run_are_defused() {
+        let csv = withdrawals_csv(&[
+            withdrawal("\t=HYPERLINK(\"x\")", "=1+1"),
+            withdrawal("\r@SUM(A1)", "-2"),
+            withdrawal("duplicate, merged", "0001234567"),
+        ]);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[0].starts_with("tumorId,patientIdNumber,"));
+        assert_eq!(
+            lines[1],
+            "t1,00000042,'=1+1,,00,2026-01-01,\"'\t=HYPERLINK(\"\"x\"\")\""
+        );
+        // A leading carriage return is defused and, being a line break, quoted.
+        assert!(csv.contains("t1,00000042,'-2,,00,2026-01-01,\"'\r@SUM(A1)\"\r\n"));
+        assert!(csv.contains("t1,00000042,0001234567,,00,2026-01-01,\"duplicate, merged\"\r\n"));
     }
 }

@@ -485,7 +485,7 @@ pub fn letter_line(p: &Patient, d: &DueEntry) -> String {
 }
 
 /// Quotes a CSV field when needed, and defuses spreadsheet formulas.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

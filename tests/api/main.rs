@@ -29,6 +29,7 @@ mod migrations;
 mod openapi;
 mod patient_search;
 mod patients;
+mod reads_off_writer;
 mod recipients;
 mod request_limits;
 mod research;
