@@ -118,6 +118,17 @@ async fn token_defects(app: TestApp) {
         "newline in sub",
     )
     .await;
+    // Any control character: a tab shifts columns of a tab-separated log, ESC starts a
+    // terminal sequence that can hide what follows when the log is read in a terminal.
+    for (sub, why) in [
+        ("mallory\tadmin", "tab in sub"),
+        ("mallory\u{1b}[2Kadmin", "ESC in sub"),
+        ("mallory\rwho", "CR in sub"),
+    ] {
+        let mut c = claims();
+        c["sub"] = json!(sub);
+        assert_401(&app, Some(&sign(Algorithm::HS256, &c, SECRET)), why).await;
+    }
     let mut c = claims();
     c["exp"] = json!(now() + 11 * 3600);
     let r = app

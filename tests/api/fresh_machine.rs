@@ -151,6 +151,7 @@ fn serves_everything_with_nothing_configured() {
         };
         assert_eq!(mode("cancer-registry.db"), 0o600);
         assert_eq!(mode("cancer-registry.db-wal"), 0o600);
+        assert_eq!(mode("cancer-registry.db-shm"), 0o600);
         assert_eq!(mode("cancer-registry.db.jwt-secret"), 0o600);
         assert_eq!(mode("cancer-registry.db.files"), 0o700);
     }

@@ -513,6 +513,15 @@ async fn scoped_managers_get_scoped_reports_and_approvals(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Nor reject it: a rejection is a decision too.
+    let r = app
+        .post(
+            &format!("/api/v1/research-requests/{wide}/reject"),
+            &only_a,
+            json!({ "reason": "not ours to decide" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let mut body = request_body(json!(["primarySite"]));
     body["selection"]["facilities"] = json!([FACILITY_A]);
     let narrow = app
