@@ -220,27 +220,7 @@ async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
     let tid = tumor["id"].as_str().unwrap().to_string();
     let reads_before = app.audit_count("read", "tumor", Some(&tid)).await;
 
-    let (release, hold) = std::sync::mpsc::channel::<()>();
-    let (holding, held) = std::sync::mpsc::channel::<()>();
-    let db = app.db.clone();
-    let writer = actix_web::rt::spawn(async move {
-        db.write(move |c| {
-            // Hold what an import committing its audit rows holds: the chain's head (on
-            // PostgreSQL its row lock; on SQLite the database's write lock).
-            diesel::sql_query("UPDATE audit_chain SET seq = seq WHERE id = 1").execute(c)?;
-            holding.send(()).ok();
-            hold.recv().ok();
-            Ok::<_, cancer_registry::db::DbError>(())
-        })
-        .await
-    });
-    // Waited for without blocking the test's executor, which runs the spawned write.
-    let mut waited = 0;
-    while held.try_recv().is_err() {
-        assert!(waited < 2000, "the write transaction did not start");
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    let held = app.hold_audit_head().await;
 
     for _ in 0..3 {
         let read = actix_web::rt::time::timeout(
@@ -270,8 +250,7 @@ async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
         assert_eq!(n, 3);
     }
 
-    release.send(()).unwrap();
-    writer.await.unwrap().unwrap();
+    held.release().await;
     // The next read's commit moves the spooled rows into the chain ahead of its own.
     let read = app.get(&format!("/api/v1/tumors/{tid}"), &t).await;
     assert_eq!(read.status, StatusCode::OK);

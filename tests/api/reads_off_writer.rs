@@ -143,26 +143,7 @@ async fn converted_reads_answer_while_a_write_holds_the_database(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(waiting_rows(&app), 0);
 
-    // Hold what an import committing holds: the chain's head (on PostgreSQL its row lock; on
-    // SQLite the database's write lock, and the write gate of this process).
-    let (release, hold) = std::sync::mpsc::channel::<()>();
-    let (holding, held) = std::sync::mpsc::channel::<()>();
-    let db = app.db.clone();
-    let writer = actix_web::rt::spawn(async move {
-        db.write(move |c| {
-            diesel::sql_query("UPDATE audit_chain SET seq = seq WHERE id = 1").execute(c)?;
-            holding.send(()).ok();
-            hold.recv().ok();
-            Ok::<_, cancer_registry::db::DbError>(())
-        })
-        .await
-    });
-    let mut waited = 0;
-    while held.try_recv().is_err() {
-        assert!(waited < 2000, "the write transaction did not start");
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    let held = app.hold_audit_head().await;
 
     let r = answered(&app, &format!("/api/v1/patients/{p}/contacts"), &t).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -186,8 +167,7 @@ async fn converted_reads_answer_while_a_write_holds_the_database(app: TestApp) {
     // Every read has its record, waiting for the lock.
     assert_eq!(waiting_rows(&app), 7);
 
-    release.send(()).unwrap();
-    writer.await.unwrap().unwrap();
+    held.release().await;
 
     // The releases: read and counted on a read connection, logged in a short write.
     let r = app

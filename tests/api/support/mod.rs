@@ -150,6 +150,22 @@ impl Resp {
     }
 }
 
+/// A write transaction holding what an import committing its audit rows holds: the chain's
+/// head (on PostgreSQL its row lock; on SQLite the database's write lock and this process's
+/// write gate), until [`HeldHead::release`].
+pub struct HeldHead {
+    release: std::sync::mpsc::Sender<()>,
+    writer: actix_web::rt::task::JoinHandle<Result<(), cancer_registry::db::DbError>>,
+}
+
+impl HeldHead {
+    /// Lets the transaction commit and waits for it.
+    pub async fn release(self) {
+        self.release.send(()).unwrap();
+        self.writer.await.unwrap().unwrap();
+    }
+}
+
 impl TestApp {
     /// A fresh app, or `None` when the backend is not available here. It accepts imports
     /// naming facilities that are not registered, as the tests' files name many.
@@ -433,6 +449,31 @@ impl TestApp {
     }
 
     /// Counts audit rows matching action, entity and entity id.
+    /// Holds the audit chain's head in a write transaction (see [`HeldHead`]); returns once held.
+    pub async fn hold_audit_head(&self) -> HeldHead {
+        use diesel::RunQueryDsl;
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (holding, held) = std::sync::mpsc::channel::<()>();
+        let db = self.db.clone();
+        let writer = actix_web::rt::spawn(async move {
+            db.write(move |c| {
+                diesel::sql_query("UPDATE audit_chain SET seq = seq WHERE id = 1").execute(c)?;
+                holding.send(()).ok();
+                hold.recv().ok();
+                Ok::<_, cancer_registry::db::DbError>(())
+            })
+            .await
+        });
+        // Waited for without blocking the test's executor, which runs the spawned write.
+        let mut waited = 0;
+        while held.try_recv().is_err() {
+            assert!(waited < 2000, "the write transaction did not start");
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+            waited += 1;
+        }
+        HeldHead { release, writer }
+    }
+
     pub async fn audit_count(&self, action: &str, entity: &str, entity_id: Option<&str>) -> usize {
         let filter = cancer_registry::audit::Filter {
             action: Some(action.into()),
