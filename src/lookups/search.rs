@@ -16,13 +16,13 @@ pub struct Query<'a> {
 }
 
 /// `" word word"`: the lower-case alphanumeric words of a text, each after a space.
-pub(super) fn word_key(text: &str) -> Box<str> {
+pub(super) fn word_key(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);
     for word in words(text) {
         out.push(' ');
         out.push_str(&word);
     }
-    out.into()
+    out
 }
 
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
@@ -56,31 +56,40 @@ pub(super) struct WordIndex {
     text: String,
     /// Start of each entry's keys in `text`, in entry order.
     starts: Vec<usize>,
-    /// (code key, entry) sorted by code key: a code or its start is a binary search.
-    codes: Vec<(Box<str>, usize)>,
+    /// Entries sorted by code key: a code or its start is a binary search.
+    codes: Vec<u32>,
 }
 
 impl WordIndex {
     pub(super) fn new(entries: &[Entry]) -> WordIndex {
-        let mut codes: Vec<(Box<str>, usize)> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.code_key.clone(), i))
+        let mut codes: Vec<u32> = (0..entries.len())
+            .filter_map(|i| u32::try_from(i).ok())
             .collect();
-        codes.sort();
+        codes.sort_by(|a, b| {
+            let key = |i: &u32| &*entries[*i as usize].code_key;
+            key(a).cmp(key(b)).then(a.cmp(b))
+        });
         let mut index = WordIndex {
             codes,
             ..Default::default()
         };
         for e in entries {
             index.starts.push(index.text.len());
-            for key in &e.word_keys {
-                index.text.push_str(key);
-                // Keeps a needle from running from one key into the next.
-                index.text.push('\n');
-            }
+            index.text.push_str(&e.word_keys);
+            // Keeps a needle from running from one entry's keys into the next.
+            index.text.push('\n');
         }
         index
+    }
+
+    /// The keys of entry `i`, newline-joined as in [`Entry`].
+    fn keys(&self, i: usize) -> &str {
+        let start = self.starts.get(i).copied().unwrap_or(self.text.len());
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or_default()
+            .trim_end_matches('\n')
     }
 
     /// Entries whose keys hold the needle, in order, each once.
@@ -96,12 +105,17 @@ impl WordIndex {
     }
 
     /// Entries whose code starts with the key.
-    fn code_candidates<'a>(&'a self, key: &'a str) -> impl Iterator<Item = usize> + 'a {
-        let from = self.codes.partition_point(|(c, _)| &**c < key);
+    fn code_candidates<'a>(
+        &'a self,
+        entries: &'a [Entry],
+        key: &'a str,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let code = move |i: &u32| &*entries[*i as usize].code_key;
+        let from = self.codes.partition_point(|i| code(i) < key);
         self.codes[from..]
             .iter()
-            .take_while(move |(c, _)| c.starts_with(key))
-            .map(|(_, i)| *i)
+            .take_while(move |i| code(i).starts_with(key))
+            .map(|i| *i as usize)
     }
 }
 
@@ -121,7 +135,27 @@ enum Rank {
 /// number that matched.
 pub(super) fn run<'e>(
     entries: &'e [Entry],
-    index: Option<&WordIndex>,
+    index: Option<&'e WordIndex>,
+    query: &Query,
+) -> (usize, Vec<(&'e Entry, Option<&'e str>)>) {
+    run_with(entries, index, true, query)
+}
+
+/// [`run`] reading every entry, the index serving only as the keys' store: what the index's
+/// narrowing must agree with.
+#[cfg(test)]
+pub(super) fn run_scanning<'e>(
+    entries: &'e [Entry],
+    index: Option<&'e WordIndex>,
+    query: &Query,
+) -> (usize, Vec<(&'e Entry, Option<&'e str>)>) {
+    run_with(entries, index, false, query)
+}
+
+fn run_with<'e>(
+    entries: &'e [Entry],
+    index: Option<&'e WordIndex>,
+    narrow: bool,
     query: &Query,
 ) -> (usize, Vec<(&'e Entry, Option<&'e str>)>) {
     let text = query.q.map(str::trim).unwrap_or_default();
@@ -154,11 +188,11 @@ pub(super) fn run<'e>(
     let mut found: Vec<(Rank, usize, &'e Entry, Option<&'e str>)> = Vec::new();
     // With an index, only entries whose code starts with the token or whose keys hold the
     // longest word can match.
-    let candidates: Option<Vec<usize>> = index.map(|index| {
+    let candidates: Option<Vec<usize>> = index.filter(|_| narrow).map(|index| {
         let mut c: Vec<usize> = if code.is_empty() {
             Vec::new()
         } else {
-            index.code_candidates(&code).collect()
+            index.code_candidates(entries, &code).collect()
         };
         if let Some(longest) = needles.iter().max_by_key(|n| n.len()) {
             c.extend(index.candidates(longest));
@@ -184,20 +218,14 @@ pub(super) fn run<'e>(
         if needles.is_empty() {
             continue;
         }
+        let keys = index.map_or(&*entry.word_keys, |index| index.keys(i));
         let matches = |key: &str| needles.iter().all(|n| key.contains(n.as_str()));
-        let term = match entry.word_keys.iter().position(|k| matches(k)) {
+        let term = match keys.split('\n').position(matches) {
             Some(0) => Some(0),
             Some(first) if needles.len() > 1 => Some(
-                entry
-                    .word_keys
-                    .iter()
+                keys.split('\n')
                     .position(|k| k.starts_with(phrase.as_str()))
-                    .or_else(|| {
-                        entry
-                            .word_keys
-                            .iter()
-                            .position(|k| k.contains(phrase.as_str()))
-                    })
+                    .or_else(|| keys.split('\n').position(|k| k.contains(phrase.as_str())))
                     .unwrap_or(first),
             ),
             other => other,

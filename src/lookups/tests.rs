@@ -243,7 +243,7 @@ fn the_word_index_finds_what_a_full_scan_finds() {
     ] {
         let query = query(q);
         let (indexed, hits) = search::run(&lookup.entries, lookup.index.as_ref(), &query);
-        let (scanned, all) = search::run(&lookup.entries, None, &query);
+        let (scanned, all) = search::run_scanning(&lookup.entries, lookup.index.as_ref(), &query);
         assert_eq!(indexed, scanned, "{q}");
         let codes = |h: &[(&Entry, Option<&str>)]| {
             h.iter()
