@@ -105,6 +105,17 @@ impl From<PatientRow> for Patient {
     }
 }
 
+impl PatientRow {
+    /// The patient with only `keys` of its items read, for a list that reads a few items of
+    /// many patients (see [`items::only`]).
+    pub(crate) fn into_lean(mut self, keys: &[&str]) -> Patient {
+        let json = std::mem::take(&mut self.items);
+        let mut patient = Patient::from(self);
+        patient.items = items::only(&json, keys);
+        patient
+    }
+}
+
 /// Resolves the facility a new record belongs to: the one named, else the caller's only one.
 pub(crate) fn resolve_facility(
     scope: &FacilityScope,
@@ -650,6 +661,14 @@ pub(crate) fn erase(conn: &mut DbConn, id: &str) -> Result<(), Error> {
 /// Any number of ids: they are asked a chunk at a time (SQLite binds each id of an `IN` list
 /// and refuses more than 32,766), and the answer is ordered by id as one query's would be.
 pub fn many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Patient>, Error> {
+    Ok(many_rows(conn, ids)?
+        .into_iter()
+        .map(Patient::from)
+        .collect())
+}
+
+/// [`many`] as stored rows, in id order.
+pub(crate) fn many_rows(conn: &mut DbConn, ids: &[String]) -> Result<Vec<PatientRow>, Error> {
     let mut rows: Vec<PatientRow> = Vec::new();
     for chunk in super::distinct(ids).chunks(super::ID_CHUNK) {
         rows.extend(
@@ -660,7 +679,7 @@ pub fn many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Patient>, Error> {
         );
     }
     rows.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(rows.into_iter().map(Patient::from).collect())
+    Ok(rows)
 }
 
 /// Patients the scope sees with this date of birth (death clearance candidates).

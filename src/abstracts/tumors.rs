@@ -559,6 +559,35 @@ pub fn for_patients(
     scope: &FacilityScope,
     patient_ids: &[String],
 ) -> Result<Vec<Tumor>, Error> {
+    Ok(for_patients_rows(conn, scope, patient_ids)?
+        .into_iter()
+        .map(Tumor::from)
+        .collect())
+}
+
+/// [`for_patients`] with only `keys` of each tumor's items read (see [`items::only`]).
+pub(crate) fn for_patients_lean(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    patient_ids: &[String],
+    keys: &[&str],
+) -> Result<Vec<Tumor>, Error> {
+    Ok(for_patients_rows(conn, scope, patient_ids)?
+        .into_iter()
+        .map(|mut row| {
+            let json = std::mem::take(&mut row.items);
+            let mut tumor = Tumor::from(row);
+            tumor.items = super::items::only(&json, keys);
+            tumor
+        })
+        .collect())
+}
+
+fn for_patients_rows(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    patient_ids: &[String],
+) -> Result<Vec<TumorRow>, Error> {
     let mut rows: Vec<TumorRow> = Vec::new();
     for chunk in super::distinct(patient_ids).chunks(super::ID_CHUNK) {
         let mut query = tumors::table
@@ -571,7 +600,7 @@ pub fn for_patients(
         rows.extend(query.select(TumorRow::as_select()).load(conn)?);
     }
     rows.sort_by(|a, b| (&a.patient_id, &a.id).cmp(&(&b.patient_id, &b.id)));
-    Ok(rows.into_iter().map(Tumor::from).collect())
+    Ok(rows)
 }
 
 /// Tumors in scope matching `filter` (and, when given, any of `facilities`), ordered by

@@ -145,7 +145,7 @@ impl Cursor {
 
 /// One page of the due list, and the cursor of the next (absent after the last).
 pub struct DuePage {
-    /// Each due patient with the entry computed for it.
+    /// Each due patient (with the items the list and the letters read) and its entry.
     pub entries: Vec<(Patient, DueEntry)>,
     pub next: Option<Cursor>,
 }
@@ -195,7 +195,10 @@ fn candidates(
                 .enumerate()
                 .map(|(i, id)| (id.as_str(), i))
                 .collect();
-            let mut people = patients::many(conn, &ids)?;
+            let mut people: Vec<Patient> = patients::many_rows(conn, &ids)?
+                .into_iter()
+                .map(|row| row.into_lean(&PATIENT_ITEMS))
+                .collect();
             people.sort_by_key(|p| rank.get(p.id.as_str()).copied());
             Ok(people)
         }
@@ -280,8 +283,30 @@ fn registry_candidates(
         .limit(limit)
         .select(PatientRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(Patient::from).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| row.into_lean(&PATIENT_ITEMS))
+        .collect())
 }
+
+/// The patient items the due list reads: what eligibility needs ([`eligibility::PATIENT_ITEMS`]),
+/// the list's columns and the letters' ([`LETTER_COLUMNS`]). A candidate's other items are
+/// skipped unread: most candidates of a large facility are not due.
+const PATIENT_ITEMS: [&str; 13] = [
+    "addrCurrentCountry",
+    "dateOfBirth",
+    "vitalStatus",
+    "dateOfLastContact",
+    "patientIdNumber",
+    "nameLast",
+    "nameFirst",
+    "nameMiddle",
+    "addrCurrentNoStreet",
+    "addrCurrentSupplementl",
+    "addrCurrentCity",
+    "addrCurrentState",
+    "addrCurrentPostalCode",
+];
 
 /// The entry of a patient if due: living, with an eligible case in scope, and a last contact
 /// (without one, the latest eligible diagnosis) `due_months` or more before `as_of`.
@@ -373,7 +398,7 @@ pub fn due_page(
         };
         let batch_end = Cursor::of(last);
         let ids: Vec<String> = batch.iter().map(|p| p.id.clone()).collect();
-        let all = tumors::for_patients(conn, scope, &ids)?;
+        let all = tumors::for_patients_lean(conn, scope, &ids, eligibility::TUMOR_ITEMS)?;
         let mut by_patient: BTreeMap<&str, Vec<&Tumor>> = BTreeMap::new();
         for t in &all {
             by_patient.entry(t.patient_id.as_str()).or_default().push(t);
@@ -614,6 +639,47 @@ pub fn rates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Candidates are judged on a few of their items: on generated patients (every class of
+    /// case, country, site, age and date the generator makes) the judgement on those items is
+    /// the judgement on all of them, and the columns the list shows are among them.
+    #[test]
+    fn the_items_read_of_candidates_decide_as_all_items_do() {
+        use crate::generate::{generate_patient, GeneratorTables};
+        let tables = GeneratorTables::load_source(&GeneratorTables::default_source()).unwrap();
+        let as_of = PartialDate::parse("20261101").unwrap();
+        let mut judged = (0, 0);
+        for index in 0..3000 {
+            let p = generate_patient(&tables, 7, index);
+            let lean = |items: &crate::naaccr::Items, keys: &[&str]| {
+                crate::abstracts::items::only(&crate::abstracts::items::to_json(items), keys)
+            };
+            let patient = lean(&p.items, &PATIENT_ITEMS);
+            for key in [
+                "vitalStatus",
+                "dateOfLastContact",
+                "nameLast",
+                "patientIdNumber",
+            ] {
+                assert_eq!(patient.get(key), p.items.get(key), "{key}");
+            }
+            for t in &p.tumors {
+                let tumor = lean(&t.items, eligibility::TUMOR_ITEMS);
+                let full = eligibility::check(&p.items, &t.items, &as_of);
+                assert_eq!(eligibility::check(&patient, &tumor, &as_of), full);
+                assert_eq!(tumor.get("dateOfDiagnosis"), t.items.get("dateOfDiagnosis"));
+                if full.is_ok() {
+                    judged.0 += 1
+                } else {
+                    judged.1 += 1
+                }
+            }
+        }
+        assert!(
+            judged.0 > 100 && judged.1 > 100,
+            "both outcomes seen: {judged:?}"
+        );
+    }
 
     #[test]
     fn months_since_counts_partial_dates_late() {

@@ -55,6 +55,20 @@ fn foreign(patient: &Items, tumor: &Items) -> bool {
         || abroad(patient.get("addrCurrentCountry"))
 }
 
+/// The patient items [`check`] reads.
+pub const PATIENT_ITEMS: &[&str] = &["addrCurrentCountry", "dateOfBirth"];
+
+/// The tumor items [`check`] reads.
+pub const TUMOR_ITEMS: &[&str] = &[
+    "classOfCase",
+    "nextFollowUpSource",
+    "addrAtDxCountry",
+    "behaviorCodeIcdO3",
+    "primarySite",
+    "histologicTypeIcdO3",
+    "dateOfDiagnosis",
+];
+
 /// Whether a tumor is an eligible case on `as_of`, and if so a short reason for the due list.
 pub fn check(patient: &Items, tumor: &Items, as_of: &PartialDate) -> Result<String, Exclusion> {
     let class = tumor.get("classOfCase").map(String::as_str).unwrap_or("");
