@@ -265,12 +265,15 @@ diesel::table! {
 diesel::table! {
     /// Every (facility, patient) pair a facility scope accepts: the patient's own facility and
     /// the facility of each of its tumors (kept by triggers), with the patient's Date of Last
-    /// Contact and Vital Status copied for the due list's seek (also by triggers).
+    /// Contact, Vital Status and birth year copied, and whether the pair has a tumor follow-up
+    /// may apply to (`followed`), for the due list's seek (also by triggers).
     patient_facilities (facility_id, patient_id) {
         facility_id -> Text,
         patient_id -> Text,
         date_of_last_contact -> Nullable<Text>,
         vital_status -> Nullable<Text>,
+        followed -> Bool,
+        birth_year -> Nullable<Integer>,
     }
 }
 

@@ -175,11 +175,11 @@ fn candidates(
     conn: &mut DbConn,
     scope: &FacilityScope,
     cursor: &Cursor,
-    bound: &str,
+    bound: &Bound,
     limit: i64,
 ) -> Result<Vec<Patient>, Error> {
     match scope {
-        FacilityScope::All => registry_candidates(conn, cursor, bound, limit),
+        FacilityScope::All => registry_candidates(conn, cursor, &bound.contact, limit),
         FacilityScope::Only(list) => {
             // The first `limit` of the union are among the first `limit` of each facility.
             let mut keys: Vec<(Option<String>, String)> = Vec::new();
@@ -205,13 +205,33 @@ fn candidates(
     }
 }
 
+/// What a candidate's link row must show to be worth reading.
+struct Bound {
+    /// A contact on or after this date (text, exclusive) is too recent to be due.
+    contact: String,
+    /// Born before this year, a patient is over 100 on the list's date.
+    born_from: i32,
+}
+
+impl Bound {
+    fn new(as_of: &PartialDate, due_months: i32) -> Bound {
+        // Age on `as_of` is at least as_of.year - birth year - 1: over 100 when that is 101.
+        Bound {
+            contact: contact_bound(as_of, due_months),
+            born_from: i32::from(as_of.year) - 101,
+        }
+    }
+}
+
 /// The next keys `(Date of Last Contact, patient id)` of one facility's patients after
-/// `cursor`, from the link table's `(facility, contact, patient)` index.
+/// `cursor`, from the link table's `(facility, contact, patient)` index, skipping pairs the
+/// rules exclude without reading the patient: dead, over 100, or without a tumor in the
+/// facility that follow-up may apply to (`followed`, kept by triggers).
 fn facility_candidates(
     conn: &mut DbConn,
     facility: &str,
     cursor: &Cursor,
-    bound: &str,
+    bound: &Bound,
     limit: i64,
 ) -> Result<Vec<(Option<String>, String)>, Error> {
     use crate::db::schema::patient_facilities as pf;
@@ -220,7 +240,14 @@ fn facility_candidates(
     let mut query = pf::table
         .filter(pf::facility_id.eq(facility.to_string()))
         .filter(pf::vital_status.is_null().or(pf::vital_status.ne("0")))
+        .filter(pf::followed.eq(true))
+        .filter(
+            pf::birth_year
+                .is_null()
+                .or(pf::birth_year.ge(bound.born_from)),
+        )
         .into_boxed();
+    let bound = &bound.contact;
     query = match cursor {
         Cursor::NoContact { after } => query
             .filter(pf::date_of_last_contact.is_null())
@@ -372,7 +399,7 @@ pub fn due_page(
     cursor: Option<Cursor>,
     limit: usize,
 ) -> Result<DuePage, Error> {
-    let bound = contact_bound(as_of, due_months);
+    let bound = Bound::new(as_of, due_months);
     let mut cursor = cursor.unwrap_or(Cursor::NoContact {
         after: String::new(),
     });

@@ -239,3 +239,50 @@ async fn pages_and_streams(app: TestApp) {
     assert_eq!(ids(&only_b.body), vec![shared]);
 }
 both_backends!(pages_and_streams, pages_and_streams);
+
+/// The list skips, without reading them, patients whose tumors in the facility follow-up cannot
+/// apply to (a flag on the link row kept by triggers): a change that makes a tumor followed
+/// brings its patient back, and deleting it takes the patient out again.
+async fn tumor_changes_move_patients_in_and_out(app: TestApp) {
+    let t = app.registrar();
+    let listed = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["patientId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let due = "/api/v1/followup/due?asOf=2026-06-30&limit=50";
+    // Diagnosed in 2003: before the years follow-up applies to.
+    let p = person(&app, &t, Some("20200101"), "20030310").await;
+    let other = person(&app, &t, Some("20200101"), "20150310").await;
+    let r = app.get(due, &t).await;
+    assert_eq!(listed(&r.body), vec![other.clone()], "{}", r.body);
+
+    let tumors = app.get(&format!("/api/v1/tumors?patientId={p}"), &t).await;
+    let tumor = tumors.body["data"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/tumors/{tumor}");
+    let r = app
+        .write(
+            Method::PATCH,
+            &path,
+            Some(&t),
+            Some(json!({ "items": { "dateOfDiagnosis": "20100310" } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app.get(due, &t).await;
+    let mut expected = vec![p.clone(), other.clone()];
+    expected.sort();
+    assert_eq!(listed(&r.body), expected, "{}", r.body);
+
+    let r = app.write(Method::DELETE, &path, Some(&t), None).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let r = app.get(due, &t).await;
+    assert_eq!(listed(&r.body), vec![other], "{}", r.body);
+}
+both_backends!(
+    tumor_changes_move_patients_in_and_out,
+    tumor_changes_move_patients_in_and_out
+);
