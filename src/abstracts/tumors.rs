@@ -298,6 +298,16 @@ pub fn get(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Tumor, 
     find_row(conn, scope, id).map(Tumor::from)
 }
 
+impl TumorRow {
+    /// The tumor with only `keys` of its items read (see [`items::only`]).
+    fn into_lean(mut self, keys: &[&str]) -> Tumor {
+        let json = std::mem::take(&mut self.items);
+        let mut tumor = Tumor::from(self);
+        tumor.items = items::only(&json, keys);
+        tumor
+    }
+}
+
 /// Filters of the tumor list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -574,12 +584,7 @@ pub(crate) fn for_patients_lean(
 ) -> Result<Vec<Tumor>, Error> {
     Ok(for_patients_rows(conn, scope, patient_ids)?
         .into_iter()
-        .map(|mut row| {
-            let json = std::mem::take(&mut row.items);
-            let mut tumor = Tumor::from(row);
-            tumor.items = super::items::only(&json, keys);
-            tumor
-        })
+        .map(|row| row.into_lean(keys))
         .collect())
 }
 

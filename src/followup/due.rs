@@ -316,24 +316,22 @@ fn registry_candidates(
         .collect())
 }
 
-/// The patient items the due list reads: what eligibility needs ([`eligibility::PATIENT_ITEMS`]),
-/// the list's columns and the letters' ([`LETTER_COLUMNS`]). A candidate's other items are
-/// skipped unread: most candidates of a large facility are not due.
-const PATIENT_ITEMS: [&str; 13] = [
-    "addrCurrentCountry",
-    "dateOfBirth",
-    "vitalStatus",
-    "dateOfLastContact",
-    "patientIdNumber",
-    "nameLast",
-    "nameFirst",
-    "nameMiddle",
-    "addrCurrentNoStreet",
-    "addrCurrentSupplementl",
-    "addrCurrentCity",
-    "addrCurrentState",
-    "addrCurrentPostalCode",
-];
+/// The patient items the list's entries read besides eligibility's and the letters'.
+const ENTRY_ITEMS: [&str; 3] = ["vitalStatus", "dateOfLastContact", "patientIdNumber"];
+
+/// The patient items the due list reads: eligibility's, the entries' and the letters'. A
+/// candidate's other items are skipped unread: most candidates of a large facility are not due.
+static PATIENT_ITEMS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let mut keys: Vec<&str> = eligibility::PATIENT_ITEMS
+        .iter()
+        .chain(&ENTRY_ITEMS)
+        .chain(&LETTER_COLUMNS)
+        .copied()
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+});
 
 /// The entry of a patient if due: living, with an eligible case in scope, and a last contact
 /// (without one, the latest eligible diagnosis) `due_months` or more before `as_of`.

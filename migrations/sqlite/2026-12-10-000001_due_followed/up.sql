@@ -50,6 +50,7 @@ BEGIN
     WHERE patient_id = NEW.patient_id AND facility_id = NEW.facility_id AND followed = 0;
 END;
 
+-- Both recompute each pair the tumor touched from its own tumors (correlated to the link row).
 CREATE TRIGGER patient_facilities_due_tumor_update
 AFTER UPDATE OF patient_id, facility_id, status, dx_year, behavior ON tumors
 WHEN OLD.patient_id IS NOT NEW.patient_id OR OLD.facility_id IS NOT NEW.facility_id
@@ -57,21 +58,19 @@ WHEN OLD.patient_id IS NOT NEW.patient_id OR OLD.facility_id IS NOT NEW.facility
     OR OLD.behavior IS NOT NEW.behavior
 BEGIN
     UPDATE patient_facilities SET followed = EXISTS (SELECT 1 FROM tumors t
-        WHERE t.patient_id = OLD.patient_id AND t.facility_id = OLD.facility_id
+        WHERE t.patient_id = patient_facilities.patient_id
+          AND t.facility_id = patient_facilities.facility_id
           AND t.status <> 'deleted' AND t.dx_year >= 2005
           AND (t.behavior IS NULL OR t.behavior NOT IN ('0', '1')))
-    WHERE patient_id = OLD.patient_id AND facility_id = OLD.facility_id;
-    UPDATE patient_facilities SET followed = EXISTS (SELECT 1 FROM tumors t
-        WHERE t.patient_id = NEW.patient_id AND t.facility_id = NEW.facility_id
-          AND t.status <> 'deleted' AND t.dx_year >= 2005
-          AND (t.behavior IS NULL OR t.behavior NOT IN ('0', '1')))
-    WHERE patient_id = NEW.patient_id AND facility_id = NEW.facility_id;
+    WHERE (patient_id = OLD.patient_id AND facility_id = OLD.facility_id)
+       OR (patient_id = NEW.patient_id AND facility_id = NEW.facility_id);
 END;
 
 CREATE TRIGGER patient_facilities_due_tumor_delete AFTER DELETE ON tumors
 BEGIN
     UPDATE patient_facilities SET followed = EXISTS (SELECT 1 FROM tumors t
-        WHERE t.patient_id = OLD.patient_id AND t.facility_id = OLD.facility_id
+        WHERE t.patient_id = patient_facilities.patient_id
+          AND t.facility_id = patient_facilities.facility_id
           AND t.status <> 'deleted' AND t.dx_year >= 2005
           AND (t.behavior IS NULL OR t.behavior NOT IN ('0', '1')))
     WHERE patient_id = OLD.patient_id AND facility_id = OLD.facility_id;
