@@ -430,11 +430,8 @@ fn load_reference_data(config: &Config) -> anyhow::Result<Loaded> {
     let started = std::time::Instant::now();
     let (staging, edit_tables, site_recode, dictionaries) = std::thread::scope(|scope| {
         let staging = scope.spawn(|| load_staging(&config.algorithms).map(Arc::new));
-        let edits = scope.spawn(|| {
-            ReferenceTables::load_source(&config.reference)
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        });
+        let edits = scope
+            .spawn(|| ReferenceTables::load_lists(&config.reference).map_err(|e| e.to_string()));
         let recode = cancer_registry::research::SiteRecodeTable::load_source(&config.reference)
             .map(Arc::new)
             .map_err(|e| e.to_string());
@@ -444,7 +441,11 @@ fn load_reference_data(config: &Config) -> anyhow::Result<Loaded> {
             .unwrap_or_else(|_| Err("loading the algorithms panicked".to_string()));
         let edits = edits
             .join()
-            .unwrap_or_else(|_| Err("loading the edit tables panicked".to_string()));
+            .unwrap_or_else(|_| Err("loading the edit tables panicked".to_string()))
+            .map(|mut tables| {
+                tables.attach_eod(&config.reference, staging.as_deref().ok());
+                Arc::new(tables)
+            });
         (staging, edits, recode, dictionaries)
     });
     log::info!(

@@ -296,6 +296,23 @@ impl ReferenceTables {
         self.eod.as_deref()
     }
 
+    /// Attaches the EOD algorithm of the tables' source: `staging`'s when it was read from the
+    /// same ZIP bytes (the default: one embedded file), else the tables' own copy, compiled here.
+    /// One copy of about 6 MB instead of two.
+    pub fn attach_eod(&mut self, src: &Source, staging: Option<&crate::staging::Registry>) {
+        let Ok(bytes) = src.read(EOD_ZIP) else {
+            self.eod = None;
+            return;
+        };
+        let digest = crate::staging::Algorithm::zip_digest(&bytes);
+        self.eod = staging.and_then(|s| s.by_digest(&digest)).or_else(|| {
+            let name = src.path(EOD_ZIP).display().to_string();
+            crate::staging::Algorithm::load_zip_bytes(&name, &bytes)
+                .ok()
+                .map(std::sync::Arc::new)
+        });
+    }
+
     /// Where the tables were read from.
     pub fn source(&self) -> &str {
         &self.source
@@ -470,8 +487,17 @@ impl ReferenceTables {
     }
 
     /// Loads every list from the embedded copy or a folder; fails with the missing or malformed
-    /// file named.
+    /// file named. The derivation edits need the EOD algorithm itself; without its ZIP they do
+    /// not run.
     pub fn load_source(src: &Source) -> Result<ReferenceTables, Error> {
+        let mut tables = ReferenceTables::load_lists(src)?;
+        tables.attach_eod(src, None);
+        Ok(tables)
+    }
+
+    /// The lists without the EOD algorithm, for a caller that attaches it with
+    /// [`ReferenceTables::attach_eod`] once the staging algorithms are loaded.
+    pub fn load_lists(src: &Source) -> Result<ReferenceTables, Error> {
         if !src.exists() {
             return Err(Error::MissingDir(src.path("")));
         }
@@ -641,18 +667,9 @@ impl ReferenceTables {
             surgery.push((*year, load_surgery(src, rel)?));
         }
 
-        // The derivation edits need the algorithm itself; without its ZIP they do not run.
-        let eod = src
-            .read(EOD_ZIP)
-            .ok()
-            .and_then(|bytes| {
-                let name = src.path(EOD_ZIP).display().to_string();
-                crate::staging::Algorithm::load_zip_bytes(&name, &bytes).ok()
-            })
-            .map(std::sync::Arc::new);
         Ok(ReferenceTables {
             source: src.describe(),
-            eod,
+            eod: None,
             current_year: crate::config::current_year().unwrap_or(2026),
             site_type_2022,
             site_type_2015,

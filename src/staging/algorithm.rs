@@ -5,8 +5,7 @@
 //! schema-selection tables are indexed by primary site. Evaluation (`engine.rs`) then only follows ids.
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -352,6 +351,8 @@ pub struct Algorithm {
     pub(crate) ctx_year_key: KeyId,
     pub(crate) site_index: Option<CodeIndex>,
     pub(crate) hist_index: Option<CodeIndex>,
+    /// SHA-256 of the ZIP it was read from (zero when built from entries in memory).
+    pub(crate) digest: [u8; 32],
 }
 
 fn load_err(source: &str, msg: impl Into<String>) -> Error {
@@ -864,20 +865,31 @@ impl Algorithm {
     /// Loads one algorithm ZIP.
     pub fn load_zip(path: &Path) -> Result<Algorithm, Error> {
         let src = path.display().to_string();
-        let file = File::open(path).map_err(|e| Error::Io {
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
             path: src.clone(),
             source: e,
         })?;
-        Algorithm::build(&src, |visit| {
-            for_each_entry(&src, BufReader::new(file), visit)
-        })
+        Algorithm::load_zip_bytes(&src, &bytes)
     }
 
     /// Loads one algorithm ZIP held in memory (the embedded copy); `src` names it in errors.
     pub fn load_zip_bytes(src: &str, bytes: &[u8]) -> Result<Algorithm, Error> {
-        Algorithm::build(src, |visit| {
+        let mut alg = Algorithm::build(src, |visit| {
             for_each_entry(src, std::io::Cursor::new(bytes), visit)
-        })
+        })?;
+        alg.digest = Algorithm::zip_digest(bytes);
+        Ok(alg)
+    }
+
+    /// SHA-256 of an algorithm ZIP: two loads of the same file can share one copy.
+    pub fn zip_digest(bytes: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes).into()
+    }
+
+    /// SHA-256 of the ZIP the algorithm was read from.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
     }
 
     /// Builds an algorithm from ZIP-style entries (`tables/x.json`, `schemas/y.json`) held in memory;
@@ -1003,6 +1015,7 @@ impl Algorithm {
             ctx_year_key,
             site_index: None,
             hist_index: None,
+            digest: [0; 32],
         };
         alg.prepare_validation_tables();
         alg.site_index = alg.build_code_index(alg.site_key, &alg.sites);

@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Algorithm, AlgorithmInfo, Error};
 
 /// Loaded algorithms by id (lower-cased algorithm name from the ZIP, e.g. `eod_public`).
 #[derive(Debug, Default)]
 pub struct Registry {
-    algorithms: BTreeMap<String, (Algorithm, PathBuf)>,
+    algorithms: BTreeMap<String, (Arc<Algorithm>, PathBuf)>,
     /// Where the algorithms were read from (`embedded data/algorithms` or a folder).
     source: String,
 }
@@ -87,7 +88,7 @@ impl Registry {
                 second: path.display().to_string(),
             });
         }
-        self.algorithms.insert(id.clone(), (alg, path));
+        self.algorithms.insert(id.clone(), (Arc::new(alg), path));
         Ok(id)
     }
 
@@ -102,6 +103,16 @@ impl Registry {
     }
 
     pub fn get(&self, id: &str) -> Option<&Algorithm> {
-        self.algorithms.get(id).map(|(a, _)| a)
+        self.algorithms.get(id).map(|(a, _)| a.as_ref())
+    }
+
+    /// The loaded algorithm read from the ZIP with this digest ([`Algorithm::zip_digest`]), for
+    /// callers that would otherwise compile a second copy (the edits' EOD algorithm: about 6 MB).
+    pub fn by_digest(&self, digest: &[u8; 32]) -> Option<Arc<Algorithm>> {
+        self.algorithms
+            .values()
+            .map(|(a, _)| a)
+            .find(|a| a.digest() == digest)
+            .cloned()
     }
 }

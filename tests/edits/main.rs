@@ -355,3 +355,33 @@ fn missing_reference_dir_is_a_clear_error() {
     let e = ReferenceTables::load("/nonexistent/reference").unwrap_err();
     assert!(e.to_string().contains("CANCER_REGISTRY_REFERENCE"));
 }
+
+#[test]
+fn the_edits_share_the_staging_eod_algorithm_read_from_the_same_zip() {
+    let Some(loaded) = tables() else { return };
+    let source = ReferenceTables::default_source();
+    let staging = cancer_registry::staging::Registry::load_source(
+        &cancer_registry::config::algorithms_source(),
+    )
+    .expect("staging algorithms");
+    let theirs = staging.get("eod_public").expect("eod_public");
+    assert_eq!(
+        loaded.eod().expect("own EOD algorithm").digest(),
+        theirs.digest()
+    );
+    assert!(!std::ptr::eq(loaded.eod().unwrap(), theirs));
+
+    let mut tables = ReferenceTables::load_lists(&source).unwrap();
+    assert!(tables.eod().is_none());
+    tables.attach_eod(&source, Some(&staging));
+    assert!(std::ptr::eq(tables.eod().unwrap(), theirs));
+
+    // Nothing to share with: the tables compile their own copy.
+    let mut alone = ReferenceTables::load_lists(&source).unwrap();
+    alone.attach_eod(
+        &source,
+        Some(&cancer_registry::staging::Registry::default()),
+    );
+    assert_eq!(alone.eod().unwrap().digest(), theirs.digest());
+    assert!(!std::ptr::eq(alone.eod().unwrap(), theirs));
+}
