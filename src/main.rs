@@ -26,6 +26,12 @@ use cancer_registry::submissions::runner::Builds;
 
 mod commands;
 
+// jemalloc rather than glibc's malloc: glibc kept freed start-up memory in its per-thread
+// arenas, and the service must stay small while it streams long lists (BENCHMARKS.md,
+// "Memory"; the allocator's settings are in .cargo/config.toml).
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cancer-registry",
