@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod exe;
+
 mod embedded {
     pub struct EmbeddedFile {
         pub path: &'static str,
@@ -53,14 +55,26 @@ fn embedded_file(path: &str) -> Option<&'static embedded::EmbeddedFile> {
 }
 
 fn embedded_bytes(file: &embedded::EmbeddedFile) -> std::io::Result<Cow<'static, [u8]>> {
-    let stored = embedded::BLOB
+    let mapped = embedded::BLOB
         .get(file.offset..file.offset + file.stored_len)
         .ok_or_else(|| std::io::Error::other(format!("{}: embedded data truncated", file.path)))?;
+    let stored = match exe::read(embedded::BLOB, file.offset, file.stored_len) {
+        Some(read) => Cow::Owned(read),
+        None => Cow::Borrowed(mapped),
+    };
     if !file.deflated {
-        return Ok(Cow::Borrowed(stored));
+        return Ok(stored);
     }
     let mut out = Vec::with_capacity(file.len);
-    flate2::read::DeflateDecoder::new(stored).read_to_end(&mut out)?;
+    flate2::read::DeflateDecoder::new(&*stored).read_to_end(&mut out)?;
+    if out.len() != file.len {
+        return Err(std::io::Error::other(format!(
+            "{}: embedded data inflates to {} bytes, expected {}",
+            file.path,
+            out.len(),
+            file.len
+        )));
+    }
     Ok(Cow::Owned(out))
 }
 
