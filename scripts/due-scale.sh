@@ -14,13 +14,14 @@
 # counted from 1, after which to measure, space-separated; default every part). Needs psql, a
 # release build. The generator numbers accessions uniquely within 100,000 patients, so keep a
 # part at or under ~105,000 tumors (imports refuse a file with duplicate accessions) and use
-# more parts for a larger database.
+# more parts for a larger database. BIN runs another build of the service; MEASURE_ONLY=1 keeps
+# the database as the last run left it and only measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tumors="${1:-500000}"; parts="${2:-2}"
 admin="${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 dbname="${SCALE_DB:-cancer_registry_due}"
-bin="$(pwd)/target/release/cancer-registry"
+bin="${BIN:-$(pwd)/target/release/cancer-registry}"
 shared="$(pwd)/../shared"
 work="${WORK:-$(mktemp -d)}"
 mkdir -p "$work"
@@ -39,8 +40,6 @@ per_part=$(( tumors * 100000 / 105446 ))
 facility=0000000001
 as_of=2026-11-01
 say "== due-scale $(date -u +%FT%TZ): $parts parts of ~$tumors tumors ($per_part patients), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-psql "$admin" -qc "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
-"$bin" migrate >/dev/null
 
 measure() {
   local port=$((20000 + RANDOM % 20000))
@@ -67,6 +66,14 @@ measure() {
   say "whole list as CSV: $((rows - 1)) patients due, $(cat "$work/bytes") bytes, $(python3 -c "print(f'{$end - $start:.1f}')") s; service RSS while streaming max $(sort -n "$work/rss" | tail -1) KB; VmHWM $(grep VmHWM /proc/$pid/status | awk '{print $2}') KB"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 }
+
+if [ -n "${MEASURE_ONLY:-}" ]; then
+  "$bin" migrate >/dev/null
+  measure
+  exit 0
+fi
+psql "$admin" -qc "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
+"$bin" migrate >/dev/null
 
 for ((i = 0; i < parts; i++)); do
   f="$work/part-$i.xml"
