@@ -24,13 +24,8 @@ use cancer_registry::submissions::jobs;
 use cancer_registry::submissions::leases::Lease;
 use cancer_registry::submissions::runner::Builds;
 
+mod allocator;
 mod commands;
-
-// jemalloc rather than glibc's malloc: glibc kept freed start-up memory in its per-thread
-// arenas, and the service must stay small while it streams long lists (BENCHMARKS.md,
-// "Memory"; the allocator's settings are in .cargo/config.toml).
-#[global_allocator]
-static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Parser)]
 #[command(
@@ -484,6 +479,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         log::warn!("{waiting} submission(s) whose builder stopped will be built again");
     }
     let loaded = load_reference_data(&config)?;
+    allocator::return_freed_pages_at_once();
     let job_slots = cancer_registry::submissions::slots::JobSlots::for_pool(
         config.pool.max_size,
         config.max_jobs,
