@@ -1,10 +1,10 @@
-//! The service's allocator: jemalloc, returning freed pages to the system at once once the
-//! service is up.
+//! The service's allocator: jemalloc, which returns freed pages to the system immediately from
+//! the moment the service is up.
 //!
 //! glibc's malloc kept freed start-up memory in its per-thread arenas (`malloc_trim` gave back
 //! 1.5 MB of it), and jemalloc's default keeps freed pages for ten seconds: either way the
 //! service grew well past its idle size while it streamed a long list. Start-up itself runs with
-//! the default, because purging at once there cost 0.1 s of `madvise` calls (BENCHMARKS.md,
+//! the default, because purging at once there cost 0.2 s of `madvise` calls (BENCHMARKS.md,
 //! "Memory").
 
 use tikv_jemalloc_ctl::{arenas, Access, AsName};
