@@ -298,6 +298,38 @@ pub fn get(conn: &mut DbConn, scope: &FacilityScope, id: &str) -> Result<Tumor, 
     find_row(conn, scope, id).map(Tumor::from)
 }
 
+/// The stored outcome of a tumor's edits as its columns hold it: status, failures (JSON) and
+/// when they were checked; `edits::store` reads them.
+pub type EditColumns = (Option<String>, Option<String>, Option<NaiveDateTime>);
+
+/// [`get`] with the stored outcome of the tumor's edits, in one statement: the tumor and its
+/// outcome come from one snapshot and the read costs one lookup.
+pub fn get_with_edit_columns(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    id: &str,
+) -> Result<(Tumor, EditColumns), Error> {
+    let row: Option<(TumorRow, Option<String>, Option<NaiveDateTime>)> = tumors::table
+        .find(id)
+        .select((
+            TumorRow::as_select(),
+            tumors::edit_failures,
+            tumors::edits_checked_at,
+        ))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((row, failures, at)) if scope.allows(&row.facility_id) => {
+            let status = row.edit_status.clone();
+            Ok((Tumor::from(row), (status, failures, at)))
+        }
+        _ => Err(Error::NotFound {
+            entity: ENTITY,
+            id: id.to_string(),
+        }),
+    }
+}
+
 impl TumorRow {
     /// The tumor with only `keys` of its items read (see [`items::only`]).
     fn into_lean(mut self, keys: &[&str]) -> Tumor {

@@ -329,7 +329,7 @@ pub async fn get_patient(
     let actor = actor(&req, &caller);
     let patient = state
         .db
-        .read_audited(&actor, move |conn, audit| {
+        .lookup_audited(&actor, move |conn, audit| {
             let p = patients::get(conn, &caller.facilities, &id)?;
             audit.push(read_event(&p.id));
             Ok::<_, ApiError>(p)

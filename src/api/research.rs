@@ -313,7 +313,7 @@ impl<W: Write> Write for Hashing<W> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Runs `f` in one read-only transaction that reads one snapshot on both backends: SQLite's

@@ -311,9 +311,9 @@ pub async fn get_tumor(
     let actor = actor(&req, &caller);
     let tumor = state
         .db
-        .read_audited(&actor, move |conn, audit| {
-            let t = tumors::get(conn, &caller.facilities, &id)?;
-            let edits = store::summary(conn, &t.id)?;
+        .lookup_audited(&actor, move |conn, audit| {
+            let (t, columns) = tumors::get_with_edit_columns(conn, &caller.facilities, &id)?;
+            let edits = Some(store::from_columns(columns));
             // The abstract is the patient's health data: the patient is named for the search.
             audit.push(Event {
                 action: Action::Read,

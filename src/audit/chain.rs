@@ -28,10 +28,18 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Rows read per query while walking the chain (their index rows are looked up in one list).
 const PAGE: i64 = subjects::LOOKUP as i64;
 
+/// How a row's time enters its hash, parsed once: every row of every batch is hashed.
+static TIME_FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| {
+        chrono::format::StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.6f")
+            .parse_to_owned()
+            .unwrap_or_default()
+    });
+
 /// The hash of a row at position `seq` after a row hashed `prev`. Each field is length-prefixed
 /// (absent fields marked apart from empty ones) so no two contents share an encoding.
 pub(crate) fn row_hash(prev: &str, seq: i64, r: &AuditRow) -> String {
-    let at = r.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+    let at = r.at.format_with_items(TIME_FORMAT.iter()).to_string();
     let seq = seq.to_string();
     let fields: [Option<&str>; 11] = [
         Some(&seq),
@@ -57,7 +65,7 @@ pub(crate) fn row_hash(prev: &str, seq: i64, r: &AuditRow) -> String {
             None => h.update([0u8]),
         }
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 /// The last position and hash of the chain.
@@ -120,7 +128,19 @@ pub(crate) fn append(conn: &mut DbConn, rows: &mut [AuditRow]) -> QueryResult<He
         r.seq = Some(head.seq);
         r.hash = Some(head.hash.clone());
     }
-    crate::insert_many!(conn, audit_log::table, rows, 1000)?;
+    match conn {
+        // One row per statement on SQLite: the statement is prepared once per connection and
+        // needs no statement journal, where a multi-row INSERT is compiled anew for each batch
+        // size and journals every page it touches. PostgreSQL saves its round trips.
+        DbConn::Sqlite(c) => {
+            for r in rows.iter() {
+                diesel::insert_into(audit_log::table).values(r).execute(c)?;
+            }
+        }
+        DbConn::Postgres(_) => {
+            crate::insert_many!(conn, audit_log::table, rows, 1000)?;
+        }
+    }
     subjects::insert(conn, &subjects::of_rows(rows.iter()))?;
     store_head(conn, &head)?;
     Ok(head)

@@ -31,6 +31,10 @@ const MAX_BATCH_BYTES: usize = 4 << 20;
 /// change holds it, far shorter than an import.
 const SPOOL_AFTER: Duration = Duration::from_millis(20);
 
+/// How long rows gather before a commit when reads come concurrently (the previous batch
+/// held more than one): added to a read's answer, it buys commits of many rows instead of few.
+const LINGER: Duration = Duration::from_micros(300);
+
 /// How often spooled rows are retried when no new rows come.
 const RETRY_SPOOLED: Duration = Duration::from_millis(200);
 
@@ -95,6 +99,7 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
         pending: false,
         pending_checked: false,
     };
+    let mut concurrent = false;
     loop {
         let spooled = out.pending || out.spool.as_ref().is_some_and(|s| !s.is_empty());
         // With rows in the spool, wake up now and then to move them even if no read comes.
@@ -110,6 +115,13 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         };
+        // Under concurrent reads, let a moment's rows gather first: a commit's fixed part (the
+        // last page of every audit index written to the WAL, about 0.45 ms on SQLite here)
+        // outweighs a row's (about 13 us), so committing each trickle of 3-5 rows as it came
+        // spent a third of a core on commits.
+        if first.is_some() && concurrent {
+            std::thread::sleep(LINGER);
+        }
         let mut batch: Vec<Job> = first.into_iter().collect();
         let mut rows_in: usize = batch.iter().map(|j| j.rows.len()).sum();
         let mut bytes_in: usize = batch.iter().map(|j| weight(&j.rows)).sum();
@@ -123,6 +135,7 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        concurrent = batch.len() > 1;
         let rows: Vec<AuditRow> = batch
             .iter_mut()
             .flat_map(|j| std::mem::take(&mut j.rows))

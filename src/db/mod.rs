@@ -223,12 +223,43 @@ impl Db {
         })
         .await
         .map_err(|_| E::from(DbError::Cancelled))??;
-        if !events.is_empty() {
-            self.audit_writer()?
-                .commit(audit::rows(actor, events))
-                .await?;
-        }
+        self.commit_audit(actor, events).await?;
         Ok(value)
+    }
+
+    /// [`Db::read_audited`] for reading one record by its key. On SQLite, when a read
+    /// connection is free, `f` runs on the calling worker: a lookup in the page cache takes a
+    /// few microseconds, less than handing the work to the blocking pool and back (two thread
+    /// wake-ups). PostgreSQL's round trip, or no free connection, goes to the pool as usual.
+    /// Only for bounded work: a list or a scan would hold up the worker's other requests.
+    pub async fn lookup_audited<T, E, F>(&self, actor: &Actor, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn, &mut Vec<Event>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let free = match self.backend {
+            Backend::Sqlite(_) => self.readers.try_get(),
+            Backend::Postgres(_) => None,
+        };
+        let Some(mut conn) = free else {
+            return self.read_audited(actor, f).await;
+        };
+        let mut events = Vec::new();
+        let value = conn.transaction(|c| f(c, &mut events))?;
+        drop(conn);
+        self.commit_audit(actor, events).await?;
+        Ok(value)
+    }
+
+    /// Hands `events` to the audit writer and waits for the commit holding them.
+    async fn commit_audit(&self, actor: &Actor, events: Vec<Event>) -> Result<(), DbError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.audit_writer()?
+            .commit(audit::rows(actor, events))
+            .await
     }
 
     fn audit_writer(&self) -> Result<&AuditWriter, DbError> {

@@ -233,20 +233,25 @@ pub fn summary(conn: &mut DbConn, tumor_id: &str) -> Result<Option<EditSummary>,
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(status, failures, at)| {
-        let failures: Vec<StoredFailure> = failures
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default();
-        match status.as_deref() {
-            None | Some("not-run") => EditSummary {
-                status: "not-run".into(),
-                errors: 0,
-                warnings: 0,
-                failures,
-                overridden: Vec::new(),
-                checked_at: at.map(|t| t.and_utc()),
-            },
-            Some(_) => summarize(failures, at.map(|t| t.and_utc())),
-        }
-    }))
+    Ok(row.map(from_columns))
+}
+
+/// The outcome stored in a tumor's columns: status, failures (JSON) and when checked.
+pub fn from_columns(
+    (status, failures, at): (Option<String>, Option<String>, Option<NaiveDateTime>),
+) -> EditSummary {
+    let failures: Vec<StoredFailure> = failures
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    match status.as_deref() {
+        None | Some("not-run") => EditSummary {
+            status: "not-run".into(),
+            errors: 0,
+            warnings: 0,
+            failures,
+            overridden: Vec::new(),
+            checked_at: at.map(|t| t.and_utc()),
+        },
+        Some(_) => summarize(failures, at.map(|t| t.and_utc())),
+    }
 }
