@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::items::{self, Checks, ItemChange, ItemError};
+use super::items::{self, Checks, Document, ItemChange, ItemError};
 use super::patients::{self, resolve_facility};
 use super::{check_version, page_limit, Error, Page};
 use crate::auth::{Caller, FacilityScope};
@@ -60,15 +60,16 @@ impl fmt::Display for Status {
     }
 }
 
-/// A tumor abstract as the domain sees it.
+/// A tumor abstract as the domain sees it; as read for an answer, its items stay the stored
+/// document ([`items::Document`]).
 #[derive(Debug, Clone)]
-pub struct Tumor {
+pub struct Tumor<I = Items> {
     pub id: String,
     pub patient_id: String,
     pub facility_id: String,
     pub status: Status,
     pub version: i64,
-    pub items: Items,
+    pub items: I,
     pub source_file: Option<String>,
     pub source_line: Option<i64>,
     pub created_at: DateTime<Utc>,
@@ -100,14 +101,30 @@ pub struct TumorRow {
 }
 
 impl From<TumorRow> for Tumor {
-    fn from(r: TumorRow) -> Tumor {
+    fn from(mut r: TumorRow) -> Tumor {
+        let json = std::mem::take(&mut r.items);
+        r.into_tumor(items::from_json(&json))
+    }
+}
+
+impl From<TumorRow> for Tumor<Document> {
+    fn from(mut r: TumorRow) -> Tumor<Document> {
+        let json = std::mem::take(&mut r.items);
+        r.into_tumor(Document::stored(json))
+    }
+}
+
+impl TumorRow {
+    /// The tumor of this row with `items` (read from the row's, which is left unread).
+    fn into_tumor<I>(self, items: I) -> Tumor<I> {
+        let r = self;
         Tumor {
             id: r.id,
             patient_id: r.patient_id,
             facility_id: r.facility_id,
             status: Status::parse(&r.status).unwrap_or(Status::Draft),
             version: r.version,
-            items: items::from_json(&r.items),
+            items,
             source_file: r.source_file,
             source_line: r.source_line,
             created_at: r.created_at.and_utc(),
@@ -308,7 +325,7 @@ pub fn get_with_edit_columns(
     conn: &mut DbConn,
     scope: &FacilityScope,
     id: &str,
-) -> Result<(Tumor, EditColumns), Error> {
+) -> Result<(Tumor<Document>, EditColumns), Error> {
     let row: Option<(TumorRow, Option<String>, Option<NaiveDateTime>)> = tumors::table
         .find(id)
         .select((
@@ -334,9 +351,7 @@ impl TumorRow {
     /// The tumor with only `keys` of its items read (see [`items::only`]).
     fn into_lean(mut self, keys: &[&str]) -> Tumor {
         let json = std::mem::take(&mut self.items);
-        let mut tumor = Tumor::from(self);
-        tumor.items = items::only(&json, keys);
-        tumor
+        self.into_tumor(items::only(&json, keys))
     }
 }
 
@@ -356,14 +371,18 @@ pub struct Filter {
     pub edit_status: Option<String>,
 }
 
-/// Lists tumors the scope may see, in id order, after the cursor.
-pub fn list(
+/// Lists tumors the scope may see, in id order, after the cursor; their items as a map to work
+/// on, or as the stored [`Document`] for an answer.
+pub fn list<I>(
     conn: &mut DbConn,
     scope: &FacilityScope,
     filter: &Filter,
     after: Option<&str>,
     limit: Option<i64>,
-) -> Result<Page<Tumor>, Error> {
+) -> Result<Page<Tumor<I>>, Error>
+where
+    Tumor<I>: From<TumorRow>,
+{
     let limit = page_limit(limit);
     let mut query = tumors::table.into_boxed();
     if let FacilityScope::Only(list) = scope {
@@ -485,7 +504,7 @@ pub(crate) fn update_then(
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
     let row = find_row_for_change(conn, scope, id)?;
     let version = row.version;
-    let mut tumor = Tumor::from(row);
+    let mut tumor: Tumor = Tumor::from(row);
     if tumor.status == Status::Deleted {
         return Err(Error::Conflict(format!(
             "tumor {id} was withdrawn (deleted) and cannot be changed"

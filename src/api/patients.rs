@@ -16,6 +16,7 @@ use super::tumors::{
 };
 use super::AppState;
 use crate::abstracts::duplicates::{self, Candidate, Confirmation};
+use crate::abstracts::items::Document;
 use crate::abstracts::lifecycle::{Authority, Removal};
 use crate::abstracts::patients::{self, Patient};
 use crate::abstracts::search::{NameMatch, Terms};
@@ -619,7 +620,8 @@ pub async fn list_patient_tumors(
                 patient_id: Some(patient_id),
                 ..Default::default()
             };
-            let page = tumors::list(conn, &caller.facilities, &filter, None, Some(500))?;
+            let page =
+                tumors::list::<Document>(conn, &caller.facilities, &filter, None, Some(500))?;
             audit.push(super::tumors::tumors_read(&page.data));
             Ok::<_, ApiError>(page)
         })

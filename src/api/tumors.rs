@@ -13,6 +13,7 @@ use super::extract::{actor, etag, if_match, page_size, Json};
 use super::items::{into_changes, RawItems, TumorItemChanges, TumorItems};
 use super::AppState;
 use crate::abstracts::derive::Deriver;
+use crate::abstracts::items::Document;
 use crate::abstracts::lifecycle::Removal;
 use crate::abstracts::tumors::{self, Status, Tumor};
 use crate::abstracts::Page;
@@ -20,7 +21,6 @@ use crate::abstracts::{saving, withdrawal};
 use crate::audit::{self, Action, Event};
 use crate::auth::{AuthError, Caller, ABSTRACTORS, REVIEWERS};
 use crate::edits::store::{self, EditSummary};
-use crate::naaccr::Items;
 use crate::staging::StageOptions;
 
 /// A tumor abstract.
@@ -35,7 +35,7 @@ pub struct TumorResponse {
     /// Increases on every change; the ETag is this number in quotes.
     pub version: i64,
     #[schema(value_type = TumorItems)]
-    pub items: Items,
+    pub items: Document,
     /// The NAACCR XML file an imported tumor came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_file: Option<String>,
@@ -61,7 +61,10 @@ pub struct TumorResponse {
 
 impl TumorResponse {
     /// The response with the tumor's current edit outcome.
-    pub fn with_edits(t: Tumor, edits: Option<EditSummary>) -> TumorResponse {
+    pub fn with_edits<I>(t: Tumor<I>, edits: Option<EditSummary>) -> TumorResponse
+    where
+        Document: From<I>,
+    {
         let mut r = TumorResponse::from(t);
         if let Some(e) = &edits {
             r.edit_status = Some(e.status.clone());
@@ -71,15 +74,18 @@ impl TumorResponse {
     }
 }
 
-impl From<Tumor> for TumorResponse {
-    fn from(t: Tumor) -> Self {
+impl<I> From<Tumor<I>> for TumorResponse
+where
+    Document: From<I>,
+{
+    fn from(t: Tumor<I>) -> Self {
         TumorResponse {
             id: t.id,
             patient_id: t.patient_id,
             facility_id: t.facility_id,
             status: t.status,
             version: t.version,
-            items: t.items,
+            items: Document::from(t.items),
             source_file: t.source_file,
             source_line: t.source_line,
             created_at: t.created_at,
@@ -100,8 +106,11 @@ pub struct TumorPage {
     pub next: Option<String>,
 }
 
-impl From<Page<Tumor>> for TumorPage {
-    fn from(p: Page<Tumor>) -> Self {
+impl<I> From<Page<Tumor<I>>> for TumorPage
+where
+    Document: From<I>,
+{
+    fn from(p: Page<Tumor<I>>) -> Self {
         TumorPage {
             data: p.data.into_iter().map(TumorResponse::from).collect(),
             next: p.next,
@@ -165,7 +174,7 @@ pub(crate) fn deriver(state: &AppState) -> Deriver {
 
 /// The audit record of a page of tumors read: the tumors, and their patients so that a search of
 /// the trail by a patient's id finds the read.
-pub(crate) fn tumors_read(tumors: &[Tumor]) -> Event {
+pub(crate) fn tumors_read<I>(tumors: &[Tumor<I>]) -> Event {
     let ids: Vec<&str> = tumors.iter().map(|t| t.id.as_str()).collect();
     let mut patients: Vec<&str> = Vec::new();
     for t in tumors {
@@ -225,10 +234,13 @@ pub struct StatusChange {
     pub reason: Option<String>,
 }
 
-fn respond(
+fn respond<I>(
     mut builder: actix_web::HttpResponseBuilder,
-    (t, edits): (Tumor, Option<EditSummary>),
-) -> HttpResponse {
+    (t, edits): (Tumor<I>, Option<EditSummary>),
+) -> HttpResponse
+where
+    Document: From<I>,
+{
     builder
         .insert_header((header::ETAG, etag(t.version)))
         .json(TumorResponse::with_edits(t, edits))
@@ -274,7 +286,7 @@ pub async fn list_tumors(
                 schema_id: q.schema_id,
                 edit_status: q.edit_status,
             };
-            let page = tumors::list(
+            let page = tumors::list::<Document>(
                 conn,
                 &caller.facilities,
                 &filter,
