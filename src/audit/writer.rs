@@ -1,7 +1,7 @@
 //! Group commit of the audit rows of reads. Reads run on read connections; their rows are
 //! handed to one writer thread per process, which appends everything queued while its previous
-//! commit ran (a millisecond or two under load, one row when idle) in one transaction, then
-//! answers each caller. A response waits for the commit holding its row, so no read is served
+//! commit ran, and under concurrent reads what comes in a further [`LINGER`], in one
+//! transaction (one row when idle), then answers each caller. A response waits for the commit holding its row, so no read is served
 //! without its record, even if the process dies a moment later. The index rows of the records a
 //! row names (the patients of a list page) are part of the same commit.
 
