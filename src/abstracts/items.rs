@@ -191,8 +191,8 @@ pub(crate) fn from_json(s: &str) -> Items {
 }
 
 /// Items as their stored JSON object, for an answer that shows them all: passed through as
-/// they are instead of built into a map of a hundred items to be written out again, which
-/// cost a read of a tumor a third of its time.
+/// they are instead of built into a map of a hundred items to be written out again (parsing,
+/// writing and dropping that map took a sixth of a worker's time per tumor read).
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct Document(Box<serde_json::value::RawValue>);

@@ -115,21 +115,20 @@ impl From<TumorRow> for Tumor<Document> {
 }
 
 impl TumorRow {
-    /// The tumor of this row with `items` (read from the row's, which is left unread).
+    /// The tumor of this row, with `items` made from the row's JSON by the caller.
     fn into_tumor<I>(self, items: I) -> Tumor<I> {
-        let r = self;
         Tumor {
-            id: r.id,
-            patient_id: r.patient_id,
-            facility_id: r.facility_id,
-            status: Status::parse(&r.status).unwrap_or(Status::Draft),
-            version: r.version,
+            id: self.id,
+            patient_id: self.patient_id,
+            facility_id: self.facility_id,
+            status: Status::parse(&self.status).unwrap_or(Status::Draft),
+            version: self.version,
             items,
-            source_file: r.source_file,
-            source_line: r.source_line,
-            created_at: r.created_at.and_utc(),
-            updated_at: r.updated_at.and_utc(),
-            edit_status: r.edit_status,
+            source_file: self.source_file,
+            source_line: self.source_line,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            edit_status: self.edit_status,
         }
     }
 }

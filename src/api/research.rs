@@ -312,10 +312,6 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
 /// Runs `f` in one read-only transaction that reads one snapshot on both backends: SQLite's
 /// read transaction does by itself, PostgreSQL's default (read committed) takes a new snapshot
 /// per statement, so an extract's two passes over the cases could disagree.
@@ -456,7 +452,7 @@ pub async fn create_extract(
                     hash: Sha256::new(),
                 };
                 let (out, records) = data::extract(conn, &request, format, year, out)?;
-                Ok((request, records, hex(&out.hash.finalize())))
+                Ok((request, records, hex::encode(out.hash.finalize())))
             })?;
             Ok::<_, ApiError>((file, request, records, digest))
         })
@@ -641,7 +637,7 @@ pub async fn request_table(
                     release_id: None,
                 };
                 let body = serde_json::to_vec(&response.rows).unwrap_or_default();
-                let digest = hex(&Sha256::digest(&body));
+                let digest = hex::encode(Sha256::digest(&body));
                 Ok((request.id, response, records, digest))
             })
         })

@@ -128,19 +128,7 @@ pub(crate) fn append(conn: &mut DbConn, rows: &mut [AuditRow]) -> QueryResult<He
         r.seq = Some(head.seq);
         r.hash = Some(head.hash.clone());
     }
-    match conn {
-        // One row per statement on SQLite: the statement is prepared once per connection and
-        // needs no statement journal, where a multi-row INSERT is compiled anew for each batch
-        // size and journals every page it touches. PostgreSQL saves its round trips.
-        DbConn::Sqlite(c) => {
-            for r in rows.iter() {
-                diesel::insert_into(audit_log::table).values(r).execute(c)?;
-            }
-        }
-        DbConn::Postgres(_) => {
-            crate::insert_many!(conn, audit_log::table, rows, 1000)?;
-        }
-    }
+    crate::insert_batch!(conn, audit_log::table, rows, 1000)?;
     subjects::insert(conn, &subjects::of_rows(rows.iter()))?;
     store_head(conn, &head)?;
     Ok(head)

@@ -77,18 +77,7 @@ pub(crate) fn insert(conn: &mut DbConn, subjects: &[Subject]) -> QueryResult<usi
     if subjects.is_empty() {
         return Ok(0);
     }
-    match conn {
-        // As the audit rows themselves (see `chain::append`).
-        DbConn::Sqlite(c) => {
-            for s in subjects {
-                diesel::insert_into(audit_subjects::table)
-                    .values(s)
-                    .execute(c)?;
-            }
-            Ok(subjects.len())
-        }
-        DbConn::Postgres(_) => crate::insert_many!(conn, audit_subjects::table, subjects, CHUNK),
-    }
+    crate::insert_batch!(conn, audit_subjects::table, subjects, CHUNK)
 }
 
 /// The stored index rows of audit rows (at most [`LOOKUP`] ids), sorted.

@@ -1,8 +1,9 @@
 //! Group commit of the audit rows of reads. Reads run on read connections; their rows are
 //! handed to one writer thread per process, which appends everything queued while its previous
 //! commit ran, and under concurrent reads what comes in a further [`LINGER`], in one
-//! transaction (one row when idle), then answers each caller. A response waits for the commit holding its row, so no read is served
-//! without its record, even if the process dies a moment later. The index rows of the records a
+//! transaction (one row when idle), then answers each caller. A response waits for the commit
+//! holding its row, so no read is served without its record, even if the process dies a moment
+//! later. The index rows of the records a
 //! row names (the patients of a list page) are part of the same commit.
 
 use std::sync::mpsc;
@@ -116,8 +117,8 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
             }
         };
         // Under concurrent reads, let a moment's rows gather first: a commit's fixed part (the
-        // last page of every audit index written to the WAL, about 0.45 ms on SQLite here)
-        // outweighs a row's (about 13 us), so committing each trickle of 3-5 rows as it came
+        // last page of every audit index written to the WAL, about 0.4 ms on SQLite here)
+        // outweighs a row's (about 20 us), so committing each trickle of 3-6 rows as it came
         // spent a third of a core on commits.
         if first.is_some() && concurrent {
             std::thread::sleep(LINGER);

@@ -445,8 +445,8 @@ pub fn revert_through(backend: &Backend, version: &str) -> Result<usize, DbError
 
 /// Inserts rows with multi-row INSERTs, `chunk` rows per statement. The two-backend connection
 /// cannot build a multi-row INSERT, so this goes through the concrete connection; bulk writes
-/// (imports, audit batches) need it, as one statement per row costs a round trip each on
-/// PostgreSQL. Keep `chunk` times the columns under SQLite's 32,766 bound parameters.
+/// (imports; audit batches on PostgreSQL, see [`insert_batch!`]) need it, as one statement per
+/// row costs a round trip each on PostgreSQL. Keep `chunk` times the columns under SQLite's 32,766 bound parameters.
 #[macro_export]
 macro_rules! insert_many {
     ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {{
@@ -471,5 +471,33 @@ macro_rules! insert_many {
             }
         }
         outcome.map(|()| inserted)
+    }};
+}
+
+/// Inserts the rows of a small batch that commits often (the audit trail's): one statement per
+/// row on SQLite, prepared once per connection and needing no statement journal, where a
+/// multi-row INSERT is compiled anew for each batch size and journals every page it touches;
+/// [`insert_many!`]'s multi-row INSERTs on PostgreSQL, which save its round trips.
+#[macro_export]
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {{
+        use diesel::RunQueryDsl;
+        match &mut *$conn {
+            $crate::db::DbConn::Sqlite(c) => {
+                let mut inserted: usize = 0;
+                let mut outcome: Result<(), diesel::result::Error> = Ok(());
+                for row in $rows.iter() {
+                    match diesel::insert_into($table).values(row).execute(c) {
+                        Ok(n) => inserted += n,
+                        Err(e) => {
+                            outcome = Err(e);
+                            break;
+                        }
+                    }
+                }
+                outcome.map(|()| inserted)
+            }
+            $crate::db::DbConn::Postgres(_) => $crate::insert_many!($conn, $table, $rows, $chunk),
+        }
     }};
 }
