@@ -165,6 +165,7 @@ pub fn import_file(
         )?)
     })?;
     apply.finish_and_clear();
+    import::refresh_statistics(&mut conn, &report)?;
     Ok(report)
 }
 

@@ -606,7 +606,20 @@ pub async fn create_import(
         })
         .await;
     match outcome {
-        Ok(ImportOutcome::Applied(report)) => Ok(HttpResponse::Created().json(report)),
+        Ok(ImportOutcome::Applied(report)) => {
+            let (db, applied) = (state.db.clone(), report.clone());
+            let id = report.id.clone();
+            // Not waited for: the import is committed, and its answer does not depend on it.
+            actix_web::rt::spawn(async move {
+                let refreshed = db
+                    .read(move |conn| import::refresh_statistics(conn, &applied))
+                    .await;
+                if let Err(e) = refreshed {
+                    log::warn!("statistics not refreshed after import {id}: {e}");
+                }
+            });
+            Ok(HttpResponse::Created().json(report))
+        }
         Ok(ImportOutcome::Refused(problems)) => Err(ApiError::Rejected(problems)),
         Err(ImportError::DryRun(report)) => Ok(HttpResponse::Ok().json(report)),
         Err(ImportError::Api(e)) => Err(e),

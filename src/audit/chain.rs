@@ -3,9 +3,12 @@
 //! position and hash) lives in the one-row `audit_chain` table. Appending locks that row, so
 //! positions follow commit order on both backends and across instances sharing a PostgreSQL.
 //!
-//! Inside [`crate::db::transaction`] rows are held back and appended just before the commit:
-//! the head stays locked only for that moment, not for a long import, and the chain order is
-//! the commit order.
+//! Inside [`crate::db::transaction`] rows are held back to the end of the transaction. On SQLite
+//! they are appended just before the commit (the transaction holds the database's one write lock
+//! anyway). On PostgreSQL they are parked in `audit_pending` ([`super::pending`]), committed with
+//! the change they record, and chained right after the commit by one chaining transaction for
+//! many writes: holding the head from a write's append through its commit made every write of
+//! every instance pass that row one at a time.
 //!
 //! The search index of the records each row names ([`super::subjects`]) is written with its
 //! row and derived from the row's hashed `details`, so [`verify`] checks it as well.
@@ -17,6 +20,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::pending;
 use super::subjects::{self, Subject};
 use super::AuditRow;
 use crate::db::schema::{audit_chain, audit_log};
@@ -142,6 +146,14 @@ struct Deferred {
 
 thread_local! {
     static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
+    /// Whether this thread's last deferral parked rows in `audit_pending` (PostgreSQL).
+    static PARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the transaction just finished on this thread parked audit rows for the chain, and
+/// forgets it.
+pub(crate) fn take_parked() -> bool {
+    PARKED.with(|p| p.replace(false))
 }
 
 fn conn_key(conn: &DbConn) -> usize {
@@ -166,12 +178,14 @@ impl Deferral {
                 conn: conn_key(conn),
                 rows: Vec::new(),
             });
+            PARKED.with(|p| p.set(false));
             true
         });
         Deferral { active }
     }
 
-    /// Appends the held rows on `conn` (call it last, before the commit).
+    /// Writes the held rows on `conn` (call it last, before the commit): appended on SQLite,
+    /// parked for the chain on PostgreSQL (see [`take_parked`]).
     pub(crate) fn finish(self, conn: &mut DbConn) -> QueryResult<()> {
         if !self.active {
             return Ok(());
@@ -180,6 +194,11 @@ impl Deferral {
             .with(|d| d.borrow_mut().as_mut().map(|d| std::mem::take(&mut d.rows)))
             .unwrap_or_default();
         if rows.is_empty() {
+            return Ok(());
+        }
+        if matches!(conn, DbConn::Postgres(_)) {
+            pending::put(conn, &rows)?;
+            PARKED.with(|p| p.set(true));
             return Ok(());
         }
         append(conn, &mut rows).map(|_| ())

@@ -3,7 +3,7 @@
 
 pub mod chain;
 pub mod masking;
-mod pending;
+pub(crate) mod pending;
 mod spool;
 pub(crate) mod subjects;
 pub mod writer;

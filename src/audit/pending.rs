@@ -1,11 +1,11 @@
-//! Read rows waiting for the chain's head on PostgreSQL. Appending locks the head row until the
-//! appending transaction commits; a large import appends its rows at its commit and holds the
-//! head for seconds. Rather than make every reader wait that out, the audit writer gives up on
-//! the head after a short lock timeout and inserts the rows into `audit_pending`, which takes no
-//! lock anyone else holds; the read is answered once that insert commits. The next commit that
-//! gets the head moves pending rows into the chain first, in id (time) order, taking them with
-//! `SKIP LOCKED` so instances sharing the database never move a row twice. Rows a dead
-//! instance left are moved by any other, as the table is in the database, not on its disk.
+//! Audit rows waiting for the chain's head on PostgreSQL. Appending locks the head row until the
+//! appending transaction commits. So a write transaction never appends: it parks its rows here
+//! (committed with its change, no lock anyone else holds) and after its commit the audit writer,
+//! one per instance, chains them together with other writes' and reads' rows. The audit writer
+//! parks read rows here too when the head stays locked past a short timeout, and answers the
+//! reads once that insert commits. Rows are taken in id (time) order with `SKIP LOCKED`, so
+//! instances sharing the database never move a row twice, and rows a dead instance left are
+//! moved by any other, as the table is in the database, not on its disk.
 //!
 //! SQLite's single write lock covers this table too, so SQLite uses the spool file instead
 //! ([`super::spool`]).
@@ -55,20 +55,30 @@ pub(crate) fn any(conn: &mut DbConn) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// What one [`replay`] did.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Replayed {
+    /// Rows moved into the chain.
+    pub moved: usize,
+    /// Whether it stopped at its limit with rows possibly left (else none was left but rows
+    /// another instance was moving).
+    pub more: bool,
+}
+
 /// Moves pending rows into the chain, `chunk` at a time, in the caller's transaction, which
 /// holds the head. Rows another instance is moving at the same moment are skipped (it holds
-/// them). Returns how many were moved.
-pub(crate) fn replay(conn: &mut DbConn, chunk: usize) -> QueryResult<usize> {
+/// them).
+pub(crate) fn replay(conn: &mut DbConn, chunk: usize) -> QueryResult<Replayed> {
     let mut moved = 0;
     loop {
-        let taken: Vec<Pending> = diesel::sql_query(format!(
-            "SELECT id, body FROM audit_pending ORDER BY id LIMIT {chunk} FOR UPDATE SKIP LOCKED"
+        // Taken and deleted in one statement; the rows come back in no particular order.
+        let mut taken: Vec<Pending> = diesel::sql_query(format!(
+            "DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id \
+             LIMIT {chunk} FOR UPDATE SKIP LOCKED) RETURNING id, body"
         ))
         .load(conn)?;
-        if taken.is_empty() {
-            return Ok(moved);
-        }
-        let ids: Vec<String> = taken.iter().map(|p| p.id.clone()).collect();
+        taken.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let full = taken.len() >= chunk;
         let mut rows: Vec<AuditRow> = Vec::with_capacity(taken.len());
         for p in taken {
             match serde_json::from_str(&p.body) {
@@ -82,12 +92,28 @@ pub(crate) fn replay(conn: &mut DbConn, chunk: usize) -> QueryResult<usize> {
                 }
             }
         }
-        diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(&ids)))
-            .execute(conn)?;
         moved += rows.len();
-        chain::append(conn, &mut rows)?;
+        if !rows.is_empty() {
+            chain::append(conn, &mut rows)?;
+        }
+        if !full {
+            return Ok(Replayed { moved, more: false });
+        }
         if moved >= chunk * 20 {
             // The rest wait for the next commit: one commit does not hold the head for long.
+            return Ok(Replayed { moved, more: true });
+        }
+    }
+}
+
+/// Chains every pending row, in transactions of its own on `conn` of at most 20 chunks each:
+/// what a process without an audit writer (a command) does after a write parked rows.
+pub(crate) fn chain_all(conn: &mut DbConn, chunk: usize) -> QueryResult<usize> {
+    let mut moved = 0;
+    loop {
+        let r = conn.transaction(|c| replay(c, chunk))?;
+        moved += r.moved;
+        if !r.more {
             return Ok(moved);
         }
     }

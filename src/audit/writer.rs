@@ -10,7 +10,6 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::RunQueryDsl;
 use tokio::sync::oneshot;
 
 use super::pending;
@@ -36,6 +35,10 @@ const SPOOL_AFTER: Duration = Duration::from_millis(20);
 /// held more than one): added to a read's answer, it buys commits of many rows instead of few.
 const LINGER: Duration = Duration::from_micros(300);
 
+/// How often an idle writer on PostgreSQL looks for rows parked by an instance that stopped
+/// before chaining them.
+const LOOK_FOR_PARKED: Duration = Duration::from_secs(5);
+
 /// How often spooled rows are retried when no new rows come.
 const RETRY_SPOOLED: Duration = Duration::from_millis(200);
 
@@ -45,6 +48,8 @@ fn weight(rows: &[AuditRow]) -> usize {
 
 struct Job {
     rows: Vec<AuditRow>,
+    /// PostgreSQL: a write committed rows into `audit_pending`; chain them in this batch.
+    chain_parked: bool,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -72,9 +77,24 @@ impl AuditWriter {
         if rows.is_empty() {
             return Ok(());
         }
+        self.send(rows, false).await
+    }
+
+    /// PostgreSQL: chains the rows a write just committed into `audit_pending` (with any others
+    /// there) and returns once that commit is done, or once the head stayed locked past the
+    /// usual wait (they are chained later then).
+    pub(crate) async fn chain_parked(&self) -> Result<(), DbError> {
+        self.send(Vec::new(), true).await
+    }
+
+    async fn send(&self, rows: Vec<AuditRow>, chain_parked: bool) -> Result<(), DbError> {
         let (done, wait) = oneshot::channel();
         self.jobs
-            .send(Job { rows, done })
+            .send(Job {
+                rows,
+                chain_parked,
+                done,
+            })
             .map_err(|_| DbError::Unavailable("the audit writer stopped".into()))?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
@@ -103,18 +123,28 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
     let mut concurrent = false;
     loop {
         let spooled = out.pending || out.spool.as_ref().is_some_and(|s| !s.is_empty());
-        // With rows in the spool, wake up now and then to move them even if no read comes.
-        let first = if spooled {
-            match rx.recv_timeout(RETRY_SPOOLED) {
-                Ok(job) => Some(job),
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
+        // With rows in the spool, wake up now and then to move them even if no read comes; on
+        // PostgreSQL also look for rows another instance parked and could not chain (it died).
+        let wait = if spooled {
+            Some(RETRY_SPOOLED)
+        } else if out.spool.is_none() {
+            Some(LOOK_FOR_PARKED)
         } else {
-            match rx.recv() {
+            None
+        };
+        let first = match wait {
+            Some(wait) => match rx.recv_timeout(wait) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    out.pending_checked = out.pending;
+                    None
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            },
+            None => match rx.recv() {
                 Ok(job) => Some(job),
                 Err(_) => break,
-            }
+            },
         };
         // Under concurrent reads, let a moment's rows gather first: a commit's fixed part (the
         // last page of every audit index written to the WAL, about 0.4 ms on SQLite here)
@@ -137,6 +167,9 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
             }
         }
         concurrent = batch.len() > 1;
+        if batch.iter().any(|j| j.chain_parked) {
+            out.pending = true;
+        }
         let rows: Vec<AuditRow> = batch
             .iter_mut()
             .flat_map(|j| std::mem::take(&mut j.rows))
@@ -185,17 +218,23 @@ fn connection<'c>(
 ) -> Result<&'c mut DbConn, String> {
     if conn.is_none() {
         let mut c = backend.connect().map_err(|e| e.to_string())?;
-        if let DbConn::Sqlite(inner) = &mut c {
+        use diesel::connection::SimpleConnection;
+        match &mut c {
             // The gate already orders this process's writers; a lock held by another process
             // is waited for briefly, then the rows are spooled.
-            use diesel::connection::SimpleConnection;
-            inner
-                .batch_execute(&format!(
-                    "PRAGMA busy_timeout = {}",
-                    SPOOL_AFTER.as_millis()
-                ))
-                .map_err(|e| e.to_string())?;
+            DbConn::Sqlite(inner) => inner.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}",
+                SPOOL_AFTER.as_millis()
+            )),
+            // The head held by another instance's chaining, or a command's, is waited for
+            // briefly, then the rows are parked. For the session: this connection is the
+            // writer's alone, and a statement per batch saved.
+            DbConn::Postgres(inner) => inner.batch_execute(&format!(
+                "SET lock_timeout = '{}ms'",
+                SPOOL_AFTER.as_millis()
+            )),
         }
+        .map_err(|e| e.to_string())?;
         *conn = Some(c);
     }
     conn.as_mut().ok_or_else(|| "no connection".to_string())
@@ -277,24 +316,19 @@ impl Output {
         }
         let replay = self.pending;
         let committed = crate::db::transaction(c, |c| {
-            diesel::sql_query(format!(
-                "SET LOCAL lock_timeout = '{}ms'",
-                SPOOL_AFTER.as_millis()
-            ))
-            .execute(c)?;
-            if replay {
-                pending::replay(c, MAX_BATCH_ROWS)?;
-            }
+            let replayed = if replay {
+                pending::replay(c, MAX_BATCH_ROWS)?
+            } else {
+                pending::Replayed::default()
+            };
             if !rows.is_empty() {
                 chain::append(c, &mut rows)?;
             }
-            Ok::<_, diesel::result::Error>(())
+            Ok::<_, diesel::result::Error>(replayed)
         });
         match committed {
-            Ok(()) => {
-                if replay {
-                    self.pending = pending::any(c).unwrap_or(true);
-                }
+            Ok(replayed) => {
+                self.pending = replayed.more;
                 Ok(())
             }
             Err(e) if is_lock_timeout(&e) => {

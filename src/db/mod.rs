@@ -214,11 +214,30 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
+        self.read_audited_on_pool(actor, true, f).await
+    }
+
+    /// [`Db::read_audited`], with `f` in a transaction of its own or not (`snapshot`).
+    async fn read_audited_on_pool<T, E, F>(
+        &self,
+        actor: &Actor,
+        snapshot: bool,
+        f: F,
+    ) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn, &mut Vec<Event>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
         let pool = self.readers.clone();
         let (value, events) = actix_web::web::block(move || {
             let mut conn = pool.get().map_err(DbError::from)?;
             let mut events = Vec::new();
-            let value = conn.transaction(|c| f(c, &mut events))?;
+            let value = if snapshot {
+                conn.transaction(|c| f(c, &mut events))?
+            } else {
+                f(&mut conn, &mut events)?
+            };
             Ok::<_, E>((value, events))
         })
         .await
@@ -230,8 +249,10 @@ impl Db {
     /// [`Db::read_audited`] for reading one record by its key. On SQLite, when a read
     /// connection is free, `f` runs on the calling worker: a lookup in the page cache takes a
     /// few microseconds, less than handing the work to the blocking pool and back (two thread
-    /// wake-ups). PostgreSQL's round trip, or no free connection, goes to the pool as usual.
-    /// Only for bounded work: a list or a scan would hold up the worker's other requests.
+    /// wake-ups). PostgreSQL's round trip, or no free connection, goes to the pool as usual;
+    /// on PostgreSQL without a transaction around it (its BEGIN and COMMIT are two more round
+    /// trips, and one statement sees one state anyway). Only for bounded work: a list or a scan
+    /// would hold up the worker's other requests.
     pub async fn lookup_audited<T, E, F>(&self, actor: &Actor, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn, &mut Vec<Event>) -> Result<T, E> + Send + 'static,
@@ -243,7 +264,8 @@ impl Db {
             Backend::Postgres(_) => None,
         };
         let Some(mut conn) = free else {
-            return self.read_audited(actor, f).await;
+            let snapshot = self.backend.is_sqlite();
+            return self.read_audited_on_pool(actor, snapshot, f).await;
         };
         let mut events = Vec::new();
         let value = conn.transaction(|c| f(c, &mut events))?;
@@ -295,13 +317,23 @@ impl Db {
             None => None,
         };
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
+        let (value, parked) = actix_web::web::block(move || {
             let _held = held;
             let mut conn = pool.get().map_err(DbError::from)?;
-            transaction(&mut conn, f)
+            let value = commit(&mut conn, f)?;
+            Ok::<_, E>((value, audit::chain::take_parked()))
         })
         .await
-        .map_err(|_| E::from(DbError::Cancelled))?
+        .map_err(|_| E::from(DbError::Cancelled))??;
+        if parked {
+            // The change and its audit rows are committed; answering waits for the rows to join
+            // the chain, so the trail lists them by then. A failure leaves them parked for the
+            // next chaining, not the change undone.
+            if let Err(e) = self.audit_writer()?.chain_parked().await {
+                log::warn!("audit rows of a write left parked: {e}");
+            }
+        }
+        Ok(value)
     }
 
     /// A pooled connection for blocking callers (CLI commands, tests).
@@ -310,8 +342,28 @@ impl Db {
     }
 }
 
-/// Runs `f` in a write transaction on `conn` (see [`Db::write`]).
+/// Runs `f` in a write transaction on `conn` (see [`Db::write`]). On PostgreSQL, the audit rows
+/// it parked are chained right after the commit, on `conn` (a caller without an audit writer:
+/// commands, jobs, tests).
 pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let value = commit(conn, f)?;
+    if audit::chain::take_parked() {
+        if let Err(e) = audit::pending::chain_all(conn, PARKED_CHUNK) {
+            log::warn!("audit rows of a write left parked: {e}");
+        }
+    }
+    Ok(value)
+}
+
+/// Rows per statement when a command chains parked audit rows.
+const PARKED_CHUNK: usize = 5000;
+
+/// [`transaction`] without chaining parked rows: the caller has them chained.
+fn commit<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,

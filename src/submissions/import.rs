@@ -705,6 +705,29 @@ fn rederive_others(
     Ok(n)
 }
 
+/// Rows an import adds or changes before the planner's statistics are refreshed after it.
+const ANALYZE_AFTER: u64 = 1000;
+
+/// After an import that added or changed many rows, PostgreSQL's planner statistics are
+/// refreshed (ANALYZE samples a bounded number of rows, so this stays short at any size).
+/// Autovacuum would do it a minute later, or never where it is off; meanwhile a list of the
+/// first 50 draft tumors of 5,000 was planned as a sort of every draft (7 ms instead of 0.04).
+/// Call it after the import's commit. SQLite plans from its indexes alone.
+pub fn refresh_statistics(conn: &mut DbConn, report: &ImportReport) -> Result<(), Error> {
+    let rows = report.patients_created
+        + report.patients_updated
+        + report.tumors_created
+        + report.tumors_updated;
+    if rows < ANALYZE_AFTER || report.dry_run || !matches!(conn, DbConn::Postgres(_)) {
+        return Ok(());
+    }
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("ANALYZE patients, tumors, patient_facilities"),
+        conn,
+    )?;
+    Ok(())
+}
+
 /// Keeps the report of an applied import.
 pub fn record(conn: &mut DbConn, report: &ImportReport, created_by: &str) -> Result<(), Error> {
     import_log::record(conn, report, import_log::DONE, created_by)
