@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::items::{self, Checks, Document, ItemChange, ItemError};
@@ -430,30 +434,76 @@ where
     Ok(Page::from_rows(rows, limit, |r| r.id.as_str(), Tumor::from))
 }
 
+/// The UPDATE of [`store`], kept prepared (see [`crate::prepared_statement`]).
+struct StoreTumor<'a> {
+    id: &'a str,
+    version: i64,
+    items: String,
+    facility_id: &'a str,
+    ix: Indexed,
+    status: &'a str,
+    now: NaiveDateTime,
+}
+
+crate::prepared_statement!(StoreTumor);
+
+impl<DB> QueryFragment<DB> for StoreTumor<'_>
+where
+    DB: Backend
+        + HasSqlType<Text>
+        + HasSqlType<Integer>
+        + HasSqlType<BigInt>
+        + HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    String: ToSql<Text, DB>,
+    i32: ToSql<Integer, DB>,
+    i64: ToSql<BigInt, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let ix = &self.ix;
+        out.push_sql("UPDATE tumors SET items = ");
+        out.push_bind_param::<Text, _>(&self.items)?;
+        out.push_sql(", facility_id = ");
+        out.push_bind_param::<Text, _>(self.facility_id)?;
+        out.push_sql(", primary_site = ");
+        out.push_bind_param::<Nullable<Text>, _>(&ix.primary_site)?;
+        out.push_sql(", histology = ");
+        out.push_bind_param::<Nullable<Text>, _>(&ix.histology)?;
+        out.push_sql(", behavior = ");
+        out.push_bind_param::<Nullable<Text>, _>(&ix.behavior)?;
+        out.push_sql(", dx_year = ");
+        out.push_bind_param::<Nullable<Integer>, _>(&ix.dx_year)?;
+        out.push_sql(", schema_id = ");
+        out.push_bind_param::<Nullable<Text>, _>(&ix.schema_id)?;
+        out.push_sql(", medical_record_number = ");
+        out.push_bind_param::<Nullable<Text>, _>(&ix.medical_record_number)?;
+        out.push_sql(", status = ");
+        out.push_bind_param::<Text, _>(self.status)?;
+        out.push_sql(", version = version + 1, updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.id)?;
+        out.push_sql(" AND version = ");
+        out.push_bind_param::<BigInt, _>(&self.version)?;
+        Ok(())
+    }
+}
+
 /// Writes new items and status at `tumor.version`, bumping the version; stale if another
 /// writer got there first.
 pub(crate) fn store(conn: &mut DbConn, tumor: &mut Tumor) -> Result<(), Error> {
     super::lifecycle::stamp_changed(&mut tumor.items);
-    let ix = indexed(&tumor.items);
     let now = Utc::now().naive_utc();
-    let updated = diesel::update(
-        tumors::table
-            .filter(tumors::id.eq(&tumor.id))
-            .filter(tumors::version.eq(tumor.version)),
-    )
-    .set((
-        tumors::items.eq(items::to_json(&tumor.items)),
-        tumors::facility_id.eq(&tumor.facility_id),
-        tumors::primary_site.eq(ix.primary_site),
-        tumors::histology.eq(ix.histology),
-        tumors::behavior.eq(ix.behavior),
-        tumors::dx_year.eq(ix.dx_year),
-        tumors::schema_id.eq(ix.schema_id),
-        tumors::medical_record_number.eq(ix.medical_record_number),
-        tumors::status.eq(tumor.status.as_str()),
-        tumors::version.eq(tumor.version + 1),
-        tumors::updated_at.eq(now),
-    ))
+    let updated = StoreTumor {
+        id: &tumor.id,
+        version: tumor.version,
+        items: items::to_json(&tumor.items),
+        facility_id: &tumor.facility_id,
+        ix: indexed(&tumor.items),
+        status: tumor.status.as_str(),
+        now,
+    }
     .execute(conn)?;
     if updated == 0 {
         return Err(Error::StaleVersion {
@@ -643,6 +693,16 @@ fn for_patients_rows(
     scope: &FacilityScope,
     patient_ids: &[String],
 ) -> Result<Vec<TumorRow>, Error> {
+    if let ([id], FacilityScope::All) = (patient_ids, scope) {
+        // One patient in central scope (a change's cross-tumor checks): a statement of one
+        // shape, which diesel keeps prepared, where the boxed one below is compiled each time.
+        return Ok(tumors::table
+            .filter(tumors::patient_id.eq(id))
+            .filter(tumors::status.ne(Status::Deleted.as_str()))
+            .order(tumors::id.asc())
+            .select(TumorRow::as_select())
+            .load(conn)?);
+    }
     let mut rows: Vec<TumorRow> = Vec::new();
     for chunk in super::distinct(patient_ids).chunks(super::ID_CHUNK) {
         let mut query = tumors::table

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::pending;
 use super::subjects::{self, Subject};
 use super::AuditRow;
-use crate::db::schema::{audit_chain, audit_log};
+use crate::db::schema::audit_log;
 use crate::db::{DbConn, DbError};
 
 /// The hash before the first row.
@@ -94,22 +94,61 @@ struct LockedHead {
     legacy_sealed: bool,
 }
 
+/// Taking the head's lock, kept prepared (see [`crate::prepared_statement`]), as is
+/// [`StoreHead`]: both run in every append.
+struct LockHead<'a>(std::marker::PhantomData<&'a ()>);
+
+/// Storing the head.
+struct StoreHead<'a>(&'a Head);
+
+crate::prepared_statement!(LockHead);
+crate::prepared_statement!(StoreHead);
+
+impl diesel::query_builder::Query for LockHead<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for LockHead<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "UPDATE audit_chain SET seq = seq WHERE id = 1 RETURNING seq, hash, legacy_sealed",
+        );
+        Ok(())
+    }
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for StoreHead<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<BigInt>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("UPDATE audit_chain SET seq = ");
+        out.push_bind_param::<BigInt, _>(&self.0.seq)?;
+        out.push_sql(", hash = ");
+        out.push_bind_param::<Text, _>(&self.0.hash)?;
+        out.push_sql(" WHERE id = 1");
+        Ok(())
+    }
+}
+
 /// Takes the head's row lock (held to the end of the transaction) and reads it. An UPDATE
 /// rather than `FOR UPDATE`, which SQLite lacks; there the transaction's write lock does it.
 fn lock_head(conn: &mut DbConn) -> QueryResult<LockedHead> {
-    diesel::sql_query(
-        "UPDATE audit_chain SET seq = seq WHERE id = 1 RETURNING seq, hash, legacy_sealed",
-    )
-    .get_result(conn)
+    LockHead(std::marker::PhantomData).get_result(conn)
 }
 
 fn store_head(conn: &mut DbConn, head: &Head) -> QueryResult<()> {
-    diesel::update(audit_chain::table.find(1))
-        .set((
-            audit_chain::seq.eq(head.seq),
-            audit_chain::hash.eq(&head.hash),
-        ))
-        .execute(conn)?;
+    StoreHead(head).execute(conn)?;
     Ok(())
 }
 

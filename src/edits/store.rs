@@ -5,7 +5,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::{run_set, sets, EditSet, ReferenceTables, Severity};
@@ -155,16 +159,46 @@ pub fn refresh_patient(
     let mut out = BTreeMap::new();
     for (id, summary) in results {
         let (status, failures, checked_at) = columns(&summary);
-        diesel::update(tumors::table.filter(tumors::id.eq(&id)))
-            .set((
-                tumors::edit_status.eq(status),
-                tumors::edit_failures.eq(failures),
-                tumors::edits_checked_at.eq(checked_at),
-            ))
-            .execute(conn)?;
+        StoreOutcome {
+            id: &id,
+            status,
+            failures,
+            checked_at,
+        }
+        .execute(conn)?;
         out.insert(id, summary);
     }
     Ok(out)
+}
+
+/// The UPDATE of a tumor's stored outcome, kept prepared (see [`crate::prepared_statement`]).
+struct StoreOutcome<'a> {
+    id: &'a str,
+    status: String,
+    failures: String,
+    checked_at: Option<NaiveDateTime>,
+}
+
+crate::prepared_statement!(StoreOutcome);
+
+impl<DB> QueryFragment<DB> for StoreOutcome<'_>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    String: ToSql<Text, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE tumors SET edit_status = ");
+        out.push_bind_param::<Text, _>(&self.status)?;
+        out.push_sql(", edit_failures = ");
+        out.push_bind_param::<Text, _>(&self.failures)?;
+        out.push_sql(", edits_checked_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&self.checked_at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.id)?;
+        Ok(())
+    }
 }
 
 /// The outcome of each tumor of a patient, in the order given (no database). Without
