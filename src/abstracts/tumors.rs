@@ -138,6 +138,7 @@ impl TumorRow {
 }
 
 /// The searched columns, derived from the items so they can never disagree with them.
+#[derive(PartialEq)]
 struct Indexed {
     primary_site: Option<String>,
     histology: Option<String>,
@@ -490,21 +491,71 @@ where
     }
 }
 
+/// [`StoreTumor`] for a change that leaves every searched column as it was (most of an
+/// abstractor's changes): the row alone is rewritten. Naming a column in SET makes SQLite
+/// rewrite the entries of every index holding it, changed or not: eight index pages written
+/// to the WAL for a changed remark.
+struct StoreItems<'a> {
+    id: &'a str,
+    version: i64,
+    items: String,
+    now: NaiveDateTime,
+}
+
+crate::prepared_statement!(StoreItems);
+
+impl<DB> QueryFragment<DB> for StoreItems<'_>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE tumors SET items = ");
+        out.push_bind_param::<Text, _>(&self.items)?;
+        out.push_sql(", version = version + 1, updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.id)?;
+        out.push_sql(" AND version = ");
+        out.push_bind_param::<BigInt, _>(&self.version)?;
+        Ok(())
+    }
+}
+
 /// Writes new items and status at `tumor.version`, bumping the version; stale if another
 /// writer got there first.
 pub(crate) fn store(conn: &mut DbConn, tumor: &mut Tumor) -> Result<(), Error> {
+    store_with(conn, tumor, true)
+}
+
+/// [`store`]; with `reindex` false the searched columns (and the facility and status) are
+/// left as they are: only for a change known to leave them so.
+fn store_with(conn: &mut DbConn, tumor: &mut Tumor, reindex: bool) -> Result<(), Error> {
     super::lifecycle::stamp_changed(&mut tumor.items);
     let now = Utc::now().naive_utc();
-    let updated = StoreTumor {
-        id: &tumor.id,
-        version: tumor.version,
-        items: items::to_json(&tumor.items),
-        facility_id: &tumor.facility_id,
-        ix: indexed(&tumor.items),
-        status: tumor.status.as_str(),
-        now,
-    }
-    .execute(conn)?;
+    let updated = if reindex {
+        StoreTumor {
+            id: &tumor.id,
+            version: tumor.version,
+            items: items::to_json(&tumor.items),
+            facility_id: &tumor.facility_id,
+            ix: indexed(&tumor.items),
+            status: tumor.status.as_str(),
+            now,
+        }
+        .execute(conn)?
+    } else {
+        StoreItems {
+            id: &tumor.id,
+            version: tumor.version,
+            items: items::to_json(&tumor.items),
+            now,
+        }
+        .execute(conn)?
+    };
     if updated == 0 {
         return Err(Error::StaleVersion {
             entity: ENTITY,
@@ -589,7 +640,11 @@ pub(crate) fn update_then(
     if let Some(f) = tumor.items.get(FACILITY_ITEM) {
         tumor.facility_id = f.clone();
     }
-    store(conn, &mut tumor)?;
+    // The stored searched columns are those of the items before (every write derives them);
+    // the status does not change here.
+    let reindex = indexed(&before) != indexed(&tumor.items)
+        || before.get(FACILITY_ITEM) != tumor.items.get(FACILITY_ITEM);
+    store_with(conn, &mut tumor, reindex)?;
     Ok((tumor, changed))
 }
 
