@@ -165,7 +165,7 @@ pub fn import_file(
         )?)
     })?;
     apply.finish_and_clear();
-    import::refresh_statistics(&mut conn, &report)?;
+    import::refresh_statistics(&mut conn, report.records_written())?;
     Ok(report)
 }
 

@@ -607,12 +607,15 @@ pub async fn create_import(
         .await;
     match outcome {
         Ok(ImportOutcome::Applied(report)) => {
-            let (db, applied) = (state.db.clone(), report.clone());
-            let id = report.id.clone();
+            let (db, id, records) = (
+                state.db.clone(),
+                report.id.clone(),
+                report.records_written(),
+            );
             // Not waited for: the import is committed, and its answer does not depend on it.
             actix_web::rt::spawn(async move {
                 let refreshed = db
-                    .read(move |conn| import::refresh_statistics(conn, &applied))
+                    .read(move |conn| import::refresh_statistics(conn, records))
                     .await;
                 if let Err(e) = refreshed {
                     log::warn!("statistics not refreshed after import {id}: {e}");

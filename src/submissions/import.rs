@@ -114,6 +114,14 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// Patients and tumors the import created or changed (none for a dry run).
+    pub fn records_written(&self) -> u64 {
+        if self.dry_run {
+            return 0;
+        }
+        self.patients_created + self.patients_updated + self.tumors_created + self.tumors_updated
+    }
+
     fn take_keeps(&mut self, keeps: Keeps) {
         self.kept = keeps.kept;
         self.kept_total = keeps.kept_total;
@@ -713,12 +721,8 @@ const ANALYZE_AFTER: u64 = 1000;
 /// Autovacuum would do it a minute later, or never where it is off; meanwhile a list of the
 /// first 50 draft tumors of 5,000 was planned as a sort of every draft (7 ms instead of 0.04).
 /// Call it after the import's commit. SQLite plans from its indexes alone.
-pub fn refresh_statistics(conn: &mut DbConn, report: &ImportReport) -> Result<(), Error> {
-    let rows = report.patients_created
-        + report.patients_updated
-        + report.tumors_created
-        + report.tumors_updated;
-    if rows < ANALYZE_AFTER || report.dry_run || !matches!(conn, DbConn::Postgres(_)) {
+pub fn refresh_statistics(conn: &mut DbConn, records: u64) -> Result<(), Error> {
+    if records < ANALYZE_AFTER || !matches!(conn, DbConn::Postgres(_)) {
         return Ok(());
     }
     diesel::RunQueryDsl::execute(
