@@ -3,6 +3,7 @@
 //! writer, and the helpers handlers use to reach them off the async executor (`Db::read`,
 //! `Db::read_audited`, `Db::write`).
 
+mod checkpoint;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -94,6 +95,11 @@ impl Backend {
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
                 )?;
+                // Checkpoints are [`checkpoint`]'s; this only bounds the WAL without it.
+                conn.batch_execute(&format!(
+                    "PRAGMA wal_autocheckpoint = {};",
+                    checkpoint::FALLBACK_PAGES
+                ))?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -142,6 +148,8 @@ pub struct Db {
     gate: WriteGate,
     wait: Duration,
     audit: Arc<OnceLock<Result<AuditWriter, String>>>,
+    /// SQLite: WAL checkpoints off the writers' path while any clone lives.
+    _checkpoints: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 impl Db {
@@ -170,6 +178,7 @@ impl Db {
         let pool = build(max_size)?;
         let readers = build(max_size)?;
         audit::chain::seal_legacy(&mut *pool.get()?)?;
+        let checkpoints = checkpoint::Checkpointer::start(&backend).map(Arc::new);
         let gate = backend
             .is_sqlite()
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
@@ -180,6 +189,7 @@ impl Db {
             gate,
             wait: options.connection_timeout,
             audit: Arc::new(OnceLock::new()),
+            _checkpoints: checkpoints,
         })
     }
 

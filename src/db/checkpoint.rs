@@ -1,0 +1,72 @@
+//! SQLite's WAL checkpoints on a thread of their own. By default the connection whose commit
+//! takes the WAL past 1,000 pages copies them into the database file and syncs it, inside that
+//! commit, while every other writer waits on the one write lock: under 100 clients that was a
+//! fifth of a change's turn. A PASSIVE checkpoint needs no write lock, so run here it overlaps
+//! the writes instead of holding them up. The connections' own automatic checkpoint stays, at
+//! [`FALLBACK_PAGES`], in case this thread falls behind (or a process runs without one).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+
+use super::{Backend, DbConn};
+
+/// How often the WAL is copied back.
+const EVERY: Duration = Duration::from_millis(50);
+
+/// WAL pages (4 KiB) after which a committing connection checkpoints itself, as SQLite does
+/// at 1,000 by default.
+pub(super) const FALLBACK_PAGES: u32 = 10_000;
+
+/// Handle of the thread; the thread checkpoints once more and ends when it is dropped.
+pub(super) struct Checkpointer {
+    _stop: mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    /// Starts checkpointing `backend` (SQLite; `None` on PostgreSQL or when no thread starts,
+    /// and SQLite's own checkpoints then do the work).
+    pub(super) fn start(backend: &Backend) -> Option<Checkpointer> {
+        if !backend.is_sqlite() {
+            return None;
+        }
+        let backend = backend.clone();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let started = std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || run(&backend, &stopped));
+        match started {
+            Ok(_) => Some(Checkpointer { _stop: stop }),
+            Err(e) => {
+                log::warn!("no checkpoint thread ({e}); SQLite checkpoints on commit");
+                None
+            }
+        }
+    }
+}
+
+fn run(backend: &Backend, stopped: &mpsc::Receiver<()>) {
+    let mut conn: Option<DbConn> = None;
+    loop {
+        let last = match stopped.recv_timeout(EVERY) {
+            Err(mpsc::RecvTimeoutError::Timeout) => false,
+            // Every handle gone (or a stray send): one more, then end.
+            _ => true,
+        };
+        if conn.is_none() {
+            conn = backend.connect().ok();
+        }
+        if let Some(c) = conn.as_mut() {
+            // PASSIVE copies what no reader still needs and never waits for a lock; frames a
+            // reader holds are copied on a later round.
+            if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                log::warn!("WAL checkpoint failed: {e}");
+                conn = None;
+            }
+        }
+        if last {
+            return;
+        }
+    }
+}
