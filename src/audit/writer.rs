@@ -166,7 +166,6 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        concurrent = batch.len() > 1;
         if batch.iter().any(|j| j.chain_parked) {
             out.pending = true;
         }
@@ -174,7 +173,22 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
             .iter_mut()
             .flat_map(|j| std::mem::take(&mut j.rows))
             .collect();
-        let outcome = out.commit_or_spool(rows);
+        // Rows that came while the writer waited for SQLite's write lock join this commit:
+        // under concurrent writes that wait is a change's turn, and each commit saved is a turn
+        // of the lock the writes do not wait for.
+        let mut more = || {
+            let mut rows = Vec::new();
+            while rows_in < MAX_BATCH_ROWS && bytes_in < MAX_BATCH_BYTES {
+                let Ok(mut job) = rx.try_recv() else { break };
+                rows_in += job.rows.len();
+                bytes_in += weight(&job.rows);
+                rows.append(&mut job.rows);
+                batch.push(job);
+            }
+            rows
+        };
+        let outcome = out.commit_or_spool(rows, &mut more);
+        concurrent = batch.len() > 1;
         if let Err(why) = &outcome {
             log::error!("audit batch of {rows_in} rows not written: {why}");
             // A broken connection is replaced on the next batch.
@@ -186,7 +200,7 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
     }
     // Last handle gone (shutdown): move what is spooled if the lock comes within the usual wait.
     if out.pending || out.spool.as_ref().is_some_and(|s| !s.is_empty()) {
-        let _ = out.commit_or_spool(Vec::new());
+        let _ = out.commit_or_spool(Vec::new(), &mut Vec::new);
     }
 }
 
@@ -243,7 +257,11 @@ fn connection<'c>(
 impl Output {
     /// Commits `rows` (after any spooled ones); on SQLite, spools them instead when the write
     /// lock does not come within [`SPOOL_AFTER`] or the commit fails.
-    fn commit_or_spool(&mut self, mut rows: Vec<AuditRow>) -> Result<(), String> {
+    fn commit_or_spool(
+        &mut self,
+        mut rows: Vec<AuditRow>,
+        more: &mut dyn FnMut() -> Vec<AuditRow>,
+    ) -> Result<(), String> {
         let Some(gate) = self.gate.clone() else {
             return self.commit_or_park(rows);
         };
@@ -271,8 +289,10 @@ impl Output {
             None => None,
         };
         let Some(_held) = held else {
+            rows.extend(more());
             return self.spool_rows(&rows);
         };
+        rows.extend(more());
         let c = connection(&self.backend, &mut self.conn)?;
         let spool = self.spool.as_mut().filter(|s| !s.is_empty());
         let had_spooled = spool.is_some();
