@@ -82,7 +82,8 @@ pub fn update_tumor(
     lifecycle::reject_service_items(changes.keys())?;
     let who = Authority::of(caller, reason);
     let overrides = lifecycle::check_overrides(changes.keys(), &who)?;
-    let current = tumors::get(conn, &caller.facilities, id)?;
+    // Read once, under the patient's lock, for the checks and the change alike.
+    let current = tumors::get_for_change(conn, &caller.facilities, id)?;
     lifecycle::check_change(current.status, who.reviewer, who.reason)?;
     if let Some(Some(facility)) = changes.get(tumors::FACILITY_ITEM) {
         if caller.facilities.allows(facility) && *facility != current.facility_id {
@@ -92,10 +93,10 @@ pub fn update_tumor(
     // The tumor is in scope, so its patient is too.
     let patient = patients::get(conn, &FacilityScope::All, &current.patient_id)?;
     let mut derived = Vec::new();
-    let (tumor, changed) = tumors::update_then(
+    let (tumor, changed) = tumors::update_locked(
         conn,
         &caller.facilities,
-        id,
+        current,
         expected,
         changes,
         Checks::Full,

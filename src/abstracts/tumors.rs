@@ -615,12 +615,25 @@ pub(crate) fn update_then(
     checks: Checks,
     finish: impl FnOnce(&mut Tumor) -> Result<(), Error>,
 ) -> Result<(Tumor, Vec<ItemChange>), Error> {
-    let row = find_row_for_change(conn, scope, id)?;
-    let version = row.version;
-    let mut tumor: Tumor = Tumor::from(row);
+    let tumor = get_for_change(conn, scope, id)?;
+    update_locked(conn, scope, tumor, expected, changes, checks, finish)
+}
+
+/// [`update_then`] on a tumor its caller read with [`get_for_change`] in this transaction.
+pub(crate) fn update_locked(
+    conn: &mut DbConn,
+    scope: &FacilityScope,
+    mut tumor: Tumor,
+    expected: Option<i64>,
+    changes: &BTreeMap<String, Option<String>>,
+    checks: Checks,
+    finish: impl FnOnce(&mut Tumor) -> Result<(), Error>,
+) -> Result<(Tumor, Vec<ItemChange>), Error> {
+    let version = tumor.version;
     if tumor.status == Status::Deleted {
         return Err(Error::Conflict(format!(
-            "tumor {id} was withdrawn (deleted) and cannot be changed"
+            "tumor {} was withdrawn (deleted) and cannot be changed",
+            tumor.id
         )));
     }
     match changes.get(FACILITY_ITEM) {
