@@ -1,0 +1,2 @@
+ALTER TABLE tumors RESET (fillfactor);
+ALTER TABLE patients RESET (fillfactor);
