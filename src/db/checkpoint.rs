@@ -70,3 +70,52 @@ fn run(backend: &Backend, stopped: &mpsc::Receiver<()>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use diesel::connection::SimpleConnection;
+
+    use crate::db::{Db, PoolOptions};
+
+    /// Pages committed to the WAL reach the database file without any commit crossing SQLite's
+    /// own threshold: this thread copied them.
+    #[test]
+    fn committed_pages_reach_the_database_file() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("ckpt.db");
+        let db = Db::open(
+            &path.to_string_lossy(),
+            &PoolOptions {
+                max_size: 2,
+                connection_timeout: Duration::from_secs(5),
+            },
+        )
+        .expect("database");
+        let before = std::fs::metadata(&path).expect("file").len();
+        // About 300 pages: far below the fallback threshold, so only a checkpoint by this
+        // thread grows the file.
+        db.conn()
+            .expect("connection")
+            .batch_execute(
+                "CREATE TABLE filler (x BLOB); \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) \
+                 INSERT INTO filler SELECT randomblob(4000) FROM n;",
+            )
+            .expect("rows");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut after = before;
+        while Instant::now() < deadline {
+            after = std::fs::metadata(&path).expect("file").len();
+            if after >= before + 300 * 4000 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            after >= before + 300 * 4000,
+            "database file {before} -> {after} bytes: the WAL was not checkpointed"
+        );
+    }
+}
