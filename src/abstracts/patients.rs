@@ -343,6 +343,19 @@ pub fn lock_for_change(conn: &mut DbConn, id: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`lock_for_change`] of the patient of tumor `tumor_id` (none when there is no such tumor),
+/// in one statement: the tumor is then read once, under the lock.
+pub(crate) fn lock_for_tumor_change(conn: &mut DbConn, tumor_id: &str) -> Result<(), Error> {
+    if let DbConn::Postgres(_) = conn {
+        diesel::sql_query(
+            "SELECT id FROM patients WHERE id = (SELECT patient_id FROM tumors WHERE id = $1) FOR UPDATE",
+        )
+        .bind::<diesel::sql_types::Text, _>(tumor_id)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// [`find_row`] for a change: checks the scope, takes the patient's lock, then reads the row
 /// under it (on PostgreSQL), so a change committed while this waited is seen.
 fn find_row_for_change(

@@ -297,12 +297,10 @@ fn find_row_for_change(
     scope: &FacilityScope,
     id: &str,
 ) -> Result<TumorRow, Error> {
-    let row = find_row(conn, scope, id)?;
-    patients::lock_for_change(conn, &row.patient_id)?;
-    if matches!(conn, DbConn::Postgres(_)) {
-        return find_row(conn, scope, id);
-    }
-    Ok(row)
+    // The lock first, so the row read is the one a change committed while this waited left
+    // (on SQLite the transaction already holds the database).
+    patients::lock_for_tumor_change(conn, id)?;
+    find_row(conn, scope, id)
 }
 
 /// Reads a tumor for a change of it outside this module (recurrence), under the patient's lock.
