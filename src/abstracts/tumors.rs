@@ -303,7 +303,8 @@ fn find_row_for_change(
     find_row(conn, scope, id)
 }
 
-/// Reads a tumor for a change of it outside this module (recurrence), under the patient's lock.
+/// Reads a tumor for a change of it outside this module (saving, recurrence), under the
+/// patient's lock.
 pub(crate) fn get_for_change(
     conn: &mut DbConn,
     scope: &FacilityScope,

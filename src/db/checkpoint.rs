@@ -1,7 +1,8 @@
 //! SQLite's WAL checkpoints on a thread of their own. By default the connection whose commit
 //! takes the WAL past 1,000 pages copies them into the database file and syncs it, inside that
-//! commit, while every other writer waits on the one write lock: under 100 clients that was a
-//! fifth of a change's turn. A PASSIVE checkpoint needs no write lock, so run here it overlaps
+//! commit, while every other writer waits on the one write lock (under 100 clients a COMMIT,
+//! checkpoints included, was 0.5 ms of a change's 1.85 ms turn; with them here the same load
+//! served about a fifth more requests). A PASSIVE checkpoint needs no write lock, so run here it overlaps
 //! the writes instead of holding them up. The connections' own automatic checkpoint stays, at
 //! [`FALLBACK_PAGES`], in case this thread falls behind (or a process runs without one).
 

@@ -91,13 +91,10 @@ impl Backend {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // Busy timeout first: the other pragmas may already need the lock. A 32 MiB page
                 // cache (default 2 MiB) keeps a large import's index pages in memory instead of
-                // re-reading them from the WAL; it is a bound, not an allocation.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
-                )?;
-                // Checkpoints are [`checkpoint`]'s; this only bounds the WAL without it.
+                // re-reading them from the WAL; it is a bound, not an allocation. Checkpoints are
+                // [`checkpoint`]'s; the automatic one only bounds the WAL without it.
                 conn.batch_execute(&format!(
-                    "PRAGMA wal_autocheckpoint = {};",
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {};",
                     checkpoint::FALLBACK_PAGES
                 ))?;
                 Ok(DbConn::Sqlite(conn))
