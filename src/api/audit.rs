@@ -74,6 +74,8 @@ pub async fn list_audit(
     let q = query.into_inner();
     let limit = page_size(q.limit, 100, 1000)?;
     let actor = actor(&req, &caller);
+    // Reads answered a moment ago may still be on their way into the chain.
+    state.db.flush_audit().await?;
     let (data, more) = state
         .db
         .read_audited(&actor, move |conn, audit| {
@@ -141,6 +143,7 @@ pub async fn audit_head(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(AUDITORS)?;
+    state.db.flush_audit().await?;
     let head = state
         .db
         .read(|conn| Ok::<_, ApiError>(audit::chain::head(conn)?))

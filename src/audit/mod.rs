@@ -2,6 +2,7 @@
 //! the service: this module inserts and lists, nothing updates or deletes a row.
 
 pub mod chain;
+mod chainer;
 pub mod masking;
 pub(crate) mod pending;
 mod spool;

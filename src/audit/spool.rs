@@ -1,19 +1,25 @@
-//! The audit spool of a SQLite database: a file beside it holding read rows whose commit could
-//! not wait for the database's single write lock (an import or a long change holding it).
-//! SQLite lets reads run beside a writer, but their audit rows need that lock; rather than make
-//! every reader wait out another user's import, the writer thread appends the rows here and
-//! answers: the record is as durable as a commit (see [`Spool::push`]). The writer moves spooled
-//! rows into the chain, ahead of newer rows, as soon as it gets the lock again, and at the next
-//! start after a crash (rows already in the trail are skipped, so a crash between the commit
-//! and the truncation duplicates nothing).
+//! The audit spool of a SQLite database: a file beside it (`<db>-audit-spool`) where the rows of
+//! reads are committed first. A read is answered once its row is appended here; the chainer
+//! ([`super::chainer`]) moves the rows into the hash chain a few milliseconds later, many per
+//! transaction, and empties the file whenever it has caught up.
 //!
-//! PostgreSQL keeps such rows in a table instead ([`super::pending`]): there the wait is for the
-//! chain's head row, not for the whole database.
+//! Why a file first: each SQLite commit has a fixed part (the last page of every audit index
+//! written to the WAL, the head row, the write lock taken in turn with the changes) that
+//! outweighed a read's own work, and every reader waited for a commit. An appended line is as
+//! durable as such a commit (see [`Spool::append`]), costs one `write` per batch, and does not
+//! take the database's write lock, so reads neither wait for each other's commits nor for an
+//! import holding the lock.
+//!
+//! The file is locked (`flock`) by the process that owns it. A file found at start-up holds rows
+//! of a run that stopped before chaining them: they are chained first, skipping any that made it
+//! into the trail before the stop. PostgreSQL keeps rows a write could not chain in a table
+//! instead ([`super::pending`]).
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use diesel::prelude::*;
 
@@ -26,112 +32,276 @@ const LOOKUP: usize = 500;
 
 pub(crate) struct Spool {
     path: PathBuf,
-    file: Option<File>,
-    /// Rows written since the last [`Spool::clear`] (by this process; a spool left by a crashed
-    /// run counts as at least one until drained).
-    pending: usize,
+    tail: Mutex<Tail>,
+    /// A second handle on the same open file, for the chainer's positioned reads.
+    reader: File,
+}
+
+/// The appending side, behind the lock the chainer takes to empty the file.
+pub(crate) struct Tail {
+    file: File,
+    /// Bytes in the file now.
+    len: u64,
+    /// Bytes ever appended (the file's first byte is at `total - len`).
+    total: u64,
+}
+
+/// A run of complete lines read from the spool.
+pub(crate) struct Chunk {
+    pub(crate) rows: Vec<AuditRow>,
+    /// Where the next read starts (a position in [`Spool::total`]'s numbering).
+    pub(crate) end: u64,
 }
 
 impl Spool {
-    /// The spool of the SQLite file at `db`: `<db>-audit-spool`, like SQLite's own `-wal`.
-    pub(crate) fn beside(db: &Path) -> Spool {
+    /// Opens (creates) the spool of the SQLite file at `db` for this process. Returns it, the
+    /// bytes in it already (rows of an earlier run, chained with [`append_new`]) and other spool
+    /// files of earlier runs that nobody holds.
+    pub(crate) fn open(db: &Path) -> std::io::Result<(Spool, u64, Vec<PathBuf>)> {
         let mut name = db.as_os_str().to_owned();
         name.push("-audit-spool");
-        let path = PathBuf::from(name);
-        let pending = std::fs::metadata(&path)
-            .map(|m| usize::from(m.len() > 0))
-            .unwrap_or(0);
-        Spool {
-            path,
-            file: None,
-            pending,
-        }
-    }
-
-    /// Whether rows wait to be moved into the trail.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.pending == 0
-    }
-
-    fn open(&mut self) -> std::io::Result<&mut File> {
-        if self.file.is_none() {
-            let mut options = OpenOptions::new();
-            options.create(true).append(true).read(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                // The rows name patients: readable by the service's user only, like the database.
-                options.mode(0o600);
+        let main = PathBuf::from(name);
+        let (path, file) = match open_locked(&main)? {
+            Some(file) => (main.clone(), file),
+            // Another process on this database holds the usual name: a name of our own.
+            None => {
+                let mut name = main.as_os_str().to_owned();
+                name.push(format!(".{}", uuid::Uuid::now_v7()));
+                let path = PathBuf::from(name);
+                let file = open_locked(&path)?.ok_or_else(|| {
+                    std::io::Error::other(format!("{} is locked", path.display()))
+                })?;
+                (path, file)
             }
-            self.file = Some(options.open(&self.path)?);
-        }
-        match self.file.as_mut() {
-            Some(f) => Ok(f),
-            None => Err(std::io::Error::other("spool not open")),
-        }
+        };
+        let len = file.metadata()?.len();
+        let orphans = orphans(&main, &path);
+        let reader = file.try_clone()?;
+        Ok((
+            Spool {
+                path,
+                tail: Mutex::new(Tail {
+                    file,
+                    len,
+                    total: len,
+                }),
+                reader,
+            },
+            len,
+            orphans,
+        ))
     }
 
-    /// Appends `rows` (one JSON line each). Not synced: a written line survives the process
-    /// dying, as a commit of the database does; like its commits (WAL, `synchronous = NORMAL`),
-    /// the last moments before a power loss may not. A sync per batch here stalled reads for
-    /// the length of the import's own disk writes.
-    pub(crate) fn push(&mut self, rows: &[AuditRow]) -> std::io::Result<()> {
-        let mut buf = Vec::with_capacity(rows.len() * 256);
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Tail> {
+        self.tail.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bytes ever appended: every row appended before this call lies before it.
+    pub(crate) fn total(&self) -> u64 {
+        self.lock().total
+    }
+
+    /// Appends `rows`, one JSON line each, in one `write`. Not synced: a written line survives
+    /// the process dying, as a commit of the database does; like its commits (WAL,
+    /// `synchronous = NORMAL`), the last moments before a power loss may not. On a failed write
+    /// the file is cut back, so no partial line stays for the chainer.
+    pub(crate) fn append(&self, rows: &[AuditRow]) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut buf = Vec::with_capacity(rows.len() * 512);
         for r in rows {
             serde_json::to_writer(&mut buf, r)?;
             buf.push(b'\n');
         }
-        let file = self.open()?;
-        file.write_all(&buf)?;
-        self.pending += rows.len();
-        Ok(())
-    }
-
-    /// Appends the spooled rows not yet in the trail to the chain on `conn` (in the caller's
-    /// transaction), oldest first, `chunk` rows at a time, so memory does not grow with the
-    /// reads spooled during a long import. A line cut short by a crash mid-write was never
-    /// acknowledged to anyone; it is skipped with a warning.
-    pub(crate) fn replay(&mut self, conn: &mut DbConn, chunk: usize) -> Result<usize, DbError> {
-        let path = self.path.clone();
-        let io = |e: std::io::Error| DbError::Unavailable(format!("{}: {e}", path.display()));
-        let file = self.open().map_err(io)?;
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        let mut rows: Vec<AuditRow> = Vec::with_capacity(chunk);
-        let mut replayed = 0;
-        for (n, line) in BufReader::new(&*file).lines().enumerate() {
-            let line = line.map_err(io)?;
-            if line.is_empty() {
-                continue;
+        let mut tail = self.lock();
+        if let Err(e) = tail.file.write_all(&buf) {
+            let len = tail.len;
+            if let Err(cut) = tail.file.set_len(len) {
+                log::error!(
+                    "{}: not cut back after a failed write: {cut}",
+                    self.path.display()
+                );
             }
-            match serde_json::from_str(&line) {
-                Ok(row) => rows.push(row),
-                Err(e) => log::warn!(
-                    "{}: line {} skipped (not a complete audit row: {e})",
-                    path.display(),
-                    n + 1
-                ),
-            }
-            if rows.len() >= chunk {
-                replayed += append_new(conn, &mut rows)?;
-            }
+            return Err(e);
         }
-        replayed += append_new(conn, &mut rows)?;
-        Ok(replayed)
+        tail.len += buf.len() as u64;
+        tail.total += buf.len() as u64;
+        Ok(())
     }
 
-    /// Empties the spool once its rows are committed.
-    pub(crate) fn clear(&mut self) -> std::io::Result<()> {
-        let file = self.open()?;
-        file.set_len(0)?;
-        file.sync_data()?;
-        self.pending = 0;
-        Ok(())
+    /// Complete lines from `from` on, up to `max` bytes (at least one line), parsed.
+    pub(crate) fn read(&self, from: u64, max: u64) -> std::io::Result<Chunk> {
+        let (start, total) = {
+            let tail = self.lock();
+            (tail.total - tail.len, tail.total)
+        };
+        read_range(&self.reader, &self.path, from, start, total, max)
+    }
+
+    /// Like [`Spool::read`] on a tail the caller holds locked: everything after `from`.
+    pub(crate) fn read_locked(&self, tail: &Tail, from: u64) -> std::io::Result<Chunk> {
+        let start = tail.total - tail.len;
+        read_range(&self.reader, &self.path, from, start, tail.total, u64::MAX)
     }
 }
 
-/// Appends the rows of `rows` not already in the trail (committed before a crash cut the
-/// spool's truncation short), then empties `rows`.
-fn append_new(conn: &mut DbConn, rows: &mut Vec<AuditRow>) -> Result<usize, DbError> {
+impl Tail {
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Empties the file once everything in it is in the chain (`chained` is [`Tail::total`]).
+    pub(crate) fn clear(&mut self, path: &Path, chained: u64) {
+        if chained != self.total || self.len == 0 {
+            return;
+        }
+        match self.file.set_len(0) {
+            Ok(()) => self.len = 0,
+            // Its rows are committed; they are skipped if the file is read at a later start.
+            Err(e) => log::warn!("{}: not emptied: {e}", path.display()),
+        }
+    }
+}
+
+fn read_range(
+    file: &File,
+    path: &Path,
+    from: u64,
+    start: u64,
+    total: u64,
+    max: u64,
+) -> std::io::Result<Chunk> {
+    use std::os::unix::fs::FileExt;
+    let from = from.max(start);
+    let want = (total - from).min(max);
+    let mut buf = vec![0u8; usize::try_from(want).unwrap_or(usize::MAX)];
+    file.read_exact_at(&mut buf, from - start)?;
+    // Whole lines only; a longer first line than `max` is read whole.
+    let mut cut = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if cut == 0 && from + want < total {
+        let mut rest = vec![0u8; usize::try_from(total - from - want).unwrap_or(0)];
+        file.read_exact_at(&mut rest, from + want - start)?;
+        buf.extend_from_slice(&rest);
+        cut = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    }
+    buf.truncate(cut);
+    Ok(Chunk {
+        rows: parse(path, &buf),
+        end: from + cut as u64,
+    })
+}
+
+/// The rows of spool lines; a line that is not a whole row (cut short by a crash mid-write,
+/// never acknowledged to anyone) is skipped with a warning.
+fn parse(path: &Path, lines: &[u8]) -> Vec<AuditRow> {
+    let mut rows = Vec::new();
+    for (n, line) in lines.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice(line) {
+            Ok(row) => rows.push(row),
+            Err(e) => log::warn!(
+                "{}: line {} skipped (not a complete audit row: {e})",
+                path.display(),
+                n + 1
+            ),
+        }
+    }
+    rows
+}
+
+/// Opens `path` for appending and locks it; `None` when another process (or another database
+/// handle in this one) holds it.
+fn open_locked(path: &Path) -> std::io::Result<Option<File>> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true).read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // The rows name patients: readable by the service's user only, like the database.
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Some(file)),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Spool files of stopped runs beside `main` (`main` itself excepted, and `own`).
+fn orphans(main: &Path, own: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (main.parent(), main.file_name()) else {
+        return Vec::new();
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let mut prefix = name.to_owned();
+    prefix.push(".");
+    let prefix = prefix.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .filter(|p| p != own && p != main)
+        .collect();
+    // Their names end in a time-ordered id: oldest first.
+    found.sort();
+    found
+}
+
+/// Chains the rows of the spool file `path` left by a stopped run (skipping rows already in
+/// the trail), `chunk` rows per call of `commit`, then deletes it. Skipped, and left for a later
+/// start, when a live process holds it.
+pub(crate) fn recover_file(
+    path: &Path,
+    chunk: usize,
+    commit: &mut dyn FnMut(&mut Vec<AuditRow>) -> Result<(), String>,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("{}: {e}", path.display());
+    let Some(file) = open_locked(path).map_err(io)? else {
+        return Ok(());
+    };
+    let mut rows: Vec<AuditRow> = Vec::with_capacity(chunk);
+    for (n, line) in BufReader::new(&file).lines().enumerate() {
+        let line = line.map_err(io)?;
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_str(&line) {
+            Ok(row) => rows.push(row),
+            Err(e) => log::warn!(
+                "{}: line {} skipped (not a complete audit row: {e})",
+                path.display(),
+                n + 1
+            ),
+        }
+        if rows.len() >= chunk {
+            commit(&mut rows)?;
+            rows.clear();
+        }
+    }
+    commit(&mut rows)?;
+    std::fs::remove_file(path).map_err(io)
+}
+
+/// Appends the rows of `rows` not already in the trail (committed before a stop cut the
+/// spool's emptying short), in the caller's transaction; `rows` keeps the appended ones.
+pub(crate) fn append_new(conn: &mut DbConn, rows: &mut Vec<AuditRow>) -> Result<usize, DbError> {
     let mut done: HashSet<String> = HashSet::new();
     for part in rows.chunks(LOOKUP) {
         let ids: Vec<&str> = part.iter().map(|r| r.id.as_str()).collect();
@@ -142,10 +312,8 @@ fn append_new(conn: &mut DbConn, rows: &mut Vec<AuditRow>) -> Result<usize, DbEr
         done.extend(found);
     }
     rows.retain(|r| !done.contains(&r.id));
-    let n = rows.len();
-    if n > 0 {
+    if !rows.is_empty() {
         chain::append(conn, rows)?;
     }
-    rows.clear();
-    Ok(n)
+    Ok(rows.len())
 }

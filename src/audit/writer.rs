@@ -1,10 +1,14 @@
 //! Group commit of the audit rows of reads. Reads run on read connections; their rows are
-//! handed to one writer thread per process, which appends everything queued while its previous
-//! commit ran, and under concurrent reads what comes in a further [`LINGER`], in one
-//! transaction (one row when idle), then answers each caller. A response waits for the commit
-//! holding its row, so no read is served without its record, even if the process dies a moment
-//! later. The index rows of the records a
-//! row names (the patients of a list page) are part of the same commit.
+//! handed to one writer thread per process, which takes everything queued since its last turn
+//! at once, then answers each caller. A response waits for the commit holding its row, so no
+//! read is served without its record, even if the process dies a moment later.
+//!
+//! On SQLite that commit is an append to the audit spool beside the database
+//! ([`super::spool`]), which the chainer ([`super::chainer`]) moves into the hash chain a few
+//! milliseconds later, many rows per transaction. On PostgreSQL it is a transaction appending
+//! the rows to the chain (everything queued while its previous commit ran, and under
+//! concurrent reads what comes in a further [`LINGER`]); the index rows of the records a row
+//! names (the patients of a list page) are part of the same commit.
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -12,6 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use super::chainer::Chainer;
 use super::pending;
 use super::spool::Spool;
 use super::{chain, AuditRow};
@@ -26,9 +31,8 @@ const MAX_BATCH_ROWS: usize = 5000;
 /// batch of pages. About 100 such pages (100,000 index rows) fit.
 const MAX_BATCH_BYTES: usize = 4 << 20;
 
-/// How long the writer waits for SQLite's write lock, or PostgreSQL's chain head, before
-/// setting read rows aside ([`super::spool`], [`super::pending`]): longer than an ordinary
-/// change holds it, far shorter than an import.
+/// How long the writer waits for PostgreSQL's chain head before setting read rows aside
+/// ([`super::pending`]): longer than an ordinary chaining holds it, far shorter than an import.
 const SPOOL_AFTER: Duration = Duration::from_millis(20);
 
 /// How long rows gather before a commit when reads come concurrently (the previous batch
@@ -39,8 +43,8 @@ const LINGER: Duration = Duration::from_micros(300);
 /// before chaining them.
 const LOOK_FOR_PARKED: Duration = Duration::from_secs(5);
 
-/// How often spooled rows are retried when no new rows come.
-const RETRY_SPOOLED: Duration = Duration::from_millis(200);
+/// How often parked rows are retried when no new rows come.
+const RETRY_PARKED: Duration = Duration::from_millis(200);
 
 fn weight(rows: &[AuditRow]) -> usize {
     rows.iter().map(|r| r.details.len()).sum()
@@ -55,7 +59,10 @@ struct Job {
 
 /// Handle of the writer thread; the thread ends when the last handle is dropped.
 pub struct AuditWriter {
-    jobs: mpsc::Sender<Job>,
+    /// PostgreSQL: the writer thread's queue.
+    jobs: Option<mpsc::Sender<Job>>,
+    /// SQLite: the spool the rows go to, and the thread moving them into the chain.
+    spooled: Option<(Arc<Spool>, Chainer)>,
 }
 
 /// Serialises SQLite write transactions inside the process (FIFO), so writers queue on it
@@ -63,18 +70,55 @@ pub struct AuditWriter {
 pub type WriteGate = Option<Arc<tokio::sync::Mutex<()>>>;
 
 impl AuditWriter {
-    /// Starts the writer on its own connection to `backend`.
+    /// Starts the writer: on SQLite, on the spool beside the database (with `gate`, the
+    /// process's write gate, for its chainer); on PostgreSQL, on its own connection.
     pub fn start(backend: Backend, gate: WriteGate) -> std::io::Result<AuditWriter> {
-        let (jobs, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("audit-writer".into())
-            .spawn(move || run(backend, gate, rx))?;
-        Ok(AuditWriter { jobs })
+        let spooled = match (&backend, gate) {
+            (Backend::Sqlite(path), Some(gate)) => {
+                let (spool, recover, orphans) = Spool::open(path)?;
+                let spool = Arc::new(spool);
+                let chainer =
+                    Chainer::start(backend.clone(), gate, spool.clone(), recover, orphans)?;
+                Some((spool, chainer))
+            }
+            _ => None,
+        };
+        let jobs = match spooled {
+            Some(_) => None,
+            None => {
+                let (jobs, rx) = mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("audit-writer".into())
+                    .spawn(move || run(backend, rx))?;
+                Some(jobs)
+            }
+        };
+        Ok(AuditWriter { jobs, spooled })
+    }
+
+    /// Returns once the rows of every read answered before the call are in the chain (SQLite:
+    /// moved from the spool; PostgreSQL: at once, they were chained before the answer), so a
+    /// listing of the trail shows them. Waits a few seconds at most.
+    pub(crate) async fn flush(&self) -> Result<(), DbError> {
+        match &self.spooled {
+            Some((spool, chainer)) => chainer.flush(spool.total()).await,
+            None => Ok(()),
+        }
     }
 
     /// Appends `rows` and returns once they are committed.
     pub(crate) async fn commit(&self, rows: Vec<AuditRow>) -> Result<(), DbError> {
         if rows.is_empty() {
+            return Ok(());
+        }
+        if let Some((spool, chainer)) = &self.spooled {
+            // On the caller's thread: one `write` into the page cache takes a few microseconds,
+            // less than handing the rows to another thread and being woken again. Concurrent
+            // reads still share the chaining commits.
+            spool.append(&rows).map_err(|e| {
+                DbError::Unavailable(format!("the audit spool could not be written: {e}"))
+            })?;
+            chainer.nudge();
             return Ok(());
         }
         self.send(rows, false).await
@@ -89,13 +133,15 @@ impl AuditWriter {
 
     async fn send(&self, rows: Vec<AuditRow>, chain_parked: bool) -> Result<(), DbError> {
         let (done, wait) = oneshot::channel();
-        self.jobs
-            .send(Job {
-                rows,
-                chain_parked,
-                done,
-            })
-            .map_err(|_| DbError::Unavailable("the audit writer stopped".into()))?;
+        let Some(jobs) = &self.jobs else {
+            return Ok(());
+        };
+        jobs.send(Job {
+            rows,
+            chain_parked,
+            done,
+        })
+        .map_err(|_| DbError::Unavailable("the audit writer stopped".into()))?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(why)) => Err(DbError::Unavailable(format!(
@@ -106,50 +152,33 @@ impl AuditWriter {
     }
 }
 
-fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
+/// PostgreSQL: commits each turn's rows to the chain.
+fn run(backend: Backend, rx: mpsc::Receiver<Job>) {
     let mut out = Output {
         conn: None,
-        spool: match &backend {
-            Backend::Sqlite(path) => Some(Spool::beside(path)),
-            Backend::Postgres(_) => None,
-        },
         backend,
-        gate,
-        clock: None,
-        waited: std::time::Instant::now(),
         pending: false,
         pending_checked: false,
     };
     let mut concurrent = false;
     loop {
-        let spooled = out.pending || out.spool.as_ref().is_some_and(|s| !s.is_empty());
-        // With rows in the spool, wake up now and then to move them even if no read comes; on
-        // PostgreSQL also look for rows another instance parked and could not chain (it died).
-        let wait = if spooled {
-            Some(RETRY_SPOOLED)
-        } else if out.spool.is_none() {
-            Some(LOOK_FOR_PARKED)
+        // Now and then look for rows another instance parked and could not chain (it died).
+        let wait = if out.pending {
+            RETRY_PARKED
         } else {
-            None
+            LOOK_FOR_PARKED
         };
-        let first = match wait {
-            Some(wait) => match rx.recv_timeout(wait) {
-                Ok(job) => Some(job),
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    out.pending_checked = out.pending;
-                    None
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            },
-            None => match rx.recv() {
-                Ok(job) => Some(job),
-                Err(_) => break,
-            },
+        let first = match rx.recv_timeout(wait) {
+            Ok(job) => Some(job),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                out.pending_checked = out.pending;
+                None
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
-        // Under concurrent reads, let a moment's rows gather first: a commit's fixed part (the
-        // last page of every audit index written to the WAL, about 0.4 ms on SQLite here)
-        // outweighs a row's (about 20 us), so committing each trickle of 3-6 rows as it came
-        // spent a third of a core on commits.
+        // Under concurrent reads, let a moment's rows gather first: a commit's fixed part
+        // outweighs a row's, so committing each trickle of 3-6 rows as it came spent a third
+        // of a core on commits.
         if first.is_some() && concurrent {
             std::thread::sleep(LINGER);
         }
@@ -173,21 +202,7 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
             .iter_mut()
             .flat_map(|j| std::mem::take(&mut j.rows))
             .collect();
-        // Rows that came while the writer waited for SQLite's write lock join this commit:
-        // under concurrent writes that wait is a change's turn, and each commit saved is a turn
-        // of the lock the writes do not wait for.
-        let mut more = || {
-            let mut rows = Vec::new();
-            while rows_in < MAX_BATCH_ROWS && bytes_in < MAX_BATCH_BYTES {
-                let Ok(mut job) = rx.try_recv() else { break };
-                rows_in += job.rows.len();
-                bytes_in += weight(&job.rows);
-                rows.append(&mut job.rows);
-                batch.push(job);
-            }
-            rows
-        };
-        let outcome = out.commit_or_spool(rows, &mut more);
+        let outcome = out.commit_or_park(rows);
         concurrent = batch.len() > 1;
         if let Err(why) = &outcome {
             log::error!("audit batch of {rows_in} rows not written: {why}");
@@ -198,23 +213,13 @@ fn run(backend: Backend, gate: WriteGate, rx: mpsc::Receiver<Job>) {
             let _ = job.done.send(outcome.clone());
         }
     }
-    // Last handle gone (shutdown): move what is spooled if the lock comes within the usual wait.
-    if out.pending || out.spool.as_ref().is_some_and(|s| !s.is_empty()) {
-        let _ = out.commit_or_spool(Vec::new(), &mut Vec::new);
-    }
 }
 
-/// Where the writer thread puts rows: its connection, and on SQLite the spool and the gate.
+/// Where the PostgreSQL writer thread puts rows.
 struct Output {
     backend: Backend,
-    gate: WriteGate,
     conn: Option<DbConn>,
-    spool: Option<Spool>,
-    /// Timer for waiting on the gate from this plain thread (made on first need).
-    clock: Option<tokio::runtime::Runtime>,
-    /// When the writer last waited for the gate.
-    waited: std::time::Instant,
-    /// PostgreSQL: whether rows may wait in `audit_pending`, and whether that was looked up.
+    /// Whether rows may wait in `audit_pending`, and whether that was looked up.
     pending: bool,
     pending_checked: bool,
 }
@@ -233,94 +238,23 @@ fn connection<'c>(
     if conn.is_none() {
         let mut c = backend.connect().map_err(|e| e.to_string())?;
         use diesel::connection::SimpleConnection;
-        match &mut c {
-            // The gate already orders this process's writers; a lock held by another process
-            // is waited for briefly, then the rows are spooled.
-            DbConn::Sqlite(inner) => inner.batch_execute(&format!(
-                "PRAGMA busy_timeout = {}",
-                SPOOL_AFTER.as_millis()
-            )),
+        if let DbConn::Postgres(inner) = &mut c {
             // The head held by another instance's chaining, or a command's, is waited for
             // briefly, then the rows are parked. For the session: this connection is the
             // writer's alone, and a statement per batch saved.
-            DbConn::Postgres(inner) => inner.batch_execute(&format!(
-                "SET lock_timeout = '{}ms'",
-                SPOOL_AFTER.as_millis()
-            )),
+            inner
+                .batch_execute(&format!(
+                    "SET lock_timeout = '{}ms'",
+                    SPOOL_AFTER.as_millis()
+                ))
+                .map_err(|e| e.to_string())?;
         }
-        .map_err(|e| e.to_string())?;
         *conn = Some(c);
     }
     conn.as_mut().ok_or_else(|| "no connection".to_string())
 }
 
 impl Output {
-    /// Commits `rows` (after any spooled ones); on SQLite, spools them instead when the write
-    /// lock does not come within [`SPOOL_AFTER`] or the commit fails.
-    fn commit_or_spool(
-        &mut self,
-        mut rows: Vec<AuditRow>,
-        more: &mut dyn FnMut() -> Vec<AuditRow>,
-    ) -> Result<(), String> {
-        let Some(gate) = self.gate.clone() else {
-            return self.commit_or_park(rows);
-        };
-        if self.clock.is_none() {
-            self.clock = Some(
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        let spooling = self.spool.as_ref().is_some_and(|s| !s.is_empty());
-        let hurry = spooling && !rows.is_empty() && self.waited.elapsed() < RETRY_SPOOLED;
-        let held = match self.clock.as_ref() {
-            // While rows are spooled the lock was busy a moment ago: new rows do not wait for it
-            // (each wait would add to every read during an import) but take it if it is free;
-            // a wait is tried again every RETRY_SPOOLED, so a steady stream of short writes
-            // holding it does not keep the rows out of the chain.
-            _ if hurry => gate.try_lock().ok(),
-            // Queued in turn with the other writers of the process (the gate is FIFO).
-            Some(clock) => {
-                self.waited = std::time::Instant::now();
-                clock.block_on(async { tokio::time::timeout(SPOOL_AFTER, gate.lock()).await.ok() })
-            }
-            None => None,
-        };
-        let Some(_held) = held else {
-            rows.extend(more());
-            return self.spool_rows(&rows);
-        };
-        rows.extend(more());
-        let c = connection(&self.backend, &mut self.conn)?;
-        let spool = self.spool.as_mut().filter(|s| !s.is_empty());
-        let had_spooled = spool.is_some();
-        let committed = crate::db::transaction(c, |c| {
-            if let Some(spool) = spool {
-                spool.replay(c, MAX_BATCH_ROWS)?;
-            }
-            if !rows.is_empty() {
-                chain::append(c, &mut rows)?;
-            }
-            Ok::<_, DbError>(())
-        });
-        match committed {
-            Ok(()) => {
-                if had_spooled {
-                    self.clear_spool();
-                }
-                Ok(())
-            }
-            Err(e) => {
-                log::warn!("audit rows spooled, the commit failed: {e}");
-                // The spooled rows are still in the spool; only the new ones go there.
-                self.conn = None;
-                self.spool_rows(&rows)
-            }
-        }
-    }
-
     /// PostgreSQL: commits `rows` (after any pending ones); when the chain's head stays locked
     /// past [`SPOOL_AFTER`] (a large import committing), stores them in `audit_pending`
     /// instead (see [`super::pending`]).
@@ -360,27 +294,6 @@ impl Output {
                 Ok(())
             }
             Err(e) => Err(e.to_string()),
-        }
-    }
-
-    fn clear_spool(&mut self) {
-        if let Some(spool) = self.spool.as_mut() {
-            if let Err(e) = spool.clear() {
-                // Its rows are committed; they are skipped when the spool is next read.
-                log::warn!("audit spool not emptied: {e}");
-            }
-        }
-    }
-
-    fn spool_rows(&mut self, rows: &[AuditRow]) -> Result<(), String> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        match self.spool.as_mut() {
-            Some(spool) => spool
-                .push(rows)
-                .map_err(|e| format!("the audit spool could not be written: {e}")),
-            None => Err("no spool".into()),
         }
     }
 }

@@ -291,6 +291,13 @@ impl Db {
             .await
     }
 
+    /// Returns once the audit rows of every read answered so far (by this process, or spooled
+    /// by an earlier run) are in the chain: listings of the trail call it first, so they show
+    /// the reads before them. See [`AuditWriter::flush`].
+    pub async fn flush_audit(&self) -> Result<(), DbError> {
+        self.audit_writer()?.flush().await
+    }
+
     fn audit_writer(&self) -> Result<&AuditWriter, DbError> {
         self.audit
             .get_or_init(|| {
@@ -500,6 +507,20 @@ pub fn revert_through(backend: &Backend, version: &str) -> Result<usize, DbError
             .map_err(|e| DbError::Migration(e.to_string()))?;
         reverted += 1;
     }
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection of `$conn`. Through the two-backend
+/// connection diesel keys its statement cache by the SQL text, which it builds anew on each run
+/// (a tenth of an audited tumor read's CPU); on the concrete connection a query whose type fixes
+/// its text is looked up by that type. For the hottest reads.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match &mut *$conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
 }
 
 /// Inserts rows with multi-row INSERTs, `chunk` rows per statement. The two-backend connection

@@ -239,6 +239,7 @@ async fn auditors_do_not_see_the_person(app: TestApp) {
         json!({ "item": "race1", "old": "01", "new": "02" })
     );
     // The stored rows keep the values: the chain still verifies over them.
+    app.db.flush_audit().await.unwrap();
     let verified = cancer_registry::audit::chain::verify(&mut app.db.conn().unwrap()).unwrap();
     assert_eq!(verified.defect, None);
 }

@@ -33,7 +33,8 @@ fn exec(app: &TestApp, sql: &str) {
         .unwrap();
 }
 
-fn defect(app: &TestApp) -> Option<Defect> {
+async fn defect(app: &TestApp) -> Option<Defect> {
+    app.db.flush_audit().await.unwrap();
     chain::verify(&mut app.db.conn().unwrap()).unwrap().defect
 }
 
@@ -62,6 +63,7 @@ async fn tampering_is_named(app: TestApp) {
     );
     let rows = rows + 1;
 
+    app.db.flush_audit().await.unwrap();
     let untouched = chain::verify(&mut app.db.conn().unwrap()).unwrap();
     assert_eq!(untouched.defect, None);
     assert_eq!(untouched.rows, rows);
@@ -77,7 +79,7 @@ async fn tampering_is_named(app: TestApp) {
         ),
     );
     assert_eq!(
-        defect(&app),
+        defect(&app).await,
         Some(Defect::Changed {
             seq: 3,
             id: third.id.clone()
@@ -91,7 +93,7 @@ async fn tampering_is_named(app: TestApp) {
             third.id
         ),
     );
-    assert_eq!(defect(&app), None);
+    assert_eq!(defect(&app).await, None);
 
     // A deleted row: the gap and the row after it are named.
     let second = row_at(&app, 2);
@@ -100,7 +102,7 @@ async fn tampering_is_named(app: TestApp) {
         &format!("DELETE FROM audit_log WHERE id = '{}'", second.id),
     );
     assert_eq!(
-        defect(&app),
+        defect(&app).await,
         Some(Defect::Missing {
             from: 2,
             to: 2,
@@ -111,7 +113,7 @@ async fn tampering_is_named(app: TestApp) {
     // Every row from the second on deleted: missing at the end of the trail.
     exec(&app, "DELETE FROM audit_log WHERE seq >= 2");
     assert_eq!(
-        defect(&app),
+        defect(&app).await,
         Some(Defect::Missing {
             from: 2,
             to: rows,
@@ -122,14 +124,14 @@ async fn tampering_is_named(app: TestApp) {
     // A row inserted behind the service's back (no place in the chain).
     exec(&app, "DELETE FROM audit_log");
     exec(&app, "UPDATE audit_chain SET seq = 0, hash = '0000000000000000000000000000000000000000000000000000000000000000'");
-    assert_eq!(defect(&app), None);
+    assert_eq!(defect(&app).await, None);
     exec(
         &app,
         "INSERT INTO audit_log (id, at, actor, roles, action, entity, details) \
          VALUES ('forged', '2026-01-01 00:00:00', 'x', 'auditor', 'read', 'tumor', '{}')",
     );
     assert_eq!(
-        defect(&app),
+        defect(&app).await,
         Some(Defect::Unchained {
             id: "forged".into()
         })
@@ -251,7 +253,8 @@ async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
     }
 
     held.release().await;
-    // The next read's commit moves the spooled rows into the chain ahead of its own.
+    // Once the lock is free the spooled rows join the chain, ahead of the next read's, and the
+    // spool is emptied.
     let read = app.get(&format!("/api/v1/tumors/{tid}"), &t).await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(
@@ -266,9 +269,89 @@ async fn reads_answer_while_a_write_holds_the_database(app: TestApp) {
         let n = pending_rows(&app);
         assert_eq!(n, 0);
     }
-    assert_eq!(defect(&app), None);
+    assert_eq!(defect(&app).await, None);
 }
 both_backends!(
     reads_answer_while_a_write_holds_the_database,
     reads_answer_while_a_write_holds_the_database
 );
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Rows a stopped run left in a spool file are chained at the next start, once: a row already
+/// in the trail (chained just before the stop) is skipped, and so is a line cut short.
+#[actix_web::test]
+async fn spooled_rows_of_a_stopped_run_are_chained_once() {
+    use cancer_registry::audit::{Action, Actor, Event};
+    use cancer_registry::db::{Db, DbError, PoolOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    let url = path.to_str().unwrap().to_string();
+    let options = PoolOptions {
+        max_size: 4,
+        connection_timeout: std::time::Duration::from_secs(10),
+    };
+    let actor = Actor {
+        sub: "reader".into(),
+        roles: "registrar".into(),
+        request_id: None,
+    };
+    let reader_ids = |db: &Db| -> Vec<String> {
+        diesel::sql_query("SELECT id FROM audit_log WHERE actor = 'reader' ORDER BY seq")
+            .load::<Id>(&mut *db.conn().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+
+    let db = Db::open(&url, &options).unwrap();
+    db.read_audited(&actor, |_, events| {
+        events.push(Event {
+            action: Action::Read,
+            entity: "tumor",
+            entity_id: Some("t-1".into()),
+            details: serde_json::json!({}),
+        });
+        Ok::<_, DbError>(())
+    })
+    .await
+    .unwrap();
+    db.flush_audit().await.unwrap();
+    let before = reader_ids(&db);
+    assert_eq!(before.len(), 1);
+    drop(db);
+
+    let line = |id: &str| {
+        serde_json::json!({
+            "id": id, "at": "2026-12-07T05:00:00.123456", "actor": "reader",
+            "roles": "registrar", "action": "read", "entity": "tumor", "entity_id": "t-1",
+            "request_id": null, "details": "{}", "seq": null, "hash": null
+        })
+        .to_string()
+    };
+    let fresh = uuid::Uuid::now_v7().to_string();
+    let mut orphan = path.as_os_str().to_owned();
+    orphan.push("-audit-spool.0-stopped");
+    let orphan = std::path::PathBuf::from(orphan);
+    std::fs::write(
+        &orphan,
+        format!(
+            "{}\n{}\n{{\"id\": \"cut short",
+            line(&before[0]),
+            line(&fresh)
+        ),
+    )
+    .unwrap();
+
+    let db = Db::open(&url, &options).unwrap();
+    db.flush_audit().await.unwrap();
+    assert_eq!(reader_ids(&db), vec![before[0].clone(), fresh]);
+    assert!(!orphan.exists(), "the recovered spool is removed");
+    let verified = chain::verify(&mut db.conn().unwrap()).unwrap();
+    assert_eq!(verified.defect, None);
+}

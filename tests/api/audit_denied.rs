@@ -202,6 +202,7 @@ async fn refusals_are_audited(app: TestApp) {
     assert_eq!(denied_rows(&app, "").await.len(), before);
 
     // The trail with its denied rows still verifies.
+    app.db.flush_audit().await.unwrap();
     let verified = cancer_registry::audit::chain::verify(&mut app.db.conn().unwrap()).unwrap();
     assert_eq!(verified.defect, None);
 }

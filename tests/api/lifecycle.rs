@@ -89,6 +89,7 @@ async fn complete_is_locked(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "complete");
+    app.db.flush_audit().await.unwrap();
     let mut conn = app.db.conn().unwrap();
     let (rows, _) = cancer_registry::audit::list(
         &mut conn,

@@ -331,6 +331,7 @@ async fn one_patient_once(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let created = r.body["id"].as_str().unwrap();
+    app.db.flush_audit().await.unwrap();
     let mut conn = app.db.conn().unwrap();
     let (rows, _) = cancer_registry::audit::list(
         &mut conn,
@@ -468,6 +469,7 @@ async fn search_filters(app: TestApp) {
     assert_eq!(found(&r), Vec::<String>::new());
 
     // Every search is audited with its filters.
+    app.db.flush_audit().await.unwrap();
     let mut conn = app.db.conn().unwrap();
     let (rows, _) = cancer_registry::audit::list(
         &mut conn,

@@ -141,6 +141,7 @@ async fn converted_reads_answer_while_a_write_holds_the_database(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.db.flush_audit().await.unwrap();
     assert_eq!(waiting_rows(&app), 0);
 
     let held = app.hold_audit_head().await;
@@ -221,6 +222,7 @@ async fn converted_reads_answer_while_a_write_holds_the_database(app: TestApp) {
     // The next read's commit moved the waiting rows into the chain, which verifies whole.
     let r = app.get(&format!("/api/v1/patients/{p}/contacts"), &t).await;
     assert_eq!(r.status, StatusCode::OK);
+    app.db.flush_audit().await.unwrap();
     assert_eq!(waiting_rows(&app), 0);
     assert_eq!(app.audit_count("read", "contact", None).await, 2);
     assert_eq!(
@@ -229,6 +231,7 @@ async fn converted_reads_answer_while_a_write_holds_the_database(app: TestApp) {
     );
     // Requested, then the file and the withdrawals read under the lock.
     assert_eq!(app.audit_count("export", "submission", Some(&sid)).await, 3);
+    app.db.flush_audit().await.unwrap();
     let verified = chain::verify(&mut app.db.conn().unwrap()).unwrap();
     assert_eq!(verified.defect, None);
 }

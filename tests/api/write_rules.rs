@@ -61,6 +61,7 @@ fn needs_reason(r: &Resp) {
 
 /// The audit rows of an entity with a reason in their details.
 async fn audited_reason(app: &TestApp, entity: &str, id: &str, reason: &str) -> bool {
+    app.db.flush_audit().await.unwrap();
     let mut conn = app.db.conn().unwrap();
     let (rows, _) = cancer_registry::audit::list(
         &mut conn,

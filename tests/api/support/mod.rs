@@ -481,6 +481,8 @@ impl TestApp {
             entity_id: entity_id.map(String::from),
             ..Default::default()
         };
+        // Reads' rows reach the chain a moment after their answers, as in the audit listing.
+        self.db.flush_audit().await.unwrap();
         let mut conn = self.db.conn().unwrap();
         cancer_registry::audit::list(&mut conn, &filter, None, 10_000)
             .unwrap()
