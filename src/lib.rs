@@ -13,6 +13,7 @@ pub mod facilities;
 pub mod followup;
 pub mod generate;
 pub mod json_input;
+pub mod logging;
 pub mod lookups;
 pub mod mph;
 pub mod naaccr;

@@ -152,8 +152,16 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    let logs = cancer_registry::logging::init(matches!(cli.command, Command::Serve { .. }));
+    let outcome = run(cli);
+    if let Some(logs) = logs {
+        logs.flush();
+    }
+    outcome
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { bind } => serve(Config::from_env(cli.database_url, bind)?),
         Command::Audit {

@@ -329,15 +329,16 @@ pub fn get_with_edit_columns(
     scope: &FacilityScope,
     id: &str,
 ) -> Result<(Tumor<Document>, EditColumns), Error> {
-    let row: Option<(TumorRow, Option<String>, Option<NaiveDateTime>)> = tumors::table
-        .find(id)
-        .select((
-            TumorRow::as_select(),
-            tumors::edit_failures,
-            tumors::edits_checked_at,
-        ))
-        .first(conn)
-        .optional()?;
+    let row: Option<(TumorRow, Option<String>, Option<NaiveDateTime>)> =
+        crate::on_backend!(conn, |c| tumors::table
+            .find(id)
+            .select((
+                TumorRow::as_select(),
+                tumors::edit_failures,
+                tumors::edits_checked_at,
+            ))
+            .first(c)
+            .optional())?;
     match row {
         Some((row, failures, at)) if scope.allows(&row.facility_id) => {
             let status = row.edit_status.clone();

@@ -322,6 +322,13 @@ fn serves_everything_with_nothing_configured() {
         None,
     );
     assert_eq!(s, 400, "unknown query parameters are refused");
+    // Access lines are written every few milliseconds, not as each request ends.
+    for _ in 0..100 {
+        if std::fs::read_to_string(&log).is_ok_and(|t| t.contains("GET /api/v1/tumors\" 400")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     drop(server);
     let log_text = std::fs::read_to_string(&log).unwrap();
     assert!(
