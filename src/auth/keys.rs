@@ -366,6 +366,38 @@ mod tests {
         assert_eq!(caller.sub, "ann");
     }
 
+    /// A remembered token answers only until it expires (with the leeway the full check
+    /// allows); then it is checked again, and refused.
+    #[test]
+    fn remembered_tokens_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load(&hs_config(dir.path())).unwrap();
+        let token = keys
+            .sign("ann", &[Role::Registrar], None, Duration::from_secs(60))
+            .unwrap();
+        let caller = keys.verify(&token).unwrap();
+        assert_eq!(keys.verified.lock().unwrap().len(), 1);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        // A string remembered with an expiry past the leeway is not answered from memory: it is
+        // checked in full (this one, not a signed token, fails) and forgotten.
+        let forged = format!("{token}x");
+        keys.verified
+            .lock()
+            .unwrap()
+            .insert(forged.clone(), (caller.clone(), now - LEEWAY_SECS - 1));
+        assert!(keys.verify(&forged).is_err());
+        assert!(!keys.verified.lock().unwrap().contains_key(&forged));
+        // Within the leeway it still answers.
+        keys.verified
+            .lock()
+            .unwrap()
+            .insert(forged.clone(), (caller, now - LEEWAY_SECS + 5));
+        assert_eq!(keys.verify(&forged).unwrap().sub, "ann");
+    }
+
     #[test]
     fn parses_ttl() {
         assert_eq!(parse_ttl("8h"), Some(Duration::from_secs(28_800)));
