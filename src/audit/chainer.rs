@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::spool::{self, Spool};
+use super::spool::{self, Sealed, Spool};
 use super::{chain, AuditRow};
 use crate::db::{Backend, DbConn, DbError};
 
@@ -23,13 +23,9 @@ const CHAIN_EVERY: Duration = Duration::from_millis(10);
 /// the write lock the changes also need.
 const MAX_CHUNK: u64 = 1 << 20;
 
-/// Past this size the spool is emptied even under a steady stream of reads (see
-/// [`Chainer`]'s loop), so it does not grow with the reads served.
+/// Past this size the spool file is set aside ([`Spool::seal`]) and deleted once chained, so
+/// under a steady stream of reads it does not grow with the reads served.
 const FULL: u64 = 4 << 20;
-
-/// When the spool is [`FULL`] and the chainer is this close to its end, it takes the rest under
-/// the spool's lock (reads wait that long to append) and empties the file with the commit.
-const CATCH_UP: u64 = 256 << 10;
 
 /// How long a listing of the trail waits for the reads before it to be chained (an import
 /// holding the write lock delays them); after that it lists what is there.
@@ -76,6 +72,7 @@ impl Chainer {
             conn: None,
             chained: 0,
             waiters: Vec::new(),
+            sealed: None,
         };
         let flag = idle.clone();
         std::thread::Builder::new()
@@ -124,6 +121,8 @@ struct State {
     /// Spool position up to which rows are in the chain.
     chained: u64,
     waiters: Vec<(u64, oneshot::Sender<()>)>,
+    /// The file set aside last, until its rows are chained.
+    sealed: Option<Sealed>,
 }
 
 impl State {
@@ -236,49 +235,32 @@ impl State {
         }
     }
 
-    /// Chains the next chunk of the spool in one transaction; empties the spool when that
-    /// reached its end.
+    /// Chains the next chunk of the spool in one transaction (of a file set aside first);
+    /// empties the spool when that reached its end, and sets it aside when it grew past
+    /// [`FULL`] instead.
     fn chain_once(&mut self) -> Result<(), String> {
         let path = self.spool.path().to_path_buf();
         let io = |e: std::io::Error| format!("{}: {e}", path.display());
-        let chunk = self.spool.read(self.chained, MAX_CHUNK).map_err(io)?;
+        if self.sealed.is_none() && self.spool.lock().len() > FULL {
+            self.sealed = Some(self.spool.seal().map_err(io)?);
+        }
+        let chunk = match &self.sealed {
+            Some(sealed) => sealed.read(self.chained, MAX_CHUNK),
+            None => self.spool.read(self.chained, MAX_CHUNK),
+        }
+        .map_err(io)?;
         let mut rows = chunk.rows;
-        let (total, len) = {
-            let tail = self.spool.lock();
-            (tail.total(), tail.len())
-        };
-        let finish = len > FULL && total - chunk.end <= CATCH_UP;
-        let spool = self.spool.clone();
-        let _held = self.clock.block_on(self.gate.lock());
-        let conn = connection(&self.backend, &mut self.conn)?;
-        let done = crate::db::transaction(conn, |c| {
-            if !rows.is_empty() {
-                chain::append(c, &mut rows)?;
-            }
-            if !finish {
-                return Ok::<_, DbError>(None);
-            }
-            // The rest under the spool's lock: nothing is appended until the file is emptied.
-            let tail = spool.lock();
-            let rest = spool
-                .read_locked(&tail, chunk.end)
-                .map_err(|e| DbError::Unavailable(e.to_string()))?;
-            let mut rest_rows = rest.rows;
-            if !rest_rows.is_empty() {
-                chain::append(c, &mut rest_rows)?;
-            }
-            Ok(Some((tail, rest.end)))
-        });
-        match done {
-            Ok(Some((mut tail, end))) => {
-                self.chained = end;
-                tail.clear(&path, end);
-            }
-            Ok(None) => {
-                self.chained = chunk.end;
-                self.spool.lock().clear(&path, chunk.end);
-            }
-            Err(e) => return Err(e.to_string()),
+        if !rows.is_empty() {
+            let _held = self.clock.block_on(self.gate.lock());
+            let conn = connection(&self.backend, &mut self.conn)?;
+            crate::db::transaction(conn, |c| chain::append(c, &mut rows))
+                .map_err(|e| e.to_string())?;
+        }
+        self.chained = chunk.end;
+        match self.sealed.take() {
+            Some(sealed) if sealed.end <= self.chained => sealed.remove(),
+            Some(sealed) => self.sealed = Some(sealed),
+            None => self.spool.lock().clear(&path, self.chained),
         }
         Ok(())
     }

@@ -33,8 +33,16 @@ const LOOKUP: usize = 500;
 pub(crate) struct Spool {
     path: PathBuf,
     tail: Mutex<Tail>,
-    /// A second handle on the same open file, for the chainer's positioned reads.
-    reader: File,
+}
+
+/// A spool file set aside by [`Spool::seal`]: nothing is appended to it any more; the chainer
+/// reads it to its end, then deletes it.
+pub(crate) struct Sealed {
+    path: PathBuf,
+    file: File,
+    /// Positions of its first byte and of its end.
+    start: u64,
+    pub(crate) end: u64,
 }
 
 /// The appending side, behind the lock the chainer takes to empty the file.
@@ -76,7 +84,6 @@ impl Spool {
         };
         let len = file.metadata()?.len();
         let orphans = orphans(&main, &path);
-        let reader = file.try_clone()?;
         Ok((
             Spool {
                 path,
@@ -85,7 +92,6 @@ impl Spool {
                     len,
                     total: len,
                 }),
-                reader,
             },
             len,
             orphans,
@@ -134,25 +140,59 @@ impl Spool {
 
     /// Complete lines from `from` on, up to `max` bytes (at least one line), parsed.
     pub(crate) fn read(&self, from: u64, max: u64) -> std::io::Result<Chunk> {
-        let (start, total) = {
+        let (file, start, total) = {
             let tail = self.lock();
-            (tail.total - tail.len, tail.total)
+            (tail.file.try_clone()?, tail.total - tail.len, tail.total)
         };
-        read_range(&self.reader, &self.path, from, start, total, max)
+        read_range(&file, &self.path, from, start, total, max)
     }
 
-    /// Like [`Spool::read`] on a tail the caller holds locked: everything after `from`.
-    pub(crate) fn read_locked(&self, tail: &Tail, from: u64) -> std::io::Result<Chunk> {
+    /// Sets the file aside under another name (`<spool>.<time-ordered id>`) and starts an empty
+    /// one, holding the appends up only for a rename and an open: under a steady stream of
+    /// reads the chainer is never at the end of the file, so it could never empty it.
+    pub(crate) fn seal(&self) -> std::io::Result<Sealed> {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(format!(".{}", uuid::Uuid::now_v7()));
+        let sealed = PathBuf::from(name);
+        let mut tail = self.lock();
+        std::fs::rename(&self.path, &sealed)?;
+        let fresh = match open_locked(&self.path) {
+            Ok(Some(file)) => file,
+            failed => {
+                let _ = std::fs::rename(&sealed, &self.path);
+                return Err(failed
+                    .err()
+                    .unwrap_or_else(|| std::io::Error::other("the new spool file is locked")));
+            }
+        };
+        let file = std::mem::replace(&mut tail.file, fresh);
         let start = tail.total - tail.len;
-        read_range(&self.reader, &self.path, from, start, tail.total, u64::MAX)
+        tail.len = 0;
+        Ok(Sealed {
+            path: sealed,
+            file,
+            start,
+            end: tail.total,
+        })
+    }
+}
+
+impl Sealed {
+    /// Complete lines from `from` on, up to `max` bytes.
+    pub(crate) fn read(&self, from: u64, max: u64) -> std::io::Result<Chunk> {
+        read_range(&self.file, &self.path, from, self.start, self.end, max)
+    }
+
+    /// Deletes the file once its rows are chained.
+    pub(crate) fn remove(self) {
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            // Its rows are skipped when it is read at a later start.
+            log::warn!("{}: not removed: {e}", self.path.display());
+        }
     }
 }
 
 impl Tail {
-    pub(crate) fn total(&self) -> u64 {
-        self.total
-    }
-
     pub(crate) fn len(&self) -> u64 {
         self.len
     }
