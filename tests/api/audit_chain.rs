@@ -355,3 +355,65 @@ async fn spooled_rows_of_a_stopped_run_are_chained_once() {
     let verified = chain::verify(&mut db.conn().unwrap()).unwrap();
     assert_eq!(verified.defect, None);
 }
+
+/// Under a steady stream of reads the chainer is never at the end of the spool, so it never
+/// empties it: past 4 MB the file is set aside (a new file takes its name) and deleted once
+/// chained. Here the write lock is held while 2,500 reads of about 2 KB of details each spool
+/// up (about 5 MB).
+#[actix_rt::test]
+async fn a_full_spool_is_set_aside_and_chained() {
+    use cancer_registry::audit::{Action, Actor, Event};
+    use cancer_registry::db::DbError;
+    use std::os::unix::fs::MetadataExt;
+    let app = TestApp::new(crate::support::Backend::Sqlite).await.unwrap();
+    let cancer_registry::db::Backend::Sqlite(db) = app.db.backend().clone() else {
+        unreachable!()
+    };
+    let mut name = db.as_os_str().to_owned();
+    name.push("-audit-spool");
+    let spool = std::path::PathBuf::from(name);
+    let actor = Actor {
+        sub: "bulk-reader".into(),
+        roles: "registrar".into(),
+        request_id: None,
+    };
+    let filler = "x".repeat(2000);
+    app.db.flush_audit().await.unwrap();
+    let before = std::fs::metadata(&spool).unwrap().ino();
+
+    let held = app.hold_audit_head().await;
+    for n in 0..2500 {
+        let details = serde_json::json!({ "n": n, "filler": filler });
+        app.db
+            .read_audited(&actor, move |_, events| {
+                events.push(Event {
+                    action: Action::Read,
+                    entity: "tumor",
+                    entity_id: Some(format!("t-{n}")),
+                    details,
+                });
+                Ok::<_, DbError>(())
+            })
+            .await
+            .unwrap();
+    }
+    assert!(std::fs::metadata(&spool).unwrap().len() > 4 << 20);
+    held.release().await;
+
+    app.db.flush_audit().await.unwrap();
+    assert_eq!(app.audit_count("read", "tumor", None).await, 2500);
+    assert_ne!(
+        std::fs::metadata(&spool).unwrap().ino(),
+        before,
+        "the full file was set aside"
+    );
+    let dir = db.parent().unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("-audit-spool."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(defect(&app).await, None);
+}
