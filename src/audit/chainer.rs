@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::spool::{self, Sealed, Spool};
+use super::writer::connection;
 use super::{chain, AuditRow};
 use crate::db::{Backend, DbConn, DbError};
 
@@ -129,7 +130,7 @@ impl State {
     fn recover(&mut self, recover: u64, orphans: &[PathBuf]) {
         for path in orphans {
             let mut commit = |rows: &mut Vec<AuditRow>| self.commit_new(rows);
-            match spool::recover_file(path, 2000, &mut commit) {
+            match spool::recover_file(path, MAX_CHUNK, &mut commit) {
                 Ok(()) => {}
                 Err(e) => log::error!("audit spool {} not recovered: {e}", path.display()),
             }
@@ -264,15 +265,4 @@ impl State {
         }
         Ok(())
     }
-}
-
-/// The chainer's connection, opened on first need.
-fn connection<'c>(
-    backend: &Backend,
-    conn: &'c mut Option<DbConn>,
-) -> Result<&'c mut DbConn, String> {
-    if conn.is_none() {
-        *conn = Some(backend.connect().map_err(|e| e.to_string())?);
-    }
-    conn.as_mut().ok_or_else(|| "no connection".to_string())
 }

@@ -17,7 +17,6 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -82,7 +81,9 @@ impl Spool {
                 (path, file)
             }
         };
-        let len = file.metadata()?.len();
+        // Appends go after a line a crash cut short, which would spoil the next line too.
+        let len = complete_len(&file, &path)?;
+        file.set_len(len)?;
         let orphans = orphans(&main, &path);
         Ok((
             Spool {
@@ -233,27 +234,27 @@ fn read_range(
     }
     buf.truncate(cut);
     Ok(Chunk {
-        rows: parse(path, &buf),
+        rows: parse(path, &buf, from - start),
         end: from + cut as u64,
     })
 }
 
-/// The rows of spool lines; a line that is not a whole row (cut short by a crash mid-write,
-/// never acknowledged to anyone) is skipped with a warning.
-fn parse(path: &Path, lines: &[u8]) -> Vec<AuditRow> {
+/// The rows of spool lines starting at byte `offset` of the file; a line that is not an audit
+/// row is skipped with a warning naming where it starts.
+fn parse(path: &Path, lines: &[u8], offset: u64) -> Vec<AuditRow> {
     let mut rows = Vec::new();
-    for (n, line) in lines.split(|&b| b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
+    let mut at = offset;
+    for line in lines.split(|&b| b == b'\n') {
+        if !line.is_empty() {
+            match serde_json::from_slice(line) {
+                Ok(row) => rows.push(row),
+                Err(e) => log::warn!(
+                    "{}: the line at byte {at} skipped (not an audit row: {e})",
+                    path.display()
+                ),
+            }
         }
-        match serde_json::from_slice(line) {
-            Ok(row) => rows.push(row),
-            Err(e) => log::warn!(
-                "{}: line {} skipped (not a complete audit row: {e})",
-                path.display(),
-                n + 1
-            ),
-        }
+        at += line.len() as u64 + 1;
     }
     rows
 }
@@ -305,38 +306,58 @@ fn orphans(main: &Path, own: &Path) -> Vec<PathBuf> {
 }
 
 /// Chains the rows of the spool file `path` left by a stopped run (skipping rows already in
-/// the trail), `chunk` rows per call of `commit`, then deletes it. Skipped, and left for a later
-/// start, when a live process holds it.
+/// the trail), about `max` bytes of rows per call of `commit`, then deletes it. Skipped, and
+/// left for a later start, when a live process holds it.
 pub(crate) fn recover_file(
     path: &Path,
-    chunk: usize,
+    max: u64,
     commit: &mut dyn FnMut(&mut Vec<AuditRow>) -> Result<(), String>,
 ) -> Result<(), String> {
     let io = |e: std::io::Error| format!("{}: {e}", path.display());
     let Some(file) = open_locked(path).map_err(io)? else {
         return Ok(());
     };
-    let mut rows: Vec<AuditRow> = Vec::with_capacity(chunk);
-    for (n, line) in BufReader::new(&file).lines().enumerate() {
-        let line = line.map_err(io)?;
-        if line.is_empty() {
-            continue;
-        }
-        match serde_json::from_str(&line) {
-            Ok(row) => rows.push(row),
-            Err(e) => log::warn!(
-                "{}: line {} skipped (not a complete audit row: {e})",
-                path.display(),
-                n + 1
-            ),
-        }
-        if rows.len() >= chunk {
-            commit(&mut rows)?;
-            rows.clear();
-        }
+    let len = complete_len(&file, path).map_err(io)?;
+    let mut at = 0;
+    while at < len {
+        let mut chunk = read_range(&file, path, at, 0, len, max).map_err(io)?;
+        commit(&mut chunk.rows)?;
+        at = chunk.end;
     }
-    commit(&mut rows)?;
     std::fs::remove_file(path).map_err(io)
+}
+
+/// The length of `file` up to its last complete line. A line cut short by a crash mid-write was
+/// never acknowledged to anyone: it is skipped with a warning.
+fn complete_len(file: &File, path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    const BLOCK: u64 = 64 << 10;
+    let len = file.metadata()?.len();
+    let mut end = len;
+    while end > 0 {
+        let start = end.saturating_sub(BLOCK);
+        let mut buf = vec![0u8; usize::try_from(end - start).unwrap_or(0)];
+        file.read_exact_at(&mut buf, start)?;
+        if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
+            let complete = start + i as u64 + 1;
+            if complete < len {
+                log::warn!(
+                    "{}: {} bytes at the end skipped (not a complete audit row)",
+                    path.display(),
+                    len - complete
+                );
+            }
+            return Ok(complete);
+        }
+        end = start;
+    }
+    if len > 0 {
+        log::warn!(
+            "{}: {len} bytes skipped (not a complete audit row)",
+            path.display()
+        );
+    }
+    Ok(0)
 }
 
 /// Appends the rows of `rows` not already in the trail (committed before a stop cut the

@@ -58,11 +58,13 @@ struct Job {
 }
 
 /// Handle of the writer thread; the thread ends when the last handle is dropped.
-pub struct AuditWriter {
-    /// PostgreSQL: the writer thread's queue.
-    jobs: Option<mpsc::Sender<Job>>,
+pub struct AuditWriter(Mode);
+
+enum Mode {
     /// SQLite: the spool the rows go to, and the thread moving them into the chain.
-    spooled: Option<(Arc<Spool>, Chainer)>,
+    Spooled(Arc<Spool>, Chainer),
+    /// PostgreSQL: the writer thread's queue.
+    Thread(mpsc::Sender<Job>),
 }
 
 /// Serialises SQLite write transactions inside the process (FIFO), so writers queue on it
@@ -73,36 +75,26 @@ impl AuditWriter {
     /// Starts the writer: on SQLite, on the spool beside the database (with `gate`, the
     /// process's write gate, for its chainer); on PostgreSQL, on its own connection.
     pub fn start(backend: Backend, gate: WriteGate) -> std::io::Result<AuditWriter> {
-        let spooled = match (&backend, gate) {
-            (Backend::Sqlite(path), Some(gate)) => {
-                let (spool, recover, orphans) = Spool::open(path)?;
-                let spool = Arc::new(spool);
-                let chainer =
-                    Chainer::start(backend.clone(), gate, spool.clone(), recover, orphans)?;
-                Some((spool, chainer))
-            }
-            _ => None,
-        };
-        let jobs = match spooled {
-            Some(_) => None,
-            None => {
-                let (jobs, rx) = mpsc::channel::<Job>();
-                std::thread::Builder::new()
-                    .name("audit-writer".into())
-                    .spawn(move || run(backend, rx))?;
-                Some(jobs)
-            }
-        };
-        Ok(AuditWriter { jobs, spooled })
+        if let (Backend::Sqlite(path), Some(gate)) = (&backend, gate) {
+            let (spool, recover, orphans) = Spool::open(path)?;
+            let spool = Arc::new(spool);
+            let chainer = Chainer::start(backend.clone(), gate, spool.clone(), recover, orphans)?;
+            return Ok(AuditWriter(Mode::Spooled(spool, chainer)));
+        }
+        let (jobs, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || run(backend, rx))?;
+        Ok(AuditWriter(Mode::Thread(jobs)))
     }
 
     /// Returns once the rows of every read answered before the call are in the chain (SQLite:
     /// moved from the spool; PostgreSQL: at once, they were chained before the answer), so a
     /// listing of the trail shows them. Waits a few seconds at most.
     pub(crate) async fn flush(&self) -> Result<(), DbError> {
-        match &self.spooled {
-            Some((spool, chainer)) => chainer.flush(spool.total()).await,
-            None => Ok(()),
+        match &self.0 {
+            Mode::Spooled(spool, chainer) => chainer.flush(spool.total()).await,
+            Mode::Thread(_) => Ok(()),
         }
     }
 
@@ -111,7 +103,7 @@ impl AuditWriter {
         if rows.is_empty() {
             return Ok(());
         }
-        if let Some((spool, chainer)) = &self.spooled {
+        if let Mode::Spooled(spool, chainer) = &self.0 {
             // On the caller's thread: one `write` into the page cache takes a few microseconds,
             // less than handing the rows to another thread and being woken again. Concurrent
             // reads still share the chaining commits.
@@ -133,7 +125,8 @@ impl AuditWriter {
 
     async fn send(&self, rows: Vec<AuditRow>, chain_parked: bool) -> Result<(), DbError> {
         let (done, wait) = oneshot::channel();
-        let Some(jobs) = &self.jobs else {
+        // SQLite parks nothing: its writes chain their rows in their own transaction.
+        let Mode::Thread(jobs) = &self.0 else {
             return Ok(());
         };
         jobs.send(Job {
@@ -230,8 +223,9 @@ fn is_lock_timeout(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
 }
 
-/// The writer's connection, opened on first need.
-fn connection<'c>(
+/// The connection of an audit thread (this writer's, the SQLite chainer's), opened on first
+/// need.
+pub(super) fn connection<'c>(
     backend: &Backend,
     conn: &'c mut Option<DbConn>,
 ) -> Result<&'c mut DbConn, String> {

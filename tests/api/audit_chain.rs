@@ -417,3 +417,59 @@ async fn a_full_spool_is_set_aside_and_chained() {
     assert!(left.is_empty(), "{left:?}");
     assert_eq!(defect(&app).await, None);
 }
+
+/// A spool file of the usual name that a crash left with a line cut short: its complete rows
+/// are chained at the next start, the cut line is dropped, and rows appended after it are
+/// whole (not glued to the cut line).
+#[actix_web::test]
+async fn a_spool_cut_mid_line_is_recovered_and_appended_to() {
+    use cancer_registry::audit::{Action, Actor, Event};
+    use cancer_registry::db::{Db, DbError, PoolOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    let url = path.to_str().unwrap().to_string();
+    let options = PoolOptions {
+        max_size: 4,
+        connection_timeout: std::time::Duration::from_secs(10),
+    };
+    drop(Db::open(&url, &options).unwrap());
+    let fresh = uuid::Uuid::now_v7().to_string();
+    let line = serde_json::json!({
+        "id": fresh, "at": "2026-12-07T05:00:00.123456", "actor": "reader",
+        "roles": "registrar", "action": "read", "entity": "tumor", "entity_id": "t-1",
+        "request_id": null, "details": "{}", "seq": null, "hash": null
+    });
+    let mut spool = path.as_os_str().to_owned();
+    spool.push("-audit-spool");
+    std::fs::write(&spool, format!("{line}\n{{\"id\": \"cut short")).unwrap();
+
+    let db = Db::open(&url, &options).unwrap();
+    let actor = Actor {
+        sub: "reader".into(),
+        roles: "registrar".into(),
+        request_id: None,
+    };
+    db.read_audited(&actor, |_, events| {
+        events.push(Event {
+            action: Action::Read,
+            entity: "tumor",
+            entity_id: Some("t-2".into()),
+            details: serde_json::json!({}),
+        });
+        Ok::<_, DbError>(())
+    })
+    .await
+    .unwrap();
+    db.flush_audit().await.unwrap();
+    let rows: Vec<String> =
+        diesel::sql_query("SELECT id FROM audit_log WHERE actor = 'reader' ORDER BY seq")
+            .load::<Id>(&mut *db.conn().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0], fresh);
+    let verified = chain::verify(&mut db.conn().unwrap()).unwrap();
+    assert_eq!(verified.defect, None);
+}
