@@ -282,58 +282,78 @@ struct Id {
     id: String,
 }
 
-/// Rows a stopped run left in a spool file are chained at the next start, once: a row already
-/// in the trail (chained just before the stop) is skipped, and so is a line cut short.
-#[actix_web::test]
-async fn spooled_rows_of_a_stopped_run_are_chained_once() {
-    use cancer_registry::audit::{Action, Actor, Event};
-    use cancer_registry::db::{Db, DbError, PoolOptions};
+/// A SQLite database file of its own, for tests that stop and start the service on it.
+fn spool_test_db() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    cancer_registry::db::PoolOptions,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("registry.db");
-    let url = path.to_str().unwrap().to_string();
-    let options = PoolOptions {
+    let options = cancer_registry::db::PoolOptions {
         max_size: 4,
         connection_timeout: std::time::Duration::from_secs(10),
     };
+    (dir, path, options)
+}
+
+/// One audited read by `reader` of tumor `tumor`.
+async fn read_as_reader(db: &cancer_registry::db::Db, tumor: &str) {
+    use cancer_registry::audit::{Action, Actor, Event};
     let actor = Actor {
         sub: "reader".into(),
         roles: "registrar".into(),
         request_id: None,
     };
-    let reader_ids = |db: &Db| -> Vec<String> {
-        diesel::sql_query("SELECT id FROM audit_log WHERE actor = 'reader' ORDER BY seq")
-            .load::<Id>(&mut *db.conn().unwrap())
-            .unwrap()
-            .into_iter()
-            .map(|r| r.id)
-            .collect()
-    };
-
-    let db = Db::open(&url, &options).unwrap();
-    db.read_audited(&actor, |_, events| {
+    let tumor = tumor.to_string();
+    db.read_audited(&actor, move |_, events| {
         events.push(Event {
             action: Action::Read,
             entity: "tumor",
-            entity_id: Some("t-1".into()),
+            entity_id: Some(tumor),
             details: serde_json::json!({}),
         });
-        Ok::<_, DbError>(())
+        Ok::<_, cancer_registry::db::DbError>(())
     })
     .await
     .unwrap();
+}
+
+/// The ids of `reader`'s rows in the chain, in chain order.
+fn reader_ids(db: &cancer_registry::db::Db) -> Vec<String> {
+    diesel::sql_query("SELECT id FROM audit_log WHERE actor = 'reader' ORDER BY seq")
+        .load::<Id>(&mut *db.conn().unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+/// A spool line of a read by `reader`, as the service writes it.
+fn spool_line(id: &str) -> String {
+    serde_json::json!({
+        "id": id, "at": "2026-12-07T05:00:00.123456", "actor": "reader",
+        "roles": "registrar", "action": "read", "entity": "tumor", "entity_id": "t-1",
+        "request_id": null, "details": "{}", "seq": null, "hash": null
+    })
+    .to_string()
+}
+
+/// Rows a stopped run left in a spool file are chained at the next start, once: a row already
+/// in the trail (chained just before the stop) is skipped, and so is a line cut short.
+#[actix_web::test]
+async fn spooled_rows_of_a_stopped_run_are_chained_once() {
+    use cancer_registry::db::Db;
+    let (_dir, path, options) = spool_test_db();
+    let url = path.to_str().unwrap().to_string();
+
+    let db = Db::open(&url, &options).unwrap();
+    read_as_reader(&db, "t-1").await;
     db.flush_audit().await.unwrap();
     let before = reader_ids(&db);
     assert_eq!(before.len(), 1);
     drop(db);
 
-    let line = |id: &str| {
-        serde_json::json!({
-            "id": id, "at": "2026-12-07T05:00:00.123456", "actor": "reader",
-            "roles": "registrar", "action": "read", "entity": "tumor", "entity_id": "t-1",
-            "request_id": null, "details": "{}", "seq": null, "hash": null
-        })
-        .to_string()
-    };
     let fresh = uuid::Uuid::now_v7().to_string();
     let mut orphan = path.as_os_str().to_owned();
     orphan.push("-audit-spool.0-stopped");
@@ -342,8 +362,8 @@ async fn spooled_rows_of_a_stopped_run_are_chained_once() {
         &orphan,
         format!(
             "{}\n{}\n{{\"id\": \"cut short",
-            line(&before[0]),
-            line(&fresh)
+            spool_line(&before[0]),
+            spool_line(&fresh)
         ),
     )
     .unwrap();
@@ -423,51 +443,23 @@ async fn a_full_spool_is_set_aside_and_chained() {
 /// whole (not glued to the cut line).
 #[actix_web::test]
 async fn a_spool_cut_mid_line_is_recovered_and_appended_to() {
-    use cancer_registry::audit::{Action, Actor, Event};
-    use cancer_registry::db::{Db, DbError, PoolOptions};
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("registry.db");
+    use cancer_registry::db::Db;
+    let (_dir, path, options) = spool_test_db();
     let url = path.to_str().unwrap().to_string();
-    let options = PoolOptions {
-        max_size: 4,
-        connection_timeout: std::time::Duration::from_secs(10),
-    };
     drop(Db::open(&url, &options).unwrap());
     let fresh = uuid::Uuid::now_v7().to_string();
-    let line = serde_json::json!({
-        "id": fresh, "at": "2026-12-07T05:00:00.123456", "actor": "reader",
-        "roles": "registrar", "action": "read", "entity": "tumor", "entity_id": "t-1",
-        "request_id": null, "details": "{}", "seq": null, "hash": null
-    });
     let mut spool = path.as_os_str().to_owned();
     spool.push("-audit-spool");
-    std::fs::write(&spool, format!("{line}\n{{\"id\": \"cut short")).unwrap();
+    std::fs::write(
+        &spool,
+        format!("{}\n{{\"id\": \"cut short", spool_line(&fresh)),
+    )
+    .unwrap();
 
     let db = Db::open(&url, &options).unwrap();
-    let actor = Actor {
-        sub: "reader".into(),
-        roles: "registrar".into(),
-        request_id: None,
-    };
-    db.read_audited(&actor, |_, events| {
-        events.push(Event {
-            action: Action::Read,
-            entity: "tumor",
-            entity_id: Some("t-2".into()),
-            details: serde_json::json!({}),
-        });
-        Ok::<_, DbError>(())
-    })
-    .await
-    .unwrap();
+    read_as_reader(&db, "t-2").await;
     db.flush_audit().await.unwrap();
-    let rows: Vec<String> =
-        diesel::sql_query("SELECT id FROM audit_log WHERE actor = 'reader' ORDER BY seq")
-            .load::<Id>(&mut *db.conn().unwrap())
-            .unwrap()
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+    let rows = reader_ids(&db);
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[0], fresh);
     let verified = chain::verify(&mut db.conn().unwrap()).unwrap();
